@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createDispatcher,
+  type BackendInfo,
+  type CallContext,
+  type Dispatch,
+  type EventName,
+  type EventPayload,
+  type Handlers,
+  type HostMode,
+} from '../contract/index.js';
+import { countStore } from '../store/counts.js';
+import { openStore, type StoreHandle } from '../store/database.js';
+import { OSLER_VERSION } from './version.js';
+
+/** What the shell tells the core about where it runs. */
+export interface CoreOptions {
+  /** The data folder: store, managed files, models. Created if missing. */
+  readonly home: string;
+  readonly mode: HostMode;
+  /** Electron and Chrome versions when hosted by Electron. */
+  readonly electron?: { readonly electron: string; readonly chrome: string };
+  /** Receives unexpected errors for logging (default: stderr). */
+  readonly log?: (message: string) => void;
+}
+
+/** A running core: the services plus the contract bound to them. */
+export interface Core {
+  readonly home: string;
+  readonly mode: HostMode;
+  readonly store: StoreHandle;
+  /** Validated entry point for every contract call. */
+  readonly dispatch: Dispatch;
+  /** Subscribes to a core event; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /** Subscribes to every event (used by the shells to forward them). */
+  onAny(listener: (event: EventName, payload: unknown) => void): () => void;
+  /** Resolves once the ML backend has been selected. */
+  backend(): Promise<BackendInfo>;
+  close(): Promise<void>;
+}
+
+const PENDING_BACKEND: BackendInfo = { name: 'pending', simd: false, threads: 0, notes: [] };
+
+/** The file name of the SQLite case store inside the data folder. */
+export const STORE_FILE = 'osler.sqlite';
+
+/**
+ * The composition root: opens the store in `home`, starts ML backend selection in the
+ * background and binds every contract channel to its service.
+ */
+export function createCore(options: CoreOptions): Core {
+  const { home, mode } = options;
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  mkdirSync(home, { recursive: true });
+  const store = openStore(join(home, STORE_FILE));
+  const emitter = new EventEmitter();
+  const startedAt = performance.now();
+
+  const emit = <E extends EventName>(event: E, payload: EventPayload<E>): void => {
+    emitter.emit(event, payload);
+    emitter.emit('*', event, payload);
+  };
+
+  let backendInfo: BackendInfo = PENDING_BACKEND;
+  let tfjsVersion = 'unknown';
+  let backendError: string | null = null;
+  const backendReady: Promise<BackendInfo> = import('../ml/backend.js')
+    .then(async (m) => {
+      tfjsVersion = m.TFJS_VERSION;
+      backendInfo = await m.selectBackend();
+      emit('app.backend', backendInfo);
+      return backendInfo;
+    })
+    .catch((error: unknown) => {
+      backendError = error instanceof Error ? error.message : String(error);
+      log(`osler: ML backend unavailable: ${backendError}`);
+      return backendInfo;
+    });
+
+  const handlers: Handlers = {
+    'app.info': async () => {
+      await backendReady;
+      return {
+        version: OSLER_VERSION,
+        home,
+        mode,
+        backend: backendInfo,
+        counts: countStore(store.db),
+        schemaVersion: store.version,
+        versions: {
+          node: process.versions.node,
+          electron: options.electron?.electron ?? null,
+          chrome: options.electron?.chrome ?? null,
+          tfjs: tfjsVersion,
+          sqlite: (store.db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
+        },
+        platform: `${process.platform}-${process.arch}`,
+      };
+    },
+    'app.health': async () => {
+      const checks = [];
+      const integrity = store.db.pragma('quick_check', { simple: true }) as string;
+      checks.push({ name: 'store', ok: integrity === 'ok', detail: `quick_check: ${integrity}` });
+      let writable = true;
+      try {
+        accessSync(home, constants.W_OK);
+      } catch {
+        writable = false;
+      }
+      checks.push({ name: 'data-folder', ok: writable, detail: writable ? 'writable' : 'not writable' });
+      await backendReady;
+      checks.push({
+        name: 'ml-backend',
+        ok: backendError === null,
+        detail: backendError ?? `${backendInfo.name}, ${backendInfo.threads} thread(s)`,
+      });
+      return {
+        ok: checks.every((c) => c.ok),
+        checks,
+        uptimeMs: performance.now() - startedAt,
+      };
+    },
+  };
+
+  const dispatch = createDispatcher(handlers, {
+    onInternalError: (channel, error) =>
+      log(`osler: ${channel} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  });
+
+  return {
+    home,
+    mode,
+    store,
+    dispatch: (channel: unknown, input: unknown, ctx: CallContext = { via: mode }) =>
+      dispatch(channel, input, ctx),
+    on(event, listener) {
+      emitter.on(event, listener as (p: unknown) => void);
+      return () => emitter.off(event, listener as (p: unknown) => void);
+    },
+    onAny(listener) {
+      emitter.on('*', listener);
+      return () => emitter.off('*', listener);
+    },
+    backend: () => backendReady,
+    async close() {
+      await backendReady;
+      emitter.removeAllListeners();
+      store.close();
+    },
+  };
+}
