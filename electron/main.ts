@@ -19,7 +19,12 @@ protocol.registerSchemesAsPrivileged([
 ]);
 
 function dataFolder(): string {
-  const { values } = parseArgs({ args: process.argv.slice(1), options: { home: { type: 'string' } }, strict: false, allowPositionals: true });
+  const { values } = parseArgs({
+    args: process.argv.slice(1),
+    options: { home: { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+  });
   if (typeof values.home === 'string') return resolve(values.home);
   return process.env.OSLER_HOME ?? app.getPath('userData');
 }

@@ -134,8 +134,7 @@ export function createCore(options: CoreOptions): Core {
     home,
     mode,
     store,
-    dispatch: (channel: unknown, input: unknown, ctx: CallContext = { via: mode }) =>
-      dispatch(channel, input, ctx),
+    dispatch: (channel: unknown, input: unknown, ctx: CallContext = { via: mode }) => dispatch(channel, input, ctx),
     on(event, listener) {
       emitter.on(event, listener as (p: unknown) => void);
       return () => emitter.off(event, listener as (p: unknown) => void);

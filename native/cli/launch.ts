@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 const require = createRequire(import.meta.url);
 
 /** Where the Electron binary is, or why it is not usable. */
-export type ElectronLocation = { readonly ok: true; readonly path: string } | { readonly ok: false; readonly reason: string };
+export type ElectronLocation =
+  { readonly ok: true; readonly path: string } | { readonly ok: false; readonly reason: string };
 
 function electronPackageDir(): string | null {
   try {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { createCore, type Core } from '../app/core.js';
 import { defaultHome, packageRoot } from '../app/paths.js';
 import { OSLER_VERSION } from '../app/version.js';
-import { OslerError, type HostMode } from '../contract/index.js';
+import { OslerError, type AppInfo, type ChannelOutput, type HostMode } from '../contract/index.js';
 import { startHost } from '../host/server.js';
 import { parseCommand, parsePort } from './args.js';
 import { downloadElectron, findChromium, findElectron, hasDisplay, openChromiumApp, runElectron } from './launch.js';
@@ -53,14 +53,20 @@ async function info(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommand(argv, {});
   const core = openCore(values.home, 'cli');
   try {
-    const value = (await callOrThrow(core, 'app.info')) as import('../contract/index.js').AppInfo;
+    const value = (await callOrThrow(core, 'app.info')) as AppInfo;
     if (values.json) io.out(JSON.stringify(value, null, 2));
     else {
       io.out(`Osler ${value.version}`);
       io.out(`data folder:  ${value.home}`);
-      io.out(`ML backend:   ${value.backend.name} (${value.backend.threads} thread(s)${value.backend.simd ? ', SIMD' : ''})`);
+      io.out(
+        `ML backend:   ${value.backend.name} (${value.backend.threads} thread(s)${value.backend.simd ? ', SIMD' : ''})`,
+      );
       for (const note of value.backend.notes) io.out(`              skipped ${note}`);
-      io.out(`store:        schema ${value.schemaVersion}; ${Object.entries(value.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      io.out(
+        `store:        schema ${value.schemaVersion}; ${Object.entries(value.counts)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+      );
     }
     return 0;
   } finally {
@@ -72,7 +78,7 @@ async function health(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommand(argv, {});
   const core = openCore(values.home, 'cli');
   try {
-    const value = (await callOrThrow(core, 'app.health')) as import('../contract/index.js').ChannelOutput<'app.health'>;
+    const value = (await callOrThrow(core, 'app.health')) as ChannelOutput<'app.health'>;
     if (values.json) io.out(JSON.stringify(value, null, 2));
     else for (const c of value.checks) io.out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
     return value.ok ? 0 : 1;
@@ -107,7 +113,11 @@ async function serve(argv: string[], io: Io, openBrowser = false): Promise<numbe
       openChromiumApp(chromium, host.url, join(core.home, 'browser-profile'));
       if (!values.json) io.out(`Opened ${chromium} in app mode.`);
     } else if (!values.json) {
-      io.out(chromium === null ? 'No Chromium found: open the URL above in a browser.' : 'No display: open the URL above in a browser.');
+      io.out(
+        chromium === null
+          ? 'No Chromium found: open the URL above in a browser.'
+          : 'No display: open the URL above in a browser.',
+      );
     }
   }
   await new Promise<void>((resolvePromise) => {
@@ -159,7 +169,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         throw new OslerError('invalid-input', `unknown command "${command}" (see osler --help)`);
     }
   } catch (error) {
-    const message = error instanceof OslerError ? error.message : error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const message =
+      error instanceof OslerError
+        ? error.message
+        : error instanceof Error
+          ? error.message.split('\n')[0]
+          : String(error);
     io.err(`osler: ${message}`);
     return error instanceof OslerError && error.code === 'invalid-input' ? 2 : 1;
   }

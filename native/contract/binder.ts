@@ -18,10 +18,7 @@ export interface CallContext {
 
 /** One handler per channel, receiving validated input. */
 export type Handlers = {
-  [K in ChannelName]: (
-    input: ChannelParsedInput<K>,
-    ctx: CallContext,
-  ) => Promise<ChannelOutput<K>> | ChannelOutput<K>;
+  [K in ChannelName]: (input: ChannelParsedInput<K>, ctx: CallContext) => Promise<ChannelOutput<K>> | ChannelOutput<K>;
 };
 
 /** Validates any call and routes it to its handler. */

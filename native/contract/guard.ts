@@ -26,8 +26,7 @@ export function checkPayload(value: unknown, limits: PayloadLimits = DEFAULT_LIM
     const [item, depth] = stack.pop()!;
     if (++nodes > limits.maxNodes) return `payload has more than ${limits.maxNodes} values`;
     if (typeof item === 'string') {
-      if (item.length > limits.maxStringLength)
-        return `a string is longer than ${limits.maxStringLength} characters`;
+      if (item.length > limits.maxStringLength) return `a string is longer than ${limits.maxStringLength} characters`;
       continue;
     }
     if (item === null || typeof item !== 'object') continue;

@@ -1,6 +1,12 @@
 // Runtime imports come from zod-free modules only, to keep the page small.
 import { WS_PATH, type BridgeApi, type OslerApi, type WireMessage } from '../../../native/contract/api.js';
-import type { ChannelInput, ChannelName, ChannelOutput, EventName, EventPayload } from '../../../native/contract/channels.js';
+import type {
+  ChannelInput,
+  ChannelName,
+  ChannelOutput,
+  EventName,
+  EventPayload,
+} from '../../../native/contract/channels.js';
 import { fail, type Result } from '../../../native/contract/result.js';
 
 declare global {

@@ -20,10 +20,7 @@ export class StatusState {
   async refresh(): Promise<void> {
     this.loading = true;
     try {
-      const [info, health] = await Promise.all([
-        this.#api.invoke('app.info', {}),
-        this.#api.invoke('app.health', {}),
-      ]);
+      const [info, health] = await Promise.all([this.#api.invoke('app.info', {}), this.#api.invoke('app.health', {})]);
       if (info.ok) this.info = info.value;
       if (health.ok) this.health = health.value;
       const failed = [info, health].find((r) => !r.ok);

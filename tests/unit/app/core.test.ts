@@ -18,7 +18,13 @@ describe('core', () => {
     const info = await core.dispatch('app.info', {}, { via: 'cli' });
     expect(info.ok).toBe(true);
     if (!info.ok) return;
-    const value = info.value as { home: string; mode: string; backend: { name: string }; counts: Record<string, number>; schemaVersion: number };
+    const value = info.value as {
+      home: string;
+      mode: string;
+      backend: { name: string };
+      counts: Record<string, number>;
+      schemaVersion: number;
+    };
     expect(value.home).toBe(home);
     expect(value.mode).toBe('cli');
     expect(['tensorflow', 'wasm', 'cpu']).toContain(value.backend.name);

@@ -24,7 +24,13 @@ describe('Electron window options', () => {
   it('loads only the app scheme', () => {
     expect(APP_ENTRY).toBe('app://osler/index.html');
     expect(isAppUrl(APP_ENTRY)).toBe(true);
-    for (const url of ['https://example.com', 'file:///etc/passwd', 'app://evil/index.html', 'http://127.0.0.1/', 'not a url'])
+    for (const url of [
+      'https://example.com',
+      'file:///etc/passwd',
+      'app://evil/index.html',
+      'http://127.0.0.1/',
+      'not a url',
+    ])
       expect(isAppUrl(url)).toBe(false);
   });
 });

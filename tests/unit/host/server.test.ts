@@ -17,11 +17,14 @@ interface Reply {
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { Host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -37,7 +40,10 @@ function openSocket(url: string, headers: Record<string, string>): Promise<WebSo
   });
 }
 
-function call(ws: WebSocket, message: unknown): Promise<{ id: number; result: { ok: boolean; code?: string; value?: unknown } }> {
+function call(
+  ws: WebSocket,
+  message: unknown,
+): Promise<{ id: number; result: { ok: boolean; code?: string; value?: unknown } }> {
   return new Promise((resolve) => {
     const onMessage = (data: WebSocket.RawData) => {
       const parsed = JSON.parse(data.toString()) as { kind: string; id: number; result: never };
@@ -115,7 +121,13 @@ describe('browser-mode host', () => {
   it('refuses methods other than GET and HEAD', async () => {
     const status = await new Promise<number>((resolve) => {
       const req = request(
-        { host: '127.0.0.1', port: host.port, path: '/', method: 'POST', headers: { Host: `127.0.0.1:${host.port}`, Cookie: cookie } },
+        {
+          host: '127.0.0.1',
+          port: host.port,
+          path: '/',
+          method: 'POST',
+          headers: { Host: `127.0.0.1:${host.port}`, Cookie: cookie },
+        },
         (res) => resolve(res.statusCode ?? 0),
       );
       req.end('x');
@@ -139,8 +151,14 @@ describe('browser-mode host', () => {
     const info = await call(ws, { id: 1, channel: 'app.info', input: {} });
     expect(info.id).toBe(1);
     expect(info.result).toMatchObject({ ok: true, value: { mode: 'browser' } });
-    expect((await call(ws, { id: 2, channel: 'app.info', input: { extra: true } })).result).toMatchObject({ ok: false, code: 'invalid-input' });
-    expect((await call(ws, { id: 3, channel: 'fs.read', input: {} })).result).toMatchObject({ ok: false, code: 'unknown-channel' });
+    expect((await call(ws, { id: 2, channel: 'app.info', input: { extra: true } })).result).toMatchObject({
+      ok: false,
+      code: 'invalid-input',
+    });
+    expect((await call(ws, { id: 3, channel: 'fs.read', input: {} })).result).toMatchObject({
+      ok: false,
+      code: 'unknown-channel',
+    });
     expect((await call(ws, 'not json')).result).toMatchObject({ ok: false, code: 'invalid-input' });
     expect((await call(ws, { channel: 'app.info' })).result).toMatchObject({ ok: false, code: 'invalid-input' });
     ws.close();
@@ -171,7 +189,15 @@ describe('resolveStatic', () => {
     const root = join(tmp.path, 'r');
     expect((await resolveStatic(root, '/'))?.type).toMatch(/text\/html/);
     expect((await resolveStatic(root, '/assets/a.js'))?.type).toMatch(/javascript/);
-    for (const bad of ['/../secret', '/assets/../../secret', '/%2e%2e/secret', '/..%5csecret', '/%00', '/%E0%A4%A', '/assets'])
+    for (const bad of [
+      '/../secret',
+      '/assets/../../secret',
+      '/%2e%2e/secret',
+      '/..%5csecret',
+      '/%00',
+      '/%E0%A4%A',
+      '/assets',
+    ])
       expect(await resolveStatic(root, bad)).toBeNull();
     tmp.cleanup();
   });

@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Starts `osler serve` on a fresh data folder, as a user would, and hands its URL (with the
+ * session token) to the tests through the environment. Returns the teardown.
+ */
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const home = mkdtempSync(join(tmpdir(), 'osler-e2e-'));
+  const child = spawn(process.execPath, [join(root, 'native/cli/osler.mjs'), 'serve', '--json', '--home', home], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('osler serve did not print its URL within 60 s')), 60_000);
+    child.once('exit', (code) => reject(new Error(`osler serve exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', (l) => {
+      clearTimeout(timer);
+      resolve(l);
+    });
+  });
+  const { url } = JSON.parse(line) as { url: string };
+  process.env.OSLER_E2E_URL = url;
+  process.env.OSLER_E2E_HOME = home;
+  return async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(home, { recursive: true, force: true });
+  };
+}
