@@ -14,6 +14,9 @@ async function tryTensorflow(): Promise<void> {
 
 async function tryWasm(): Promise<void> {
   await import('@tensorflow/tfjs-backend-wasm');
+  // tfjs-backend-wasm 4.22 lacks kernels that training needs (conv filter gradient, gather gradient).
+  const { registerWasmKernels } = await import('./kernels/index.js');
+  registerWasmKernels();
 }
 
 function firstLine(error: unknown): string {
