@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { SECURITY_HEADERS } from '../native/app/security.js';
 import { fail } from '../native/contract/result.js';
 import { resolveStatic } from '../native/host/static.js';
 import { hardenContents, hardenSession } from './hardening.js';
-import { APP_ENTRY, APP_SCHEME, IPC_EVENT, IPC_INVOKE, isAppUrl, mainWindowOptions } from './windowOptions.js';
+import { APP_ENTRY, APP_SCHEME, IPC_EVENT, IPC_INVOKE, isTrustedSender, mainWindowOptions } from './windowOptions.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RENDERER_DIR = resolve(HERE, '..', 'renderer');
@@ -27,12 +27,6 @@ function dataFolder(): string {
   });
   if (typeof values.home === 'string') return resolve(values.home);
   return process.env.OSLER_HOME ?? app.getPath('userData');
-}
-
-/** Answers only the main frame of a window showing the app's own page. */
-function trustedSender(event: IpcMainInvokeEvent): boolean {
-  const frame = event.senderFrame;
-  return frame !== null && frame === event.sender.mainFrame && isAppUrl(frame.url);
 }
 
 async function serveAppFile(request: Request): Promise<Response> {
@@ -62,7 +56,7 @@ async function boot(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 
   ipcMain.handle(IPC_INVOKE, (event, channel: unknown, input: unknown) => {
-    if (!trustedSender(event)) return fail('unauthorized', 'calls are accepted only from the Osler window');
+    if (!isTrustedSender(event)) return fail('unauthorized', 'calls are accepted only from the Osler window');
     return core.dispatch(channel, input, { via: 'electron' });
   });
   core.onAny((name, payload) => {

@@ -53,3 +53,18 @@ export function isAppUrl(url: string): boolean {
     return false;
   }
 }
+
+/** The parts of an IPC event the sender check reads. */
+export interface SenderFrameInfo {
+  readonly senderFrame: { readonly url: string } | null;
+  readonly sender: { readonly mainFrame: unknown };
+}
+
+/**
+ * Whether an IPC call comes from the main frame of a window showing the app's own page: an
+ * iframe, a navigated-away page or any other origin is refused.
+ */
+export function isTrustedSender(event: SenderFrameInfo): boolean {
+  const frame = event.senderFrame;
+  return frame !== null && frame === event.sender.mainFrame && isAppUrl(frame.url);
+}

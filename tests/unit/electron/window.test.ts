@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { hardenContents, hardenSession, isAllowedRequest } from '../../../electron/hardening.js';
-import { APP_ENTRY, isAppUrl, mainWindowOptions } from '../../../electron/windowOptions.js';
+import { APP_ENTRY, isAppUrl, isTrustedSender, mainWindowOptions } from '../../../electron/windowOptions.js';
 
 describe('Electron window options', () => {
   const options = mainWindowOptions('/app/preload.cjs');
@@ -89,5 +89,17 @@ describe('Electron hardening', () => {
     expect(decide('http://127.0.0.1:8080/')).toBe(true);
     expect(decide('file:///etc/passwd')).toBe(true);
     expect(isAllowedRequest('ws://127.0.0.1/api')).toBe(false);
+  });
+});
+
+describe('IPC sender check', () => {
+  const main = { url: 'app://osler/index.html' };
+  it('accepts only the main frame of the app page', () => {
+    expect(isTrustedSender({ senderFrame: main, sender: { mainFrame: main } })).toBe(true);
+    const iframe = { url: 'app://osler/index.html' };
+    expect(isTrustedSender({ senderFrame: iframe, sender: { mainFrame: main } })).toBe(false);
+    const away = { url: 'https://example.com/' };
+    expect(isTrustedSender({ senderFrame: away, sender: { mainFrame: away } })).toBe(false);
+    expect(isTrustedSender({ senderFrame: null, sender: { mainFrame: main } })).toBe(false);
   });
 });
