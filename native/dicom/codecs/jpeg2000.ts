@@ -1,0 +1,42 @@
+import { DicomParseError } from '../errors.js';
+import type { PixelModule } from '../pixelModule.js';
+import { checkDimensions, checkLength } from './check.js';
+import { readJ2kSize } from './markers.js';
+import type { CodecOutput } from './types.js';
+import { runWasm, wasmDecoder } from './wasm.js';
+
+function j2kPhotometric(pm: PixelModule): string {
+  // OpenJPEG/OpenJPH apply the inverse multi-component transform, so YBR_ICT/YBR_RCT come back as RGB.
+  const p = pm.photometricInterpretation;
+  return p === 'YBR_ICT' || p === 'YBR_RCT' ? 'RGB' : p;
+}
+
+async function decodeJ2kFamily(encoded: Uint8Array, pm: PixelModule, htj2k: boolean): Promise<CodecOutput> {
+  const name = htj2k ? 'HTJ2K' : 'JPEG 2000';
+  const size = readJ2kSize(encoded);
+  if (!size) throw new DicomParseError('decode-failed', `${name} frame has no SOC/SIZ header`);
+  checkDimensions(pm, size.columns, size.rows, size.components, name);
+  const decoder = htj2k
+    ? await wasmDecoder('@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KDecoder')
+    : await wasmDecoder('@cornerstonejs/codec-openjpeg/decodewasmjs', 'J2KDecoder');
+  const { bytes, bitsPerSample } = runWasm(decoder, encoded, (d) => {
+    d.decode();
+    const info = d.getFrameInfo();
+    checkDimensions(pm, info.width, info.height, info.componentCount, name);
+    return { bytes: d.getDecodedBuffer().slice(), bitsPerSample: info.bitsPerSample };
+  });
+  const bytesPerSample = bitsPerSample <= 8 ? 1 : 2;
+  if (bitsPerSample > 16) throw new DicomParseError('decode-failed', `${name} precision ${bitsPerSample} exceeds 16 bits`);
+  checkLength(bytes.length, pm.rows * pm.columns * pm.samplesPerPixel * bytesPerSample, name);
+  return { bytes, bytesPerSample, photometric: j2kPhotometric(pm) };
+}
+
+/** JPEG 2000 lossless and lossy (.90/.91) via OpenJPEG. */
+export function decodeJpeg2000(encoded: Uint8Array, pm: PixelModule): Promise<CodecOutput> {
+  return decodeJ2kFamily(encoded, pm, false);
+}
+
+/** High-Throughput JPEG 2000 (.201/.202/.203) via OpenJPH. */
+export function decodeHtj2k(encoded: Uint8Array, pm: PixelModule): Promise<CodecOutput> {
+  return decodeJ2kFamily(encoded, pm, true);
+}

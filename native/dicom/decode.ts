@@ -1,0 +1,177 @@
+import { decoderFor, type CodecOutput } from './codecs/index.js';
+import type { DicomDataset } from './dataset.js';
+import { DicomParseError } from './errors.js';
+import { frameBytes } from './frames.js';
+import { readPixelModule, type PixelModule } from './pixelModule.js';
+import { transferSyntax, transferSyntaxName } from './transferSyntax.js';
+
+/** Stored pixel values: the integer type the DICOM declares (1-bit data unpacked to 0/1 bytes), or float. */
+export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+/** One decoded frame of stored values, pixel-interleaved when colour. */
+export interface StoredFrame {
+  readonly rows: number;
+  readonly columns: number;
+  readonly samplesPerPixel: 1 | 3;
+  /** Photometric interpretation of `values` (codecs may return RGB for YBR input; 422 is expanded to YBR_FULL). */
+  readonly photometric: string;
+  readonly bitsStored: number;
+  readonly signed: boolean;
+  readonly values: StoredArray;
+}
+
+/**
+ * Decode frame `frameIndex` (0-based) to stored values: masked to Bits Stored (shifted down when High Bit is
+ * not Bits Stored - 1) and sign-extended when Pixel Representation is 1.
+ * @throws DicomParseError (`unsupported-transfer-syntax`, `decode-failed`, `frame-out-of-range`, `truncated`, ...).
+ */
+export async function decodeFrame(ds: DicomDataset, frameIndex: number): Promise<StoredFrame> {
+  const pm = readPixelModule(ds);
+  const ts = transferSyntax(ds.transferSyntaxUid);
+  if (!ts) throw new DicomParseError('unsupported-transfer-syntax', `pixel data in ${transferSyntaxName(ds.transferSyntaxUid)} cannot be decoded`);
+  const fb = frameBytes(ds, pm, frameIndex, ts.encapsulated);
+  let photometric = pm.photometricInterpretation;
+  let values: StoredArray;
+  if (fb.kind === 'native') {
+    if (pm.floatPixels) values = floatValues(fb.bytes, pm, ds.bigEndian);
+    else if (pm.bitsAllocated === 1) values = unpackBits(fb.bytes, fb.bitOffset, pm.rows * pm.columns);
+    else {
+      const swap = ds.bigEndian && (pm.bitsAllocated > 8 || ds.vr('PixelData') === 'OW');
+      const bytesPerSample = (pm.bitsAllocated / 8) as 1 | 2 | 4;
+      let raw = fb.bytes;
+      if (swap) raw = swapBytes(raw, pm.bitsAllocated > 8 ? bytesPerSample : 2);
+      if (photometric === 'YBR_FULL_422' && pm.samplesPerPixel === 3) {
+        raw = expand422(raw, pm, bytesPerSample);
+        photometric = 'YBR_FULL';
+      } else if (pm.samplesPerPixel === 3 && pm.planarConfiguration === 1) {
+        raw = interleavePlanar(raw, pm.rows * pm.columns, bytesPerSample);
+      }
+      values = toStored({ bytes: raw, bytesPerSample, photometric }, pm);
+    }
+  } else {
+    const decoded = await decoderFor(ds.transferSyntaxUid)(fb.bytes, pm);
+    photometric = decoded.photometric;
+    // Some encoders write YBR_FULL_422 for JPEG that libjpeg has already upsampled and converted.
+    values = toStored(decoded, pm);
+  }
+  return {
+    rows: pm.rows,
+    columns: pm.columns,
+    samplesPerPixel: pm.samplesPerPixel,
+    photometric,
+    bitsStored: pm.bitsStored,
+    signed: pm.pixelRepresentation === 1,
+    values,
+  };
+}
+
+function allocate(pm: PixelModule, n: number): StoredArray {
+  const signed = pm.pixelRepresentation === 1;
+  switch (pm.bitsAllocated) {
+    case 8:
+      return signed ? new Int8Array(n) : new Uint8Array(n);
+    case 16:
+      return signed ? new Int16Array(n) : new Uint16Array(n);
+    default:
+      return signed ? new Int32Array(n) : new Uint32Array(n);
+  }
+}
+
+/** Mask, shift and sign-extend raw little-endian samples into the DICOM's stored-value type. */
+function toStored(out: CodecOutput, pm: PixelModule): StoredArray {
+  const n = pm.rows * pm.columns * pm.samplesPerPixel;
+  const { bytes, bytesPerSample } = out;
+  if (bytes.length < n * bytesPerSample) throw new DicomParseError('decode-failed', `decoded frame has ${bytes.length} bytes, expected ${n * bytesPerSample}`);
+  const aligned = bytes.byteOffset % bytesPerSample === 0 ? bytes : new Uint8Array(bytes);
+  const src =
+    bytesPerSample === 1
+      ? aligned.subarray(0, n)
+      : bytesPerSample === 2
+        ? new Uint16Array(aligned.buffer, aligned.byteOffset, n)
+        : new Uint32Array(aligned.buffer, aligned.byteOffset, n);
+  const dst = allocate(pm, n);
+  const shift = pm.highBit + 1 - pm.bitsStored;
+  const bits = pm.bitsStored;
+  const signed = pm.pixelRepresentation === 1;
+  if (bits >= 32) {
+    for (let i = 0; i < n; i++) dst[i] = src[i]!;
+    return dst;
+  }
+  const mask = bits === 32 ? 0xffffffff : (1 << bits) - 1;
+  const signBit = 1 << (bits - 1);
+  const range = 2 ** bits;
+  if (shift === 0 && !signed) {
+    for (let i = 0; i < n; i++) dst[i] = src[i]! & mask;
+  } else {
+    for (let i = 0; i < n; i++) {
+      let v = (src[i]! >>> shift) & mask;
+      if (signed && v & signBit) v -= range;
+      dst[i] = v;
+    }
+  }
+  return dst;
+}
+
+function unpackBits(bytes: Uint8Array, bitOffset: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const bit = bitOffset + i;
+    out[i] = (bytes[bit >> 3]! >> (bit & 7)) & 1;
+  }
+  return out;
+}
+
+function floatValues(bytes: Uint8Array, pm: PixelModule, bigEndian: boolean): Float32Array | Float64Array {
+  const n = pm.rows * pm.columns * pm.samplesPerPixel;
+  const size = pm.bitsAllocated / 8;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const out = size === 8 ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = size === 8 ? view.getFloat64(i * 8, !bigEndian) : view.getFloat32(i * 4, !bigEndian);
+  return out;
+}
+
+function swapBytes(bytes: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i + size <= bytes.length; i += size) {
+    for (let b = 0; b < size; b++) out[i + b] = bytes[i + size - 1 - b]!;
+  }
+  return out;
+}
+
+function interleavePlanar(bytes: Uint8Array, pixels: number, bytesPerSample: number): Uint8Array {
+  const out = new Uint8Array(pixels * 3 * bytesPerSample);
+  const plane = pixels * bytesPerSample;
+  for (let s = 0; s < 3; s++) {
+    for (let i = 0; i < pixels; i++) {
+      for (let b = 0; b < bytesPerSample; b++) out[(i * 3 + s) * bytesPerSample + b] = bytes[s * plane + i * bytesPerSample + b]!;
+    }
+  }
+  return out;
+}
+
+/** YBR_FULL_422 (Y1 Y2 Cb Cr per horizontal pixel pair) to full-resolution interleaved YBR_FULL. */
+function expand422(bytes: Uint8Array, pm: PixelModule, bytesPerSample: number): Uint8Array {
+  if (bytesPerSample !== 1) throw new DicomParseError('decode-failed', 'uncompressed YBR_FULL_422 is only supported for 8-bit samples');
+  const { rows, columns } = pm;
+  const out = new Uint8Array(rows * columns * 3);
+  let src = 0;
+  let dst = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < columns; c += 2) {
+      const y1 = bytes[src]!;
+      const y2 = bytes[src + 1]!;
+      const cb = bytes[src + 2]!;
+      const cr = bytes[src + 3]!;
+      src += 4;
+      out[dst++] = y1;
+      out[dst++] = cb;
+      out[dst++] = cr;
+      if (c + 1 < columns) {
+        out[dst++] = y2;
+        out[dst++] = cb;
+        out[dst++] = cr;
+      }
+    }
+  }
+  return out;
+}

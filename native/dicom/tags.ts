@@ -1,0 +1,146 @@
+/**
+ * The one tag dictionary of the engine: keyword -> [tag as GGGGEEEE hex, VR]. Only attributes the engine
+ * reads are listed; anything else is reachable by its hex tag.
+ */
+export const TAGS = {
+  FileMetaInformationGroupLength: ['00020000', 'UL'],
+  MediaStorageSOPClassUID: ['00020002', 'UI'],
+  MediaStorageSOPInstanceUID: ['00020003', 'UI'],
+  TransferSyntaxUID: ['00020010', 'UI'],
+  ImplementationClassUID: ['00020012', 'UI'],
+  SpecificCharacterSet: ['00080005', 'CS'],
+  ImageType: ['00080008', 'CS'],
+  SOPClassUID: ['00080016', 'UI'],
+  SOPInstanceUID: ['00080018', 'UI'],
+  StudyDate: ['00080020', 'DA'],
+  SeriesDate: ['00080021', 'DA'],
+  AcquisitionDate: ['00080022', 'DA'],
+  ContentDate: ['00080023', 'DA'],
+  StudyTime: ['00080030', 'TM'],
+  SeriesTime: ['00080031', 'TM'],
+  AccessionNumber: ['00080050', 'SH'],
+  Modality: ['00080060', 'CS'],
+  Manufacturer: ['00080070', 'LO'],
+  InstitutionName: ['00080080', 'LO'],
+  ReferringPhysicianName: ['00080090', 'PN'],
+  StudyDescription: ['00081030', 'LO'],
+  SeriesDescription: ['0008103E', 'LO'],
+  ManufacturerModelName: ['00081090', 'LO'],
+  ReferencedSeriesSequence: ['00081115', 'SQ'],
+  ReferencedImageSequence: ['00081140', 'SQ'],
+  ReferencedSOPClassUID: ['00081150', 'UI'],
+  ReferencedSOPInstanceUID: ['00081155', 'UI'],
+  ReferencedFrameNumber: ['00081160', 'IS'],
+  SourceImageSequence: ['00082112', 'SQ'],
+  DerivationImageSequence: ['00089215', 'SQ'],
+  PatientName: ['00100010', 'PN'],
+  PatientID: ['00100020', 'LO'],
+  PatientBirthDate: ['00100030', 'DA'],
+  PatientSex: ['00100040', 'CS'],
+  PatientAge: ['00101010', 'AS'],
+  BodyPartExamined: ['00180015', 'CS'],
+  SliceThickness: ['00180050', 'DS'],
+  SpacingBetweenSlices: ['00180088', 'DS'],
+  GantryDetectorTilt: ['00181120', 'DS'],
+  ImagerPixelSpacing: ['00181164', 'DS'],
+  StudyInstanceUID: ['0020000D', 'UI'],
+  SeriesInstanceUID: ['0020000E', 'UI'],
+  StudyID: ['00200010', 'SH'],
+  SeriesNumber: ['00200011', 'IS'],
+  AcquisitionNumber: ['00200012', 'IS'],
+  InstanceNumber: ['00200013', 'IS'],
+  ImagePositionPatient: ['00200032', 'DS'],
+  ImageOrientationPatient: ['00200037', 'DS'],
+  FrameOfReferenceUID: ['00200052', 'UI'],
+  SliceLocation: ['00201041', 'DS'],
+  DimensionIndexValues: ['00209157', 'UL'],
+  PlanePositionSequence: ['00209113', 'SQ'],
+  PlaneOrientationSequence: ['00209116', 'SQ'],
+  FrameContentSequence: ['00209111', 'SQ'],
+  SharedFunctionalGroupsSequence: ['52009229', 'SQ'],
+  PerFrameFunctionalGroupsSequence: ['52009230', 'SQ'],
+  PixelMeasuresSequence: ['00289110', 'SQ'],
+  SamplesPerPixel: ['00280002', 'US'],
+  PhotometricInterpretation: ['00280004', 'CS'],
+  PlanarConfiguration: ['00280006', 'US'],
+  NumberOfFrames: ['00280008', 'IS'],
+  Rows: ['00280010', 'US'],
+  Columns: ['00280011', 'US'],
+  PixelSpacing: ['00280030', 'DS'],
+  BitsAllocated: ['00280100', 'US'],
+  BitsStored: ['00280101', 'US'],
+  HighBit: ['00280102', 'US'],
+  PixelRepresentation: ['00280103', 'US'],
+  PixelPaddingValue: ['00280120', 'US'],
+  WindowCenter: ['00281050', 'DS'],
+  WindowWidth: ['00281051', 'DS'],
+  RescaleIntercept: ['00281052', 'DS'],
+  RescaleSlope: ['00281053', 'DS'],
+  RescaleType: ['00281054', 'LO'],
+  WindowCenterWidthExplanation: ['00281055', 'LO'],
+  VOILUTFunction: ['00281056', 'CS'],
+  RedPaletteColorLookupTableDescriptor: ['00281101', 'US'],
+  GreenPaletteColorLookupTableDescriptor: ['00281102', 'US'],
+  BluePaletteColorLookupTableDescriptor: ['00281103', 'US'],
+  RedPaletteColorLookupTableData: ['00281201', 'OW'],
+  GreenPaletteColorLookupTableData: ['00281202', 'OW'],
+  BluePaletteColorLookupTableData: ['00281203', 'OW'],
+  LossyImageCompression: ['00282110', 'CS'],
+  ModalityLUTSequence: ['00283000', 'SQ'],
+  LUTDescriptor: ['00283002', 'US'],
+  LUTData: ['00283006', 'US'],
+  VOILUTSequence: ['00283010', 'SQ'],
+  PixelValueTransformationSequence: ['00289145', 'SQ'],
+  FrameVOILUTSequence: ['00289132', 'SQ'],
+  SegmentationType: ['00620001', 'CS'],
+  SegmentSequence: ['00620002', 'SQ'],
+  SegmentNumber: ['00620004', 'US'],
+  SegmentLabel: ['00620005', 'LO'],
+  SegmentDescription: ['00620006', 'ST'],
+  SegmentAlgorithmType: ['00620008', 'CS'],
+  RecommendedDisplayCIELabValue: ['0062000D', 'US'],
+  SegmentIdentificationSequence: ['0062000A', 'SQ'],
+  ReferencedSegmentNumber: ['0062000B', 'US'],
+  MaximumFractionalValue: ['0062000E', 'US'],
+  SegmentationFractionalType: ['00620010', 'CS'],
+  ReferencedFrameOfReferenceSequence: ['30060010', 'SQ'],
+  StructureSetROISequence: ['30060020', 'SQ'],
+  ROINumber: ['30060022', 'IS'],
+  ROIName: ['30060026', 'LO'],
+  ROIContourSequence: ['30060039', 'SQ'],
+  ContourSequence: ['30060040', 'SQ'],
+  ContourGeometricType: ['30060042', 'CS'],
+  NumberOfContourPoints: ['30060046', 'IS'],
+  ContourData: ['30060050', 'DS'],
+  ReferencedROINumber: ['30060084', 'IS'],
+  ROIDisplayColor: ['3006002A', 'IS'],
+  ReferencedFrameOfReferenceUID: ['30060024', 'UI'],
+  ExtendedOffsetTable: ['7FE00001', 'OV'],
+  ExtendedOffsetTableLengths: ['7FE00002', 'OV'],
+  FloatPixelData: ['7FE00008', 'OF'],
+  DoubleFloatPixelData: ['7FE00009', 'OD'],
+  PixelData: ['7FE00010', 'OW'],
+  Item: ['FFFEE000', 'NONE'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+/** A keyword of the tag dictionary. */
+export type TagKeyword = keyof typeof TAGS;
+
+/** A tag by keyword, or by 8 hex digits GGGGEEEE (any case). */
+export type TagRef = TagKeyword | `${string}`;
+
+const byTag = new Map<string, string>(Object.values(TAGS).map(([tag, vr]) => [tag, vr]));
+const KEYWORD_RE = /^[0-9A-Fa-f]{8}$/;
+
+/** dicom-parser's element key ('x0010 0010' style, lower case) for a keyword or hex tag. */
+export function tagKey(ref: TagRef): string {
+  const entry = (TAGS as Record<string, readonly [string, string]>)[ref];
+  if (entry) return 'x' + entry[0].toLowerCase();
+  if (KEYWORD_RE.test(ref)) return 'x' + ref.toLowerCase();
+  throw new TypeError(`unknown DICOM keyword ${ref}`);
+}
+
+/** The dictionary VR of a dicom-parser element key, or undefined when the tag is not in the dictionary. */
+export function dictionaryVr(key: string): string | undefined {
+  return byTag.get(key.slice(1).toUpperCase());
+}
