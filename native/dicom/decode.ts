@@ -31,6 +31,7 @@ export async function decodeFrame(ds: DicomDataset, frameIndex: number): Promise
   if (!ts) throw new DicomParseError('unsupported-transfer-syntax', `pixel data in ${transferSyntaxName(ds.transferSyntaxUid)} cannot be decoded`);
   const fb = frameBytes(ds, pm, frameIndex, ts.encapsulated);
   let photometric = pm.photometricInterpretation;
+  let effective = pm;
   let values: StoredArray;
   if (fb.kind === 'native') {
     if (pm.floatPixels) values = floatValues(fb.bytes, pm, ds.bigEndian);
@@ -51,16 +52,19 @@ export async function decodeFrame(ds: DicomDataset, frameIndex: number): Promise
   } else {
     const decoded = await decoderFor(ds.transferSyntaxUid)(fb.bytes, pm);
     photometric = decoded.photometric;
-    // Some encoders write YBR_FULL_422 for JPEG that libjpeg has already upsampled and converted.
-    values = toStored(decoded, pm);
+    if (decoded.signed !== undefined) {
+      const bits = decoded.bytesPerSample * 8;
+      effective = { ...pm, pixelRepresentation: decoded.signed ? 1 : 0, bitsStored: decoded.signed ? Math.max(pm.bitsStored, Math.min(bits, pm.bitsAllocated)) : pm.bitsStored, highBit: decoded.signed ? Math.min(bits, pm.bitsAllocated) - 1 : pm.highBit };
+    }
+    values = toStored(decoded, effective);
   }
   return {
     rows: pm.rows,
     columns: pm.columns,
     samplesPerPixel: pm.samplesPerPixel,
     photometric,
-    bitsStored: pm.bitsStored,
-    signed: pm.pixelRepresentation === 1,
+    bitsStored: effective.bitsStored,
+    signed: effective.pixelRepresentation === 1,
     values,
   };
 }

@@ -29,6 +29,7 @@ export function frameBytes(ds: DicomDataset, pm: PixelModule, index: number, enc
     if (el.encapsulatedPixelData) throw new DicomParseError('bad-length', 'Pixel Data is encapsulated but the transfer syntax is native');
     return nativeFrame(ds, pm, el, index);
   }
+  if (!el.fragments && el.hadUndefinedLength) locateFragments(ds, el);
   if (!el.encapsulatedPixelData || !el.fragments) {
     throw new DicomParseError('bad-length', 'the transfer syntax is encapsulated but Pixel Data has a defined length');
   }
@@ -103,4 +104,18 @@ function frameStartFragments(data: Uint8Array, fragments: readonly DicomParserNs
     if (soi || soc) out.push(i);
   });
   return out;
+}
+
+/** Implicit-VR data sets (a writer's mismatch) leave undefined-length Pixel Data unsplit: find its fragments. */
+function locateFragments(ds: DicomDataset, el: DicomParserNs.Element): void {
+  try {
+    const stream = new dicomParser.ByteStream(dicomParser.littleEndianByteArrayParser, ds.raw.byteArray, el.dataOffset);
+    const probe: DicomParserNs.Element = { tag: el.tag, length: 0xffffffff, dataOffset: el.dataOffset };
+    dicomParser.findEndOfEncapsulatedElement(stream, probe, []);
+    el.fragments = probe.fragments ?? [];
+    el.basicOffsetTable = probe.basicOffsetTable ?? [];
+    el.encapsulatedPixelData = true;
+  } catch (e) {
+    throw new DicomParseError('bad-length', `encapsulated Pixel Data cannot be split into fragments: ${thrownText(e)}`, { cause: e });
+  }
 }

@@ -58,10 +58,15 @@ export function parseDicom(input: Uint8Array, options: ParseOptions = {}): Dicom
     if (tsOption === undefined) {
       const meta = dicomParser.readPart10Header(array);
       const declared = meta.string('x00020010')?.replace(/\0/g, '').trim();
-      tsUid = declared || options.transferSyntaxUid || sniffTransferSyntax(array.subarray(metaEnd(meta))) || '';
+      const sniffed = sniffTransferSyntax(array.subarray(metaEnd(meta)));
+      tsUid = declared || options.transferSyntaxUid || sniffed || '';
       if (!tsUid) throw new DicomParseError('not-dicom', 'the File Meta header has no Transfer Syntax UID and the data set encoding cannot be recognised');
       checkSyntaxParsable(tsUid);
-      raw = parseWith(array, tsUid, options, maxBytes, !declared);
+      // Writers sometimes encode the data set implicit while declaring explicit (or the reverse); follow the bytes,
+      // as pydicom does, but keep the declared syntax for the pixel data.
+      const declaredExplicit = tsUid !== IMPLICIT_LE;
+      const mismatch = tsUid !== EXPLICIT_BE && !transferSyntax(tsUid)?.deflated && sniffed !== undefined && sniffed !== EXPLICIT_BE && (sniffed !== IMPLICIT_LE) !== declaredExplicit;
+      raw = parseWith(array, mismatch || !declared ? (sniffed ?? tsUid) : tsUid, options, maxBytes, mismatch || !declared);
     } else {
       tsUid = tsOption;
       checkSyntaxParsable(tsUid);
@@ -74,15 +79,15 @@ export function parseDicom(input: Uint8Array, options: ParseOptions = {}): Dicom
   return new DicomDataset(raw, tsUid);
 }
 
-function parseWith(array: Buffer, tsUid: string, options: ParseOptions, maxBytes: number, injectTs: boolean): DicomParserNs.DataSet {
+function parseWith(array: Buffer, tsUid: string, options: ParseOptions, maxBytes: number, bodyOnly: boolean): DicomParserNs.DataSet {
   const parseOptions: DicomParserNs.ParseDicomOptions & { TransferSyntaxUID?: string } = {
     vrCallback: (tag: string) => dictionaryVr(tag) as unknown as void,
     inflater: (arr: Uint8Array, position: number) => inflate(arr, position, maxBytes) as unknown as void,
   };
   if (options.untilTag) parseOptions.untilTag = 'x' + options.untilTag.toLowerCase();
   if (!hasPreamble(array)) parseOptions.TransferSyntaxUID = tsUid;
-  if (injectTs) {
-    // The meta header lacks (0002,0010): parse the data set after it with the sniffed syntax and merge.
+  if (bodyOnly) {
+    // The data set after the meta header is parsed on its own with the encoding it actually has.
     const meta = dicomParser.readPart10Header(array);
     const offset = metaEnd(meta);
     return dicomParser.parseDicom(array.subarray(offset), { ...parseOptions, TransferSyntaxUID: tsUid });

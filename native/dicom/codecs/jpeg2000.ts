@@ -19,16 +19,18 @@ async function decodeJ2kFamily(encoded: Uint8Array, pm: PixelModule, htj2k: bool
   const decoder = htj2k
     ? await wasmDecoder('@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KDecoder')
     : await wasmDecoder('@cornerstonejs/codec-openjpeg/decodewasmjs', 'J2KDecoder');
-  const { bytes, bitsPerSample } = runWasm(decoder, encoded, (d) => {
+  const { bytes, bitsPerSample, isSigned } = runWasm(decoder, encoded, (d) => {
     d.decode();
     const info = d.getFrameInfo();
     checkDimensions(pm, info.width, info.height, info.componentCount, name);
-    return { bytes: d.getDecodedBuffer().slice(), bitsPerSample: info.bitsPerSample };
+    return { bytes: d.getDecodedBuffer().slice(), bitsPerSample: info.bitsPerSample, isSigned: info.isSigned };
   });
   const bytesPerSample = bitsPerSample <= 8 ? 1 : 2;
   if (bitsPerSample > 16) throw new DicomParseError('decode-failed', `${name} precision ${bitsPerSample} exceeds 16 bits`);
   checkLength(bytes.length, pm.rows * pm.columns * pm.samplesPerPixel * bytesPerSample, name);
-  return { bytes, bytesPerSample, photometric: j2kPhotometric(pm) };
+  // Some writers mark signed data unsigned (or vice versa); the codestream is authoritative (as in pydicom and GDCM).
+  const signed = isSigned !== (pm.pixelRepresentation === 1) ? isSigned : undefined;
+  return { bytes, bytesPerSample, photometric: j2kPhotometric(pm), ...(signed !== undefined ? { signed } : {}) };
 }
 
 /** JPEG 2000 lossless and lossy (.90/.91) via OpenJPEG. */

@@ -7,6 +7,8 @@ export interface CodecOutput {
   readonly bytesPerSample: 1 | 2 | 4;
   /** Photometric interpretation of the samples as returned (codecs may have converted YCbCr to RGB). */
   readonly photometric: string;
+  /** Set when the codestream's own signedness overrides Pixel Representation (J2K written with a mismatch). */
+  readonly signed?: boolean;
 }
 
 /** One codec: decode a compressed frame whose image must match the pixel module. */

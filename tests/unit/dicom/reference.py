@@ -19,6 +19,7 @@ pydicom.config.pixel_data_handlers = [numpy_handler, rle_handler, gdcm_handler, 
 
 
 def stored(ds, arr):
+    arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind not in "iu":
         return arr
     bits = arr.dtype.itemsize * 8
