@@ -75,6 +75,11 @@ export function parseDicom(input: Uint8Array, options: ParseOptions = {}): Dicom
   } catch (e) {
     throw toParseError(e, array);
   }
+  if (options.untilTag) {
+    // dicom-parser keeps the header of the tag it stopped at; drop it so callers never see a value never read.
+    const until = 'x' + options.untilTag.toLowerCase();
+    for (const key of Object.keys(raw.elements)) if (key >= until) delete raw.elements[key];
+  }
   validate(raw, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.untilTag);
   return new DicomDataset(raw, tsUid);
 }

@@ -13,6 +13,14 @@ const data = dataDir();
 const havePydicom = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pydicom, gdcm, numpy']).status === 0;
 const haveDcmtk = spawnSync('dcmdjpeg', ['--version']).status === 0;
 
+/**
+ * Files where we knowingly differ from the reference: the JPEG stream says YCbCr (JFIF) while the DICOM header
+ * says RGB; GDCM trusts the header and skips the colour transform, libjpeg trusts the stream and applies it.
+ */
+const KNOWN_DIFFERENT: Record<string, string> = {
+  'SC_rgb_jpeg.dcm': 'JFIF stream labelled RGB: we follow the stream (YCbCr->RGB), GDCM the header; dcmtk cannot parse the file',
+};
+
 /** Files our engine is known not to decode, with the reason; anything else must match. */
 const KNOWN_UNSUPPORTED: Record<string, string> = {
   'JPEG2000-embedded-sequence-delimiter.dcm':
@@ -55,7 +63,7 @@ interface Row {
   file: string;
   syntax: string;
   frames: string;
-  status: 'exact' | 'within-tolerance' | 'MISMATCH' | 'no-pixel-data' | 'both-refuse' | 'OURS-REFUSED' | 'ref-refused' | 'known-unsupported';
+  status: 'known-different' | 'exact' | 'within-tolerance' | 'MISMATCH' | 'no-pixel-data' | 'both-refuse' | 'OURS-REFUSED' | 'ref-refused' | 'known-unsupported';
   detail: string;
 }
 
@@ -216,7 +224,9 @@ describe.skipIf(!havePydicom)('conformance against pydicom + GDCM (and dcmtk)', 
       const colourConverted = note.includes('YBR->RGB');
       // Lossy decoders differ by IDCT rounding; YCbCr->RGB conversion adds rounding of its own.
       const tolerance = lossy || colourConverted ? 3 : 0;
-      const status: Row['status'] = d.max === 0 ? 'exact' : d.max <= tolerance ? 'within-tolerance' : 'MISMATCH';
+      const knownDiff = KNOWN_DIFFERENT[file.split('/').pop()!];
+      const status: Row['status'] = d.max === 0 ? 'exact' : d.max <= tolerance ? 'within-tolerance' : knownDiff ? 'known-different' : 'MISMATCH';
+      if (status === 'known-different') note += ` [${knownDiff}]`;
       rows.push({ file: name, syntax: ts, frames: frameText, status, detail: `${note}; max|d|=${d.max} mean|d|=${d.mean.toFixed(4)}` });
     }
     const bad = rows.filter((r) => r.status === 'MISMATCH' || r.status === 'OURS-REFUSED' || r.detail.includes('CRASH') || r.detail.includes('reference found pixels'));
