@@ -13,6 +13,8 @@ import {
 } from '../contract/index.js';
 import { countStore } from '../store/counts.js';
 import { openStore, type StoreHandle } from '../store/database.js';
+import type { CoreContext } from './context.js';
+import { imagingHandlers } from './handlers/imaging.js';
 import { OSLER_VERSION } from './version.js';
 
 /** What the shell tells the core about where it runs. */
@@ -80,7 +82,10 @@ export function createCore(options: CoreOptions): Core {
       return backendInfo;
     });
 
+  const context: CoreContext = { home, store, emit, log };
+
   const handlers: Handlers = {
+    ...imagingHandlers(context),
     'app.info': async () => {
       await backendReady;
       return {

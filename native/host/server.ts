@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { WS_MAX_MESSAGE_BYTES, WS_PATH, fail, type WireMessage } from '../contract/index.js';
+import { WS_MAX_MESSAGE_BYTES, WS_PATH, encodeWire, fail, type WireMessage } from '../contract/index.js';
 import type { Core } from '../app/core.js';
 import { SECURITY_HEADERS } from '../app/security.js';
 import { checkRequest, cookieName, newToken } from './auth.js';
@@ -126,7 +126,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   }
 
   function send(ws: WebSocket, message: WireMessage): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    if (ws.readyState === ws.OPEN) ws.send(encodeWire(message));
   }
 
   const unsubscribe = core.onAny((event, payload) => {

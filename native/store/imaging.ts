@@ -40,6 +40,8 @@ export interface InstanceRow {
 export interface StudySummary {
   readonly id: number;
   readonly patientId: number;
+  readonly patientKey: string;
+  readonly patientName: string | null;
   readonly studyUid: string;
   readonly studyDate: string | null;
   readonly description: string | null;
@@ -174,15 +176,18 @@ export function updateSeriesSummary(db: Database.Database, seriesId: number, geo
 export function listStudies(db: Database.Database, patientId?: number): StudySummary[] {
   const rows = db
     .prepare(
-      `SELECT s.id, s.patient_id, s.study_uid, s.study_date, s.description, s.modalities,
+      `SELECT s.id, s.patient_id, p.patient_key, p.name AS patient_name, s.study_uid, s.study_date, s.description, s.modalities,
          (SELECT count(*) FROM series WHERE study_id = s.id) AS series_count,
          (SELECT count(*) FROM instances i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS instance_count
-       FROM studies s WHERE (@patientId IS NULL OR s.patient_id = @patientId)
+       FROM studies s JOIN patients p ON p.id = s.patient_id
+       WHERE (@patientId IS NULL OR s.patient_id = @patientId)
        ORDER BY s.study_date DESC NULLS LAST, s.id DESC`,
     )
     .all({ patientId: patientId ?? null }) as Array<{
     id: number;
     patient_id: number;
+    patient_key: string;
+    patient_name: string | null;
     study_uid: string;
     study_date: string | null;
     description: string | null;
@@ -193,6 +198,8 @@ export function listStudies(db: Database.Database, patientId?: number): StudySum
   return rows.map((r) => ({
     id: r.id,
     patientId: r.patient_id,
+    patientKey: r.patient_key,
+    patientName: r.patient_name,
     studyUid: r.study_uid,
     studyDate: r.study_date,
     description: r.description,
@@ -204,12 +211,29 @@ export function listStudies(db: Database.Database, patientId?: number): StudySum
 
 /** Series of a study by series number. */
 export function listSeries(db: Database.Database, studyId: number): SeriesSummary[] {
+  return querySeries(db, 'se.study_id = ?', studyId);
+}
+
+/** One series, or null. */
+export function getSeries(db: Database.Database, seriesId: number): SeriesSummary | null {
+  return querySeries(db, 'se.id = ?', seriesId)[0] ?? null;
+}
+
+/** The managed file of an instance, or null when there is no such instance. */
+export function instanceFile(db: Database.Database, instanceId: number): { path: string; frames: number } | null {
+  return (
+    (db.prepare('SELECT path, frames FROM instances WHERE id = ?').get(instanceId) as
+      { path: string; frames: number } | undefined) ?? null
+  );
+}
+
+function querySeries(db: Database.Database, where: string, param: number): SeriesSummary[] {
   const rows = db
     .prepare(
       `SELECT se.*, (SELECT count(*) FROM instances WHERE series_id = se.id) AS instance_count
-       FROM series se WHERE se.study_id = ? ORDER BY se.series_number NULLS LAST, se.id`,
+       FROM series se WHERE ${where} ORDER BY se.series_number NULLS LAST, se.id`,
     )
-    .all(studyId) as Array<{
+    .all(param) as Array<{
     id: number;
     study_id: number;
     series_uid: string;

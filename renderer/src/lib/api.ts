@@ -8,6 +8,7 @@ import type {
   EventPayload,
 } from '../../../native/contract/channels.js';
 import { fail, type Result } from '../../../native/contract/result.js';
+import { decodeWire } from '../../../native/contract/wire.js';
 
 declare global {
   interface Window {
@@ -46,15 +47,15 @@ export function socketApi(url: string, onState: (state: ConnectionState) => void
   function connect(): void {
     onState('connecting');
     socket = new WebSocket(url);
+    socket.binaryType = 'arraybuffer';
     socket.addEventListener('open', () => {
       retryMs = 250;
       onState('open');
       for (const message of queue) socket.send(message);
       queue = [];
     });
-    socket.addEventListener('message', (e: MessageEvent) => {
-      if (typeof e.data !== 'string') return;
-      const message = JSON.parse(e.data) as WireMessage;
+    socket.addEventListener('message', (e: MessageEvent<string | ArrayBuffer>) => {
+      const message: WireMessage = decodeWire(e.data);
       if (message.kind === 'result') {
         pending.get(message.id)?.(message.result);
         pending.delete(message.id);

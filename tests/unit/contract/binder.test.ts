@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createDispatcher, OslerError, type Handlers } from '../../../native/contract/index.js';
+import { CHANNEL_NAMES, createDispatcher, OslerError, type Handlers } from '../../../native/contract/index.js';
 
 const info = {
   version: '1.2.3',
@@ -23,11 +23,16 @@ const info = {
 };
 
 function setup(overrides: Partial<Handlers> = {}) {
+  // Channels this test does not exercise answer with an error if ever reached.
+  const unused = Object.fromEntries(
+    CHANNEL_NAMES.map((name) => [name, vi.fn(() => Promise.reject(new Error(`${name} not expected`)))]),
+  );
   const handlers = {
+    ...unused,
     'app.info': vi.fn(() => info),
     'app.health': vi.fn(() => ({ ok: true, checks: [], uptimeMs: 1 })),
     ...overrides,
-  } satisfies Handlers;
+  } as Handlers;
   const internal = vi.fn();
   const dispatch = createDispatcher(handlers, { onInternalError: internal });
   return { handlers, dispatch, internal };

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+
+/** A store row id. */
+export const idSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** A file or folder path given by the user (import sources). */
+export const userPathSchema = z.string().min(1).max(4096);
+const count = z.number().int().nonnegative();
+
+/** Progress of a running import (DICOM, notes or vitals). */
+export const importProgressSchema = z.strictObject({
+  /** Identifies the import run (returned by the import call too). */
+  jobId: z.string(),
+  kind: z.enum(['dicom', 'notes', 'vitals']),
+  filesSeen: count,
+  imported: count,
+  duplicates: count,
+  skipped: count,
+});
+
+/** Answer of `dicom.import`. */
+export const dicomImportReportSchema = z.strictObject({
+  jobId: z.string(),
+  filesSeen: count,
+  imported: count,
+  duplicates: count,
+  skipped: count,
+  /** Skipped files with the reason for each (at most 1000 listed; `skipped` counts all). */
+  skippedFiles: z.array(z.strictObject({ path: z.string(), reason: z.string() })),
+  studyIds: z.array(idSchema),
+  seriesIds: z.array(idSchema),
+});
+
+/** A study as the worklist and series browser list it. */
+export const studySummarySchema = z.strictObject({
+  id: idSchema,
+  patientId: idSchema,
+  patientKey: z.string(),
+  patientName: z.string().nullable(),
+  studyUid: z.string(),
+  /** ISO date. */
+  studyDate: z.string().nullable(),
+  description: z.string().nullable(),
+  /** Backslash-separated modalities of its series. */
+  modalities: z.string().nullable(),
+  seriesCount: count,
+  instanceCount: count,
+});
+
+/** A series as the series browser lists it. */
+export const seriesSummarySchema = z.strictObject({
+  id: idSchema,
+  studyId: idSchema,
+  seriesUid: z.string(),
+  modality: z.string().nullable(),
+  seriesNumber: z.number().int().nullable(),
+  description: z.string().nullable(),
+  rows: z.number().int().nullable(),
+  columns: z.number().int().nullable(),
+  frameCount: count,
+  instanceCount: count,
+});
+
+const vec3 = z.tuple([z.number(), z.number(), z.number()]);
+
+/** A series opened for viewing: its frames in display order and its geometry. */
+export const seriesDetailSchema = z.strictObject({
+  series: seriesSummarySchema,
+  /** Frames in display order (spatial when the geometry allows, else by instance number). */
+  frames: z.array(
+    z.strictObject({
+      instanceId: idSchema,
+      /** Frame index within the instance (0-based). */
+      frame: count,
+      /** ImagePositionPatient of the frame (mm, LPS) when known. */
+      positionMm: vec3.nullable(),
+    }),
+  ),
+  geometry: z.strictObject({
+    sortedBy: z.string(),
+    /** Slice normal (LPS). */
+    normal: vec3.nullable(),
+    rowDirection: vec3.nullable(),
+    columnDirection: vec3.nullable(),
+    sliceSpacingMm: z.number().nullable(),
+    uniformSpacing: z.boolean(),
+    pixelSpacingMm: z.tuple([z.number(), z.number()]).nullable(),
+    tiltDeg: z.number(),
+    /** Problems found (gantry-tilt, uneven-spacing, ...): reported, never silently corrected. */
+    issues: z.array(z.string()),
+  }),
+});
+
+/** Typed arrays a frame can arrive in. */
+export type PixelArray =
+  | Uint8Array<ArrayBufferLike>
+  | Int8Array<ArrayBufferLike>
+  | Uint16Array<ArrayBufferLike>
+  | Int16Array<ArrayBufferLike>
+  | Uint32Array<ArrayBufferLike>
+  | Int32Array<ArrayBufferLike>
+  | Float32Array<ArrayBufferLike>;
+
+const PIXEL_ARRAY_TYPES = [Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array];
+
+/** Schema of a {@link PixelArray}. */
+export const pixelArraySchema = z.custom<PixelArray>(
+  (value) => PIXEL_ARRAY_TYPES.some((type) => value instanceof type),
+  'expected a typed array of pixels',
+);
+
+/** A VOI window in modality units (Hounsfield for CT). */
+export const windowSchema = z.strictObject({
+  center: z.number(),
+  width: z.number().positive(),
+  explanation: z.string().optional(),
+});
+
+/**
+ * One decoded frame, as binary (never JSON-encoded on the wire). Grayscale frames carry stored
+ * values plus the modality rescale so windowing happens on the GPU; colour frames carry RGBA bytes.
+ */
+export const frameSchema = z.strictObject({
+  instanceId: idSchema,
+  frame: count,
+  rows: z.number().int().positive(),
+  columns: z.number().int().positive(),
+  /** `gray`: `pixels` are stored grayscale values; `rgba`: display-ready RGBA bytes (colour and palette images). */
+  format: z.enum(['gray', 'rgba']),
+  /** Source Photometric Interpretation (MONOCHROME1 is shown inverted). */
+  photometric: z.string(),
+  pixels: pixelArraySchema,
+  /** Modality value = stored * slope + intercept. */
+  rescale: z.strictObject({ slope: z.number(), intercept: z.number(), type: z.string().optional() }),
+  /** The file's own window presets. */
+  windows: z.array(windowSchema),
+  voiFunction: z.enum(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']),
+  /** Smallest and largest modality value in the frame. */
+  minValue: z.number(),
+  maxValue: z.number(),
+  /** [row spacing, column spacing] in mm, and whether it is calibrated Pixel Spacing. */
+  pixelSpacingMm: z.tuple([z.number(), z.number()]).nullable(),
+  spacingSource: z.enum(['pixel-spacing', 'imager-pixel-spacing']).nullable(),
+});
+
+/** Imaging channels. */
+export const imagingChannels = {
+  /** Imports DICOM files and folders (recursively, DICOMDIR aware) into the store. */
+  'dicom.import': {
+    input: z.strictObject({ paths: z.array(userPathSchema).min(1).max(256) }),
+    output: dicomImportReportSchema,
+  },
+  /** Studies, newest first, optionally of one patient. */
+  'studies.list': {
+    input: z.strictObject({ patientId: idSchema.optional() }),
+    output: z.array(studySummarySchema),
+  },
+  /** Series of a study. */
+  'series.list': { input: z.strictObject({ studyId: idSchema }), output: z.array(seriesSummarySchema) },
+  /** A series opened for viewing: ordered frames and geometry. */
+  'series.get': { input: z.strictObject({ seriesId: idSchema }), output: seriesDetailSchema },
+  /** One decoded frame as a typed array. */
+  'frames.get': {
+    input: z.strictObject({ instanceId: idSchema, frame: z.number().int().min(0).max(99_999) }),
+    output: frameSchema,
+  },
+} as const;
+
+/** Imaging events. */
+export const imagingEvents = {
+  /** Progress of a running import. */
+  'import.progress': importProgressSchema,
+} as const;
