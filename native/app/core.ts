@@ -15,6 +15,7 @@ import { countStore } from '../store/counts.js';
 import { openStore, type StoreHandle } from '../store/database.js';
 import type { CoreContext } from './context.js';
 import { imagingHandlers } from './handlers/imaging.js';
+import { caseStoreHandlers } from './handlers/caseStore.js';
 import { OSLER_VERSION } from './version.js';
 
 /** What the shell tells the core about where it runs. */
@@ -86,6 +87,7 @@ export function createCore(options: CoreOptions): Core {
 
   const handlers: Handlers = {
     ...imagingHandlers(context),
+    ...caseStoreHandlers(context),
     'app.info': async () => {
       await backendReady;
       return {

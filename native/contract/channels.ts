@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import { appChannels, appEvents, backendInfoSchema, hostModeSchema, storeCountsSchema } from './app.js';
 import { imagingChannels, imagingEvents } from './imaging.js';
+import { caseStoreChannels, caseStoreEvents } from './caseStore.js';
 
 export * from './app.js';
 export * from './imaging.js';
+export * from './caseStore.js';
 
 /**
  * Every request/response channel: `domain.verb` -> input and output schema. Each domain declares
@@ -13,12 +15,14 @@ export * from './imaging.js';
 export const channels = {
   ...appChannels,
   ...imagingChannels,
+  ...caseStoreChannels,
 } as const;
 
 /** Every event the core pushes to the UI: name -> payload schema. */
 export const events = {
   ...appEvents,
   ...imagingEvents,
+  ...caseStoreEvents,
 } as const;
 
 /** A channel name. */

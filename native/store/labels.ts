@@ -233,3 +233,28 @@ export function importLabel(
   insertLabel(db, { target, task, value, source: 'imported', author }, current.at(-1)?.id ?? null);
   return true;
 }
+
+/** Label state per task (and window) from a target's labels (as {@link labelHistory} returns them). */
+export function taskStates(labels: readonly Label[]): Array<{
+  task: string;
+  windowStartMs: number | null;
+  windowEndMs: number | null;
+  state: LabelState;
+  values: string[];
+}> {
+  const groups = new Map<string, Label[]>();
+  for (const l of labels) {
+    if (!l.current) continue;
+    const key = JSON.stringify([l.task, l.windowStartMs, l.windowEndMs]);
+    const g = groups.get(key) ?? [];
+    g.push(l);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map((g) => ({
+    task: g[0]!.task,
+    windowStartMs: g[0]!.windowStartMs,
+    windowEndMs: g[0]!.windowEndMs,
+    state: stateOf(g),
+    values: [...new Set(g.map((l) => l.value))],
+  }));
+}

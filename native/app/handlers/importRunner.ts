@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { OslerError, type ErrorCode } from '../../contract/result.js';
+import type Database from 'better-sqlite3';
+import { importNotes, type NotesImportOptions, type NotesImportSummary } from '../../text/notesImport.js';
+import { importVitals, type VitalsImportOptions, type VitalsImportSummary } from '../../vitals/vitalsImport.js';
+import type { ImportJob, WorkerMessage } from './importWorker.js';
+
+/** How to run an import. */
+export interface RunImportOptions<K extends 'notes' | 'vitals'> {
+  readonly kind: K;
+  readonly options: K extends 'notes' ? NotesImportOptions : VitalsImportOptions;
+  readonly onProgress?: (progress: Record<string, number>) => void;
+  readonly signal?: AbortSignal;
+}
+
+type SummaryOf<K> = K extends 'notes' ? NotesImportSummary : VitalsImportSummary;
+
+/**
+ * How to start the worker script next to this module, or null if it is absent (a bundle that
+ * does not ship it). From the TypeScript sources (tsx, vitest) the worker loads it through tsx's
+ * `tsImport`: `execArgv: ['--import', 'tsx']` does not register tsx's hooks in a worker on Node 20.
+ */
+function workerScript(): { spec: string | URL; eval: boolean } | null {
+  const self = import.meta.url;
+  const ts = self.endsWith('.ts');
+  const url = new URL(`./importWorker.${ts ? 'ts' : 'js'}`, self);
+  if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null;
+  if (!ts) return { spec: url, eval: false };
+  let api: string;
+  try {
+    // The package's `import` entry (the `require` one breaks when loaded with import()).
+    api = pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  } catch {
+    return null;
+  }
+  const code = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(self)}))`;
+  return { spec: code, eval: true };
+}
+
+/** Whether imports can run in a worker here (the bundled build may not ship the worker script). */
+export function workerAvailable(): boolean {
+  return workerScript() !== null;
+}
+
+/**
+ * Runs an import in a `worker_threads` worker with its own SQLite connection, so the calling
+ * thread (IPC, other calls) stays responsive; progress arrives through `onProgress`, `signal`
+ * cancels (batches already committed stay). Falls back to running in-process on `db` when no
+ * worker script is available.
+ */
+export function runImport<K extends 'notes' | 'vitals'>(
+  storeFile: string,
+  db: Database.Database,
+  run: RunImportOptions<K>,
+): Promise<SummaryOf<K>> {
+  const script = workerScript();
+  if (script === null || storeFile === ':memory:') {
+    const hooks = { onProgress: run.onProgress as (p: object) => void, ...(run.signal ? { signal: run.signal } : {}) };
+    return (
+      run.kind === 'notes'
+        ? importNotes(db, run.options as NotesImportOptions, hooks)
+        : importVitals(db, run.options as VitalsImportOptions, hooks)
+    ) as Promise<SummaryOf<K>>;
+  }
+  return new Promise((resolvePromise, reject) => {
+    const job: ImportJob = { kind: run.kind, storeFile, options: run.options };
+    const worker = new Worker(script.spec, { workerData: { osler: job }, eval: script.eval });
+    let settled = false;
+    const onAbort = () => worker.postMessage({ type: 'cancel' });
+    run.signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      run.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') run.onProgress?.(m.progress);
+      else if (m.type === 'done') finish(() => resolvePromise(m.summary as SummaryOf<K>));
+      else
+        finish(() =>
+          reject(m.code === 'internal' ? new Error(m.message) : new OslerError(m.code as ErrorCode, m.message)),
+        );
+    });
+    worker.on('error', (error) => finish(() => reject(error)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`import worker exited with code ${code}`))));
+  });
+}
