@@ -1,26 +1,41 @@
-import { getKernel, registerKernel, type KernelConfig } from '@tensorflow/tfjs';
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './conv2dBackpropInput.js';
+import { maxPoolGradConfig } from './maxPoolGrad.js';
 import { cpuBridgedKernel } from './cpuBridge.js';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum.js';
 
-/** Kernels tfjs-backend-wasm 4.22 lacks that training needs, with how each is provided. */
-export const WASM_EXTRA_KERNELS: readonly { config: KernelConfig; how: 'native' | 'cpu-bridge' }[] = [
+/**
+ * Training kernels added to tfjs-backend-wasm 4.22: `missing` ones it lacks, `replace` ones it has
+ * but runs as scalar loops far slower than the alternative here (measured in tests/bench/ml.bench.ts).
+ * `cpu-bridge` kernels run the cpu backend's implementation on copies of the data.
+ */
+export const WASM_EXTRA_KERNELS: readonly { config: KernelConfig; how: 'native' | 'cpu-bridge'; replace?: true }[] = [
   { config: conv2DBackpropFilterConfig, how: 'native' },
+  { config: conv2DBackpropInputConfig, how: 'native', replace: true },
+  { config: maxPoolGradConfig, how: 'native', replace: true },
   { config: unsortedSegmentSumConfig, how: 'native' },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropFilter'), how: 'cpu-bridge' },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropInput'), how: 'cpu-bridge' },
   { config: cpuBridgedKernel('Einsum'), how: 'cpu-bridge' },
 ];
 
+const installed = new Set<string>();
+
 /**
- * Registers the missing training kernels for the wasm backend. Idempotent; never replaces a kernel
- * a newer tfjs-backend-wasm provides itself. Returns the names registered by this call.
+ * Registers the training kernels for the wasm backend. Idempotent. A missing kernel that a newer
+ * tfjs-backend-wasm provides itself is left alone; a `replace` kernel replaces the stock one.
+ * Returns the names registered by this call.
  */
 export function registerWasmKernels(): string[] {
   const added: string[] = [];
-  for (const { config } of WASM_EXTRA_KERNELS) {
-    if (getKernel(config.kernelName, 'wasm') !== undefined) continue;
+  for (const { config, replace } of WASM_EXTRA_KERNELS) {
+    if (installed.has(config.kernelName)) continue;
+    const existing = getKernel(config.kernelName, 'wasm');
+    if (existing !== undefined && replace !== true) continue;
+    if (existing !== undefined) unregisterKernel(config.kernelName, 'wasm');
     registerKernel(config);
+    installed.add(config.kernelName);
     added.push(config.kernelName);
   }
   return added;

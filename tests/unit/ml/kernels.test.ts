@@ -124,14 +124,14 @@ describe('wasm training kernels', () => {
   });
 
   it('Conv2DBackpropFilter splits long inputs into chunks without changing the result', async () => {
-    // 1 x 32 x 32 x 448 with a 3x3 filter: 1,024 rows of 4,032 columns exceeds one 4M-element chunk
-    // (wide rather than long, so float32 accumulation over 1,024 terms stays within 1e-5).
+    // 1 x 16 x 16 x 1900 with a 3x3 filter: 256 rows of 17,100 columns exceeds one 4M-element
+    // chunk (wide rather than long, so float32 sums of 256 terms stay within 1e-5 of cpu's float64).
     const next = rng(7);
-    const xShape = [1, 32, 32, 448];
-    const xv = randomValues(32 * 32 * 448, next);
-    const dyv = randomValues(32 * 32 * 2, next);
-    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 448, 2] };
-    const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, [1, 32, 32, 2]) }, attrs as never) as tf.Tensor;
+    const xShape = [1, 16, 16, 1900];
+    const xv = randomValues(16 * 16 * 1900, next);
+    const dyv = randomValues(16 * 16 * 2, next);
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 1900, 2] };
+    const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, [1, 16, 16, 2]) }, attrs as never) as tf.Tensor;
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
     expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
@@ -151,6 +151,66 @@ describe('wasm training kernels', () => {
     const actual = await on('wasm', run);
     expect(maxRelDiff(actual[0]!, expected[0]!)).toBeLessThanOrEqual(TOL);
     expect(maxRelDiff(actual[1]!, expected[1]!)).toBeLessThanOrEqual(TOL);
+  });
+
+  it('Conv2DBackpropInput (XNNPACK rewrite) equals the cpu backend on the same random shapes', async () => {
+    await fc.assert(
+      fc.asyncProperty(convCase, async (c) => {
+        const next = rng(c.seed);
+        const xShape = c.nchw ? [c.batch, c.inChannels, c.height, c.width] : [c.batch, c.height, c.width, c.inChannels];
+        const dyShape = outShapeOf(c);
+        const [dh, dw] = c.dilations;
+        const fShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
+        const fv = randomValues(fShape.reduce((a, b) => a * b, 1), next);
+        const dyv = randomValues(dyShape.reduce((a, b) => a * b, 1), next);
+        // cpu reference for a dilated filter: the undilated gradient with zeros between the taps.
+        const efh = (c.filterHeight - 1) * dh + 1;
+        const efw = (c.filterWidth - 1) * dw + 1;
+        const expanded = new Float32Array(efh * efw * c.inChannels * c.outChannels);
+        const tap = c.inChannels * c.outChannels;
+        for (let i = 0; i < c.filterHeight; i++)
+          for (let j = 0; j < c.filterWidth; j++) expanded.set(fv.subarray((i * c.filterWidth + j) * tap, (i * c.filterWidth + j + 1) * tap), (i * dh * efw + j * dw) * tap);
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: c.nchw ? 'NCHW' : 'NHWC', inputShape: xShape };
+        const [expected] = await on('cpu', () =>
+          tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(expanded, [efh, efw, c.inChannels, c.outChannels]) }, attrs as never) as tf.Tensor,
+        );
+        const [actual] = await on('wasm', () =>
+          tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(fv, fShape) }, { ...attrs, dilations: c.dilations } as never) as tf.Tensor,
+        );
+        expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
+      }),
+      { seed: 20240612, numRuns: 120 },
+    );
+  });
+
+  it('MaxPoolGrad equals the cpu backend, ties included', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 2 }),
+          height: fc.integer({ min: 1, max: 9 }),
+          width: fc.integer({ min: 1, max: 9 }),
+          channels: fc.integer({ min: 1, max: 4 }),
+          filter: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+          strides: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+          pad: fc.constantFrom('same' as const, 'valid' as const),
+          levels: fc.constantFrom(3, 1000),
+          seed: fc.nat(),
+        }).filter((c) => c.pad === 'same' || (c.height >= c.filter[0] && c.width >= c.filter[1])),
+        async (c) => {
+          const next = rng(c.seed);
+          const shape = [c.batch, c.height, c.width, c.channels] as [number, number, number, number];
+          // Few levels make ties common: the gradient must go to the same (first) maximum as cpu.
+          const xv = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(next() * c.levels));
+          const run = () =>
+            tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad).mul(tf.range(1, 1 + tf.maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad).size).reshape(tf.maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad).shape)).sum())(tf.tensor4d(xv, shape));
+          const [expected] = await on('cpu', run);
+          const [actual] = await on('wasm', run);
+          expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
+        },
+      ),
+      { seed: 7, numRuns: 80 },
+    );
   });
 
   it('UnsortedSegmentSum equals the cpu backend, dropping out-of-range ids', async () => {
