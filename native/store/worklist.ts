@@ -57,10 +57,12 @@ export function listWorklist(db: Database.Database, q: WorklistQuery): { items: 
     parts.push(`SELECT 'note' AS kind, id, patient_id, note_date AS date, coalesce(title, substr(text, 1, 80)) AS title,
       kind AS detail, NULL AS modality FROM notes WHERE 1 ${patient}`);
   if (kinds.has('recording'))
-    parts.push(`SELECT 'recording', id, patient_id, start_time, coalesce(json_extract(metadata_json, '$.title'), source_key),
-      kind, NULL FROM recordings WHERE 1 ${patient}`);
+    parts.push(`SELECT 'recording' AS kind, id, patient_id, start_time AS date,
+      coalesce(json_extract(metadata_json, '$.title'), source_key) AS title, kind AS detail, NULL AS modality
+      FROM recordings WHERE 1 ${patient}`);
   if (kinds.has('study'))
-    parts.push(`SELECT 'study', s.id, s.patient_id, ${STUDY_DATE}, s.description, s.accession_number, s.modalities
+    parts.push(`SELECT 'study' AS kind, s.id AS id, s.patient_id AS patient_id, ${STUDY_DATE} AS date, s.description AS title,
+      s.accession_number AS detail, s.modalities AS modality
       FROM studies s WHERE 1 ${patient.replace('patient_id', 's.patient_id')}
       ${q.modality !== undefined ? "AND instr('\\' || replace(s.modalities, ',', '\\') || '\\', '\\' || @modality || '\\') > 0" : ''}`);
   if (parts.length === 0) return { items: [], hasMore: false };

@@ -1,0 +1,76 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OslerError } from '../../../native/contract/result.js';
+import { openStore } from '../../../native/store/database.js';
+import { migrate, schemaVersion, type Migration } from '../../../native/store/migrate.js';
+import { MIGRATIONS } from '../../../native/store/migrations/index.js';
+import { tempDir } from '../helpers.js';
+
+const upTo = (v: number) => MIGRATIONS.filter((m) => m.version <= v);
+const tables = (db: Database.Database) =>
+  (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index') ORDER BY name").pluck().all() as string[]);
+const columns = (db: Database.Database, table: string) =>
+  (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]);
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+describe('migrations', () => {
+  it('are numbered in steps of 10 and unique', () => {
+    MIGRATIONS.forEach((m, i) => expect(m.version).toBe((i + 1) * 10));
+  });
+
+  it('0010 creates the initial schema with FTS5', () => {
+    const db = new Database(':memory:');
+    migrate(db, upTo(10));
+    expect(schemaVersion(db)).toBe(10);
+    for (const t of ['patients', 'studies', 'series', 'instances', 'notes', 'notes_fts', 'recordings', 'signals', 'signal_chunks', 'labels', 'predictions', 'audit'])
+      expect(tables(db)).toContain(t);
+    db.prepare("INSERT INTO notes (source, source_key, text) VALUES ('s', '1', 'chest pain radiating')").run();
+    expect(db.prepare("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'radiate'").pluck().get()).toBe(1);
+  });
+
+  it('0020 upgrades a version-10 store in place, keeping its rows', () => {
+    const dir = tempDir();
+    cleanup = dir.cleanup;
+    const file = join(dir.path, 's.sqlite');
+    const old = new Database(file);
+    migrate(old, upTo(10));
+    old.prepare("INSERT INTO notes (source, source_key, text) VALUES ('s', '1', 'old note')").run();
+    old.prepare("INSERT INTO recordings (source, source_key) VALUES ('r', '1')").run();
+    old.close();
+    const store = openStore(file);
+    try {
+      expect(store.version).toBe(20);
+      expect(columns(store.db, 'notes')).toContain('title');
+      expect(columns(store.db, 'recordings')).toEqual(expect.arrayContaining(['kind', 'metadata_json']));
+      expect(columns(store.db, 'signals')).toContain('first_time_ms');
+      expect(tables(store.db)).toEqual(expect.arrayContaining(['recording_annotations', 'labels_supersedes', 'audit_target']));
+      expect(store.db.prepare('SELECT text FROM notes').pluck().get()).toBe('old note');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses a store written by a newer Osler', () => {
+    const db = new Database(':memory:');
+    db.pragma('user_version = 990');
+    expect(() => migrate(db, MIGRATIONS)).toThrow(OslerError);
+    expect(() => migrate(db, MIGRATIONS)).toThrow(/schema version 990, newer than this Osler understands \(20\)/);
+  });
+
+  it('applies all pending migrations in one transaction: a failing step leaves nothing behind', () => {
+    const db = new Database(':memory:');
+    const broken: Migration = { version: 30, name: 'broken', up: (d) => d.exec('CREATE TABLE x (a); SELECT nonsense FROM nowhere;') };
+    expect(() => migrate(db, [...MIGRATIONS, broken])).toThrow();
+    expect(schemaVersion(db)).toBe(0);
+    expect(tables(db)).toEqual([]);
+  });
+
+  it('is a no-op on an up-to-date store', () => {
+    const db = new Database(':memory:');
+    expect(migrate(db, MIGRATIONS)).toEqual([10, 20]);
+    expect(migrate(db, MIGRATIONS)).toEqual([]);
+  });
+});
