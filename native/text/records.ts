@@ -196,6 +196,8 @@ async function* csvRecords(stream: NodeJS.ReadableStream, delimiter: string, col
       from_line: 2,
       info: true,
       relax_quotes: true,
+      // Field counts are checked against the header below: csv-parse compares with the first data row.
+      relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
       max_record_size: MAX_NOTE_CHARS,
@@ -211,13 +213,18 @@ async function* csvRecords(stream: NodeJS.ReadableStream, delimiter: string, col
   );
   for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     while (skipped.length > 0) yield skipped.shift()!;
+    const lines = item.record.reduce((n, f) => n + countNewlines(f), 0);
+    const line = item.info.lines - lines;
+    lastEnd = item.info.lines;
+    if (item.record.length !== columns.length) {
+      yield { ok: false, line, file: null, message: `has ${item.record.length} field(s), the header has ${columns.length}` };
+      continue;
+    }
     const fields: Record<string, string | undefined> = {};
     columns.forEach((c, i) => {
       fields[c] = item.record[i];
     });
-    const lines = item.record.reduce((n, f) => n + countNewlines(f), 0);
-    yield { ok: true, line: item.info.lines - lines, file: null, fields };
-    lastEnd = item.info.lines;
+    yield { ok: true, line, file: null, fields };
   }
   while (skipped.length > 0) yield skipped.shift()!;
 }
