@@ -323,7 +323,7 @@ export function countRecordingAnnotations(
   return db
     .prepare(
       `SELECT source, symbol, count(*) AS count FROM recording_annotations WHERE recording_id = ?
-       GROUP BY source, symbol ORDER BY source, count DESC`,
+       GROUP BY source, symbol ORDER BY source, count DESC, symbol`,
     )
     .all(recordingId) as Array<{ source: string; symbol: string; count: number }>;
 }

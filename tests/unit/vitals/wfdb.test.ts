@@ -1,0 +1,188 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseWfdbAnnotations, BEAT_CODES } from '../../../native/vitals/wfdbAnnotations.js';
+import { parseWfdbHeader, wfdbStartTime } from '../../../native/vitals/wfdbHeader.js';
+import { decodeWfdbSignals } from '../../../native/vitals/wfdbSignals.js';
+import { dataDir, tempDir } from '../helpers.js';
+
+const data = dataDir();
+const wfdb = data === null ? null : join(data, 'vitals/wfdb');
+
+/** Packs interleaved samples in format 212. */
+function enc212(samples: number[]): Buffer {
+  const out = Buffer.alloc(Math.ceil((samples.length * 3) / 2));
+  for (let i = 0, p = 0; i < samples.length; i += 2, p += 3) {
+    const a = samples[i]! & 0xfff;
+    const b = (samples[i + 1] ?? 0) & 0xfff;
+    out[p] = a & 0xff;
+    out[p + 1] = ((a >> 8) & 0x0f) | ((b >> 4) & 0xf0);
+    if (i + 1 < samples.length) out[p + 2] = b & 0xff;
+  }
+  return out;
+}
+
+/** Encodes annotations (sample, code, aux?) in MIT format. */
+function encAnnotations(list: Array<{ sample: number; code: number; aux?: string }>): Buffer {
+  const words: number[] = [];
+  let t = 0;
+  const bytes: number[] = [];
+  const push = (w: number) => bytes.push(w & 0xff, (w >> 8) & 0xff);
+  for (const a of list) {
+    let d = a.sample - t;
+    if (d > 1023) {
+      push(59 << 10);
+      push((d >>> 16) & 0xffff);
+      push(d & 0xffff);
+      d = 0;
+    }
+    push((a.code << 10) | d);
+    if (a.aux !== undefined) {
+      const aux = Buffer.from(`${a.aux}\0`, 'latin1');
+      push((63 << 10) | aux.length);
+      for (const b of aux) bytes.push(b);
+      if (aux.length & 1) bytes.push(0);
+    }
+    t = a.sample;
+  }
+  push(0);
+  void words;
+  return Buffer.from(bytes);
+}
+
+describe('WFDB headers', () => {
+  it('parses record and signal lines with formats, gain(baseline)/units, skew, offsets and comments', () => {
+    const h = parseWfdbHeader(
+      '# leading comment\nrec 3 125/1000 7500 17:27:45 15/08/1994\n' +
+        'rec.dat 212x4 2963.77/mV 12 0 67 -11266 0 MCL1 lead\n' +
+        'rec.dat 212 12.84(-1605)/mmHg 12 0 -943 -23651 0 ABP\n' +
+        'rec.dat 212:4 0 12 5\n# age: 60\n',
+      'rec.hea',
+    );
+    expect(h).toMatchObject({ recordName: 'rec', frequencyHz: 125, counterFrequencyHz: 1000, frames: 7500, comments: ['leading comment', 'age: 60'] });
+    expect(h.signals[0]).toMatchObject({ format: 212, samplesPerFrame: 4, gain: 2963.77, baseline: 0, units: 'mV', description: 'MCL1 lead' });
+    expect(h.signals[1]).toMatchObject({ gain: 12.84, baseline: -1605, units: 'mmHg' });
+    expect(h.signals[2]).toMatchObject({ skew: 4, gain: 200, baseline: 5, units: 'mV', description: 'signal 2' });
+    expect(wfdbStartTime(h)).toBe('1994-08-15T17:27:45');
+    expect(wfdbStartTime({ baseTime: '31:25.894', baseDate: '10/10/2896' })).toBe('2896-10-10T00:31:25.894');
+    expect(parseWfdbHeader('a 1 250\na.mat 16+24 200 16 0 0 0 0 II\n', 'a.hea').signals[0]).toMatchObject({ byteOffset: 24 });
+  });
+
+  it('refuses what it cannot read, naming the file and reason', () => {
+    expect(() => parseWfdbHeader('multi/2 2 360 1000\n', 'm.hea')).toThrow('m.hea: multi-segment records are not supported');
+    expect(() => parseWfdbHeader('r 2 360 10\nr.dat 16\n', 'r.hea')).toThrow(/announces 2 signals but describes 1/);
+    expect(() => parseWfdbHeader('r 1 360 10\n../x.dat 16\n', 'r.hea')).toThrow(/outside the record's folder/);
+  });
+});
+
+describe('WFDB signals', () => {
+  it('decodes format 212 with an odd frame size, samples per frame and skew, applying gain and baseline', () => {
+    // Two signals: A with 2 samples per frame, B with 1 and a skew of 1; 4 frames (+1 for the skew).
+    const frames = [
+      [10, 11, -1],
+      [12, 13, -2],
+      [14, 15, -3],
+      [16, 17, -4],
+      [18, 19, -5],
+    ];
+    const dat = enc212(frames.flat());
+    const h = parseWfdbHeader('r 2 100 4\nr.dat 212x2 100(10) 12 0 10 0 0 A\nr.dat 212:1 2/uV 12 0 -1 0 0 B\n', 'r.hea');
+    const [a, b] = decodeWfdbSignals(h, () => dat, 'r.hea');
+    expect(a!.samplingHz).toBe(200);
+    expect(Array.from(a!.digital)).toEqual([10, 11, 12, 13, 14, 15, 16, 17]);
+    expect(a!.physical[1]).toBeCloseTo(0.01);
+    expect(Array.from(b!.digital)).toEqual([-2, -3, -4, -5]);
+    expect(b!.physical[0]).toBe(-1);
+  });
+
+  it('decodes formats 16 and 80, marks invalid samples NaN, and verifies checksums', () => {
+    const s16 = Buffer.alloc(8);
+    [100, -32768, -5, 7].forEach((v, i) => s16.writeInt16LE(v, 2 * i));
+    const h16 = parseWfdbHeader(`r 1 10 4\nr.dat 16 10 16 0 100 ${(100 - 32768 - 5 + 7) << 16 >> 16} 0 X\n`, 'r.hea');
+    const [x] = decodeWfdbSignals(h16, () => s16, 'r.hea');
+    expect(Number.isNaN(x!.physical[1])).toBe(true);
+    expect(x!.physical[0]).toBe(10);
+    expect(x!.checksumOk).toBe(true);
+    const s80 = Buffer.from([128, 0, 255]);
+    const [y] = decodeWfdbSignals(parseWfdbHeader('r 1 10 3\nr.dat 80 1 8 0 0 999 0 Y\n', 'r.hea'), () => s80, 'r.hea');
+    expect(Array.from(y!.digital)).toEqual([0, -128, 127]);
+    expect(y!.checksumOk).toBe(false);
+  });
+
+  it('refuses a header that promises more samples than the signal file holds', () => {
+    const h = parseWfdbHeader('r 1 10 1000\nr.dat 16 1 16 0\n', 'r.hea');
+    expect(() => decodeWfdbSignals(h, () => Buffer.alloc(20), 'r.hea')).toThrow(
+      'r.hea: the header promises 1000 samples per signal but r.dat holds only 10 (20 bytes)',
+    );
+  });
+});
+
+describe('WFDB annotations', () => {
+  it('reads codes, time steps, SKIP and AUX', () => {
+    const bytes = encAnnotations([
+      { sample: 18, code: 28, aux: '(N' },
+      { sample: 77, code: 1 },
+      { sample: 5000, code: 5 },
+    ]);
+    const a = parseWfdbAnnotations(bytes, 'r.atr');
+    expect(a.map((x) => [x.sample, x.symbol, x.aux])).toEqual([
+      [18, '+', '(N'],
+      [77, 'N', null],
+      [5000, 'V', null],
+    ]);
+  });
+});
+
+describe('WFDB: real PhysioNet records', () => {
+  const records = [
+    ['mitdb_100_arrhythmia', '100.hea'],
+    ['challenge2015_false_alarm', 'a103l.hea'],
+    ['challenge2015_false_alarm', 'v102s.hea'],
+    ['mimicdb_03700181_ecg_abp_resp', '03700181.hea'],
+    ['ptbdb_s0010_re_12lead', 's0010_re.hea'],
+    ['mimic2wdb_s00001_numerics', 's00001-2896-10-10-00-31n.hea'],
+    ['mimic3wdb_3000003_0003_short', '3000003_0003.hea'],
+  ] as const;
+
+  it.skipIf(!wfdb).each(records)('%s/%s decodes to the header checksums and initial values', (folder, name) => {
+    const dir = join(wfdb!, folder);
+    const h = parseWfdbHeader(readFileSync(join(dir, name), 'latin1'), name);
+    const signals = decodeWfdbSignals(h, (f) => readFileSync(join(dir, f)), name);
+    for (const s of signals) {
+      expect(s.checksumOk, s.spec.description).toBe(true);
+      if (s.spec.skew === 0 && s.spec.initialValue !== null) expect(s.digital[0]).toBe(s.spec.initialValue);
+    }
+  });
+
+  it.skipIf(!wfdb)('record 100: values match WFDB (rdsamp) and 100.atr has 2,273 beats', () => {
+    const dir = join(wfdb!, 'mitdb_100_arrhythmia');
+    const h = parseWfdbHeader(readFileSync(join(dir, '100.hea'), 'latin1'), '100.hea');
+    const [mlii, v5] = decodeWfdbSignals(h, (f) => readFileSync(join(dir, f)), '100.hea');
+    // rdsamp -r mitdb/100 -P -t s0.01: first rows of MLII / V5 in mV.
+    expect(Array.from(mlii!.physical.subarray(0, 4), (v) => +v.toFixed(3))).toEqual([-0.145, -0.145, -0.145, -0.145]);
+    expect(Array.from(v5!.physical.subarray(0, 4), (v) => +v.toFixed(3))).toEqual([-0.065, -0.065, -0.065, -0.065]);
+    expect(mlii!.physical.length).toBe(650_000);
+    const atr = parseWfdbAnnotations(readFileSync(join(dir, '100.atr')), '100.atr');
+    const beats = atr.filter((a) => BEAT_CODES.has(a.code));
+    expect(beats).toHaveLength(2273);
+    const by = (s: string) => atr.filter((a) => a.symbol === s).length;
+    expect([by('N'), by('A'), by('V'), by('+')]).toEqual([2239, 33, 1, 1]);
+    expect(atr[0]).toMatchObject({ sample: 18, symbol: '+', aux: '(N' });
+  });
+});
+
+describe('WFDB fixtures on disk', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeAll(() => {
+    dir = tempDir();
+  });
+  afterAll(() => dir.cleanup());
+
+  it('builds a record folder that the importer tests reuse', () => {
+    mkdirSync(join(dir.path, 'r'), { recursive: true });
+    writeFileSync(join(dir.path, 'r', 'x.dat'), enc212([1, 2, 3, 4]));
+    expect(readFileSync(join(dir.path, 'r', 'x.dat')).length).toBe(6);
+  });
+});
+
+export { enc212, encAnnotations };
