@@ -2,18 +2,21 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.js';
 import { maxPoolGradConfig } from './maxPoolGrad.js';
+import { resizeBilinearGradConfig } from './resizeBilinearGrad.js';
 import { cpuBridgedKernel } from './cpuBridge.js';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum.js';
 
 /**
  * Training kernels added to tfjs-backend-wasm 4.22: `missing` ones it lacks, `replace` ones it has
- * but runs as scalar loops far slower than the alternative here (measured in tests/bench/ml.bench.ts).
+ * but runs as scalar loops far slower than the alternative here (measured in tests/bench/ml.bench.ts),
+ * or gets wrong (ResizeBilinearGrad ignores halfPixelCenters).
  * `cpu-bridge` kernels run the cpu backend's implementation on copies of the data.
  */
 export const WASM_EXTRA_KERNELS: readonly { config: KernelConfig; how: 'native' | 'cpu-bridge'; replace?: true }[] = [
   { config: conv2DBackpropFilterConfig, how: 'native' },
   { config: conv2DBackpropInputConfig, how: 'native', replace: true },
   { config: maxPoolGradConfig, how: 'native', replace: true },
+  { config: resizeBilinearGradConfig, how: 'native', replace: true },
   { config: unsortedSegmentSumConfig, how: 'native' },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropFilter'), how: 'cpu-bridge' },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropInput'), how: 'cpu-bridge' },
