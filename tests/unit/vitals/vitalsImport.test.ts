@@ -8,7 +8,7 @@ import { countRecordingAnnotations, getRecording, readSamples } from '../../../n
 import { parseStay } from '../../../native/vitals/physionet2012.js';
 import { importVitals } from '../../../native/vitals/vitalsImport.js';
 import { dataDir, tempDir } from '../helpers.js';
-import { enc212, encAnnotations } from './wfdb.test.js';
+import { enc212, encAnnotations } from './fixtures.js';
 
 const data = dataDir();
 let dir: ReturnType<typeof tempDir>;

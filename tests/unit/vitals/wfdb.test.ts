@@ -1,54 +1,14 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseWfdbAnnotations, BEAT_CODES } from '../../../native/vitals/wfdbAnnotations.js';
 import { parseWfdbHeader, wfdbStartTime } from '../../../native/vitals/wfdbHeader.js';
 import { decodeWfdbSignals } from '../../../native/vitals/wfdbSignals.js';
-import { dataDir, tempDir } from '../helpers.js';
+import { dataDir } from '../helpers.js';
+import { enc212, encAnnotations } from './fixtures.js';
 
 const data = dataDir();
 const wfdb = data === null ? null : join(data, 'vitals/wfdb');
-
-/** Packs interleaved samples in format 212. */
-function enc212(samples: number[]): Buffer {
-  const out = Buffer.alloc(Math.ceil((samples.length * 3) / 2));
-  for (let i = 0, p = 0; i < samples.length; i += 2, p += 3) {
-    const a = samples[i]! & 0xfff;
-    const b = (samples[i + 1] ?? 0) & 0xfff;
-    out[p] = a & 0xff;
-    out[p + 1] = ((a >> 8) & 0x0f) | ((b >> 4) & 0xf0);
-    if (i + 1 < samples.length) out[p + 2] = b & 0xff;
-  }
-  return out;
-}
-
-/** Encodes annotations (sample, code, aux?) in MIT format. */
-function encAnnotations(list: Array<{ sample: number; code: number; aux?: string }>): Buffer {
-  const words: number[] = [];
-  let t = 0;
-  const bytes: number[] = [];
-  const push = (w: number) => bytes.push(w & 0xff, (w >> 8) & 0xff);
-  for (const a of list) {
-    let d = a.sample - t;
-    if (d > 1023) {
-      push(59 << 10);
-      push((d >>> 16) & 0xffff);
-      push(d & 0xffff);
-      d = 0;
-    }
-    push((a.code << 10) | d);
-    if (a.aux !== undefined) {
-      const aux = Buffer.from(`${a.aux}\0`, 'latin1');
-      push((63 << 10) | aux.length);
-      for (const b of aux) bytes.push(b);
-      if (aux.length & 1) bytes.push(0);
-    }
-    t = a.sample;
-  }
-  push(0);
-  void words;
-  return Buffer.from(bytes);
-}
 
 describe('WFDB headers', () => {
   it('parses record and signal lines with formats, gain(baseline)/units, skew, offsets and comments', () => {
@@ -170,19 +130,3 @@ describe('WFDB: real PhysioNet records', () => {
     expect(atr[0]).toMatchObject({ sample: 18, symbol: '+', aux: '(N' });
   });
 });
-
-describe('WFDB fixtures on disk', () => {
-  let dir: ReturnType<typeof tempDir>;
-  beforeAll(() => {
-    dir = tempDir();
-  });
-  afterAll(() => dir.cleanup());
-
-  it('builds a record folder that the importer tests reuse', () => {
-    mkdirSync(join(dir.path, 'r'), { recursive: true });
-    writeFileSync(join(dir.path, 'r', 'x.dat'), enc212([1, 2, 3, 4]));
-    expect(readFileSync(join(dir.path, 'r', 'x.dat')).length).toBe(6);
-  });
-});
-
-export { enc212, encAnnotations };
