@@ -17,6 +17,10 @@ export default defineConfig({
   root: here,
   base: './',
   plugins: [svelte(), contentSecurityPolicy()],
+  resolve: {
+    // vtk.js (under cornerstone3D) pulls xmlbuilder2, which extends Node's EventEmitter.
+    alias: { events: 'events/' },
+  },
   build: {
     outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
     emptyOutDir: true,

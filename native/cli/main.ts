@@ -6,6 +6,7 @@ import { OSLER_VERSION } from '../app/version.js';
 import { OslerError, type AppInfo, type ChannelOutput, type HostMode } from '../contract/index.js';
 import { startHost } from '../host/server.js';
 import { parseCommand, parsePort } from './args.js';
+import { DICOM_USAGE, dicomCommand } from './commands/dicom.js';
 import { auditCommand, importCommand, IMPORT_USAGE, searchCommand } from './commands/import.js';
 import { downloadElectron, findChromium, findElectron, hasDisplay, openChromiumApp, runElectron } from './launch.js';
 
@@ -22,6 +23,7 @@ Commands:
                       serve the app to a browser on 127.0.0.1 with a session token
   info                version, data folder, ML backend, store counts
   health              store integrity, data folder and ML backend checks
+${DICOM_USAGE}
 ${IMPORT_USAGE}
 
 Options for every command:
@@ -167,6 +169,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await serve(rest, io);
       case 'start':
         return await start(rest, io);
+      case 'dicom':
+        return await dicomCommand(rest, io);
       case 'import':
         return await importCommand(rest, io);
       case 'search':

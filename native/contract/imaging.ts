@@ -117,15 +117,15 @@ export const windowSchema = z.strictObject({
 
 /**
  * One decoded frame, as binary (never JSON-encoded on the wire). Grayscale frames carry stored
- * values plus the modality rescale so windowing happens on the GPU; colour frames carry RGBA bytes.
+ * values plus the modality rescale so windowing happens on the GPU; colour frames carry RGB bytes.
  */
 export const frameSchema = z.strictObject({
   instanceId: idSchema,
   frame: count,
   rows: z.number().int().positive(),
   columns: z.number().int().positive(),
-  /** `gray`: `pixels` are stored grayscale values; `rgba`: display-ready RGBA bytes (colour and palette images). */
-  format: z.enum(['gray', 'rgba']),
+  /** `gray`: `pixels` are stored grayscale values; `rgb`: display-ready RGB bytes, pixel-interleaved (colour and palette images). */
+  format: z.enum(['gray', 'rgb']),
   /** Source Photometric Interpretation (MONOCHROME1 is shown inverted). */
   photometric: z.string(),
   pixels: pixelArraySchema,

@@ -76,11 +76,18 @@ export class FrameService {
       spacingSource: spacing?.source ?? null,
     };
     if (stored.samplesPerPixel === 3 || stored.photometric === 'PALETTE COLOR') {
-      const rgba = displayFrame(ds, stored, frame, { rgba: true });
+      // Colour and palette images are shown as they are: no window, so send display-ready RGB.
+      const rgba = displayFrame(ds, stored, frame, { rgba: true }).data;
+      const rgb = new Uint8Array((rgba.length / 4) * 3);
+      for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+        rgb[j] = rgba[i]!;
+        rgb[j + 1] = rgba[i + 1]!;
+        rgb[j + 2] = rgba[i + 2]!;
+      }
       return {
         ...base,
-        format: 'rgba',
-        pixels: rgba.data,
+        format: 'rgb',
+        pixels: rgb,
         rescale: { slope: 1, intercept: 0 },
         minValue: 0,
         maxValue: 255,

@@ -4,6 +4,7 @@ import { defaultHome } from '../../app/paths.js';
 import type { ChannelName, ChannelOutput, ChannelInput } from '../../contract/channels.js';
 import { OslerError } from '../../contract/result.js';
 import { parseCommand } from '../args.js';
+import { importDicomCommand } from './dicom.js';
 
 /** Where a command writes (the CLI's stdout/stderr, or a test's buffers). */
 export interface CommandIo {
@@ -144,9 +145,10 @@ async function importVitalsCommand(argv: string[], io: CommandIo): Promise<numbe
 /** `osler import notes|vitals ...`. */
 export async function importCommand(argv: string[], io: CommandIo): Promise<number> {
   const [what, ...rest] = argv;
+  if (what === 'dicom') return importDicomCommand(rest, io);
   if (what === 'notes') return importNotesCommand(rest, io);
   if (what === 'vitals') return importVitalsCommand(rest, io);
-  throw new OslerError('invalid-input', `usage: osler import notes|vitals PATH (got ${what === undefined ? 'nothing' : `"${what}"`})`);
+  throw new OslerError('invalid-input', `usage: osler import dicom|notes|vitals PATH (got ${what === undefined ? 'nothing' : `"${what}"`})`);
 }
 
 /** `osler search QUERY`: full-text search of notes. */

@@ -1,6 +1,7 @@
 import type { Component } from 'svelte';
 import type { OslerApi } from '../../../native/contract/index.js';
 import StatusView from '../views/StatusView.svelte';
+import ViewerView from '../views/ViewerView.svelte';
 
 /** Props every top-level view receives. */
 export interface ViewProps {
@@ -20,4 +21,7 @@ export interface Section {
  * The sections of the workstation that work today. Worklist, Viewer, Notes, Vitals and Models
  * join this list as each becomes real; none is shown before it does something.
  */
-export const SECTIONS: readonly Section[] = [{ id: 'status', label: 'Status', key: '0', view: StatusView }];
+export const SECTIONS: readonly Section[] = [
+  { id: 'viewer', label: 'Viewer', key: '2', view: ViewerView },
+  { id: 'status', label: 'Status', key: '0', view: StatusView },
+];

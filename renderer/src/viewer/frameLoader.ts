@@ -1,0 +1,166 @@
+import { imageLoader, metaData, utilities, type Types } from '@cornerstonejs/core';
+import type { OslerApi } from '../../../native/contract/api.js';
+import type { ChannelOutput } from '../../../native/contract/channels.js';
+
+type Frame = ChannelOutput<'frames.get'>;
+type SeriesDetail = ChannelOutput<'series.get'>;
+type Vec3 = [number, number, number];
+
+/** Image ids of Osler frames: `osler:<instanceId>:<frame>`. */
+export function frameImageId(instanceId: number, frame: number): string {
+  return `osler:${instanceId}:${frame}`;
+}
+
+function parseImageId(imageId: string): { instanceId: number; frame: number } {
+  const [, instance, frame] = imageId.split(':');
+  return { instanceId: Number(instance), frame: Number(frame) };
+}
+
+const DATA_TYPES = new Map<unknown, Types.PixelDataTypedArrayString>([
+  [Uint8Array, 'Uint8Array'],
+  [Int8Array, 'Int8Array'],
+  [Uint16Array, 'Uint16Array'],
+  [Int16Array, 'Int16Array'],
+  [Float32Array, 'Float32Array'],
+]);
+
+/**
+ * Frames come from the core through the contract (one decoder for the whole app); this module
+ * turns them into cornerstone images and answers cornerstone's metadata questions from the
+ * series geometry and the frames already loaded.
+ */
+export class FrameSource {
+  readonly #api: OslerApi;
+  readonly #frames = new Map<string, Frame>();
+  readonly #planes = new Map<string, { positionMm: Vec3 | null }>();
+  #series: SeriesDetail | null = null;
+
+  constructor(api: OslerApi) {
+    this.#api = api;
+    imageLoader.registerImageLoader('osler', (imageId: string) => ({ promise: this.#load(imageId) }) as never);
+    metaData.addProvider((type: string, imageId: string) => this.#metadata(type, imageId), 10_000);
+  }
+
+  /** Makes a series' geometry known before its frames load. Returns its image ids in display order. */
+  useSeries(detail: SeriesDetail): string[] {
+    this.#series = detail;
+    return detail.frames.map((f) => {
+      const id = frameImageId(f.instanceId, f.frame);
+      this.#planes.set(id, { positionMm: f.positionMm });
+      return id;
+    });
+  }
+
+  /** The frame behind an image id once loaded (pixel spacing, presets, photometric). */
+  frame(imageId: string): Frame | undefined {
+    return this.#frames.get(imageId);
+  }
+
+  /** Fetches and caches a frame without building an image (used to read metadata first). */
+  async fetch(imageId: string): Promise<Frame> {
+    const cached = this.#frames.get(imageId);
+    if (cached) return cached;
+    const { instanceId, frame } = parseImageId(imageId);
+    const result = await this.#api.invoke('frames.get', { instanceId, frame });
+    if (!result.ok) throw new Error(`${result.code}: ${result.message}`);
+    this.#frames.set(imageId, result.value);
+    return result.value;
+  }
+
+  async #load(imageId: string): Promise<Types.IImage> {
+    const f = await this.fetch(imageId);
+    const color = f.format === 'rgb';
+    const preset = f.windows[0] ?? {
+      center: (f.minValue + f.maxValue) / 2,
+      width: Math.max(1, f.maxValue - f.minValue),
+    };
+    const voxelManager = utilities.VoxelManager.createImageVoxelManager({
+      width: f.columns,
+      height: f.rows,
+      scalarData: f.pixels as Types.PixelDataTypedArray,
+      numberOfComponents: color ? 3 : 1,
+    });
+    const stored = color
+      ? [0, 255]
+      : [(f.minValue - f.rescale.intercept) / f.rescale.slope, (f.maxValue - f.rescale.intercept) / f.rescale.slope];
+    return {
+      imageId,
+      minPixelValue: Math.min(stored[0]!, stored[1]!),
+      maxPixelValue: Math.max(stored[0]!, stored[1]!),
+      slope: f.rescale.slope,
+      intercept: f.rescale.intercept,
+      windowCenter: preset.center,
+      windowWidth: preset.width,
+      voiLUTFunction: f.voiFunction.toLowerCase() as Types.IImage['voiLUTFunction'],
+      getPixelData: () => f.pixels as Types.PixelDataTypedArray,
+      getCanvas: () => {
+        throw new Error('canvas rendering is not used');
+      },
+      rows: f.rows,
+      columns: f.columns,
+      height: f.rows,
+      width: f.columns,
+      color,
+      rgba: false,
+      numberOfComponents: color ? 3 : 1,
+      columnPixelSpacing: f.pixelSpacingMm?.[1] ?? 1,
+      rowPixelSpacing: f.pixelSpacingMm?.[0] ?? 1,
+      invert: f.photometric === 'MONOCHROME1',
+      photometricInterpretation: f.photometric,
+      sizeInBytes: f.pixels.byteLength,
+      dataType: DATA_TYPES.get(f.pixels.constructor) ?? 'Float32Array',
+      voxelManager,
+    } as Types.IImage;
+  }
+
+  #metadata(type: string, imageId: string): unknown {
+    if (!imageId.startsWith('osler:')) return undefined;
+    const f = this.#frames.get(imageId);
+    const plane = this.#planes.get(imageId);
+    const g = this.#series?.geometry;
+    switch (type) {
+      case 'imagePlaneModule': {
+        const spacing = f?.pixelSpacingMm ?? g?.pixelSpacingMm ?? null;
+        return {
+          frameOfReferenceUID: this.#series?.series.seriesUid ?? 'osler',
+          rows: f?.rows ?? this.#series?.series.rows,
+          columns: f?.columns ?? this.#series?.series.columns,
+          imageOrientationPatient:
+            g?.rowDirection && g.columnDirection ? [...g.rowDirection, ...g.columnDirection] : [1, 0, 0, 0, 1, 0],
+          rowCosines: g?.rowDirection ?? [1, 0, 0],
+          columnCosines: g?.columnDirection ?? [0, 1, 0],
+          imagePositionPatient: plane?.positionMm ?? [0, 0, 0],
+          pixelSpacing: spacing,
+          rowPixelSpacing: spacing?.[0] ?? null,
+          columnPixelSpacing: spacing?.[1] ?? null,
+          sliceThickness: g?.sliceSpacingMm ?? undefined,
+          usingDefaultValues: spacing === null,
+        };
+      }
+      case 'imagePixelModule':
+        if (!f) return undefined;
+        return {
+          samplesPerPixel: f.format === 'rgb' ? 3 : 1,
+          photometricInterpretation: f.photometric,
+          rows: f.rows,
+          columns: f.columns,
+          bitsAllocated: f.pixels.BYTES_PER_ELEMENT * 8,
+          bitsStored: f.pixels.BYTES_PER_ELEMENT * 8,
+          highBit: f.pixels.BYTES_PER_ELEMENT * 8 - 1,
+          pixelRepresentation: f.pixels instanceof Int16Array || f.pixels instanceof Int8Array ? 1 : 0,
+        };
+      case 'generalSeriesModule':
+        return { modality: this.#series?.series.modality ?? 'OT', seriesInstanceUID: this.#series?.series.seriesUid };
+      case 'modalityLutModule':
+        return f
+          ? { rescaleSlope: f.rescale.slope, rescaleIntercept: f.rescale.intercept, rescaleType: f.rescale.type }
+          : undefined;
+      case 'voiLutModule':
+        return f
+          ? { windowCenter: f.windows.map((w) => w.center), windowWidth: f.windows.map((w) => w.width) }
+          : undefined;
+      default:
+        return undefined;
+    }
+  }
+}

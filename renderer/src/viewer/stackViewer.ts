@@ -1,0 +1,201 @@
+import {
+  Enums,
+  RenderingEngine,
+  eventTarget,
+  init as initCore,
+  type StackViewport,
+  type Types,
+} from '@cornerstonejs/core';
+import {
+  AngleTool,
+  EllipticalROITool,
+  Enums as ToolEnums,
+  LengthTool,
+  PanTool,
+  ProbeTool,
+  RectangleROITool,
+  StackScrollTool,
+  ToolGroupManager,
+  WindowLevelTool,
+  ZoomTool,
+  addTool,
+  init as initTools,
+} from '@cornerstonejs/tools';
+
+const ENGINE_ID = 'osler-engine';
+const VIEWPORT_ID = 'osler-stack';
+const TOOL_GROUP_ID = 'osler-tools';
+
+/** Left-button tools the toolbar can choose between. */
+export const PRIMARY_TOOLS = {
+  windowLevel: WindowLevelTool.toolName,
+  pan: PanTool.toolName,
+  zoom: ZoomTool.toolName,
+  length: LengthTool.toolName,
+  ellipse: EllipticalROITool.toolName,
+  rectangle: RectangleROITool.toolName,
+  probe: ProbeTool.toolName,
+  angle: AngleTool.toolName,
+} as const;
+
+/** A toolbar tool name. */
+export type PrimaryTool = keyof typeof PRIMARY_TOOLS;
+
+let ready: Promise<void> | null = null;
+
+/** Initialises cornerstone3D and its tools once per page. */
+export function initCornerstone(): Promise<void> {
+  ready ??= (async () => {
+    initCore();
+    initTools();
+    for (const tool of [
+      WindowLevelTool,
+      PanTool,
+      ZoomTool,
+      StackScrollTool,
+      LengthTool,
+      EllipticalROITool,
+      RectangleROITool,
+      ProbeTool,
+      AngleTool,
+    ])
+      addTool(tool);
+  })();
+  return ready;
+}
+
+/** What the viewer reports after each render. */
+export interface ViewState {
+  readonly index: number;
+  readonly count: number;
+  readonly center: number;
+  readonly width: number;
+  readonly zoom: number;
+  readonly invert: boolean;
+}
+
+/**
+ * One cornerstone3D stack viewport bound to a DOM element, with the standard radiology mouse
+ * mapping: left = chosen tool (window/level by default), middle = pan, right = zoom, wheel = scroll.
+ */
+export class StackViewer {
+  readonly #engine: RenderingEngine;
+  readonly #viewport: StackViewport;
+  readonly #element: HTMLDivElement;
+  readonly #onChange: (state: ViewState) => void;
+  #primary: string = WindowLevelTool.toolName;
+
+  constructor(element: HTMLDivElement, onChange: (state: ViewState) => void) {
+    this.#element = element;
+    this.#onChange = onChange;
+    this.#engine = new RenderingEngine(ENGINE_ID);
+    this.#engine.enableElement({ viewportId: VIEWPORT_ID, type: Enums.ViewportType.STACK, element });
+    this.#viewport = this.#engine.getViewport(VIEWPORT_ID) as StackViewport;
+    const group = ToolGroupManager.getToolGroup(TOOL_GROUP_ID) ?? ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
+    for (const name of [...Object.values(PRIMARY_TOOLS), StackScrollTool.toolName]) group.addTool(name);
+    group.addViewport(VIEWPORT_ID, ENGINE_ID);
+    group.setToolActive(WindowLevelTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Primary }] });
+    group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Auxiliary }] });
+    group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Secondary }] });
+    group.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Wheel }] });
+    element.addEventListener(Enums.Events.IMAGE_RENDERED, this.#report);
+    element.addEventListener(Enums.Events.STACK_NEW_IMAGE, this.#report);
+    element.addEventListener('contextmenu', (e) => e.preventDefault());
+  }
+
+  readonly #report = (): void => {
+    const props = this.#viewport.getProperties();
+    const range = props.voiRange ?? { lower: 0, upper: 1 };
+    this.#onChange({
+      index: this.#viewport.getCurrentImageIdIndex(),
+      count: this.#viewport.getImageIds().length,
+      center: (range.lower + range.upper) / 2,
+      width: range.upper - range.lower,
+      zoom: this.#viewport.getZoom(),
+      invert: props.invert ?? false,
+    });
+  };
+
+  /** Shows a stack of image ids, starting at `index`. */
+  async setStack(imageIds: string[], index = 0): Promise<void> {
+    await this.#viewport.setStack(imageIds, index);
+    this.#viewport.render();
+  }
+
+  /** Moves to a slice (clamped). */
+  async scrollTo(index: number): Promise<void> {
+    const n = this.#viewport.getImageIds().length;
+    if (n === 0) return;
+    await this.#viewport.setImageIdIndex(Math.max(0, Math.min(n - 1, index)));
+  }
+
+  /** Moves by `delta` slices. */
+  scrollBy(delta: number): Promise<void> {
+    return this.scrollTo(this.#viewport.getCurrentImageIdIndex() + delta);
+  }
+
+  /** Sets the VOI window in modality units (Hounsfield for CT). */
+  setWindow(center: number, width: number): void {
+    this.#viewport.setProperties({ voiRange: { lower: center - width / 2, upper: center + width / 2 } });
+    this.#viewport.render();
+  }
+
+  /** Inverts the grey scale. */
+  toggleInvert(): void {
+    this.#viewport.setProperties({ invert: !(this.#viewport.getProperties().invert ?? false) });
+    this.#viewport.render();
+  }
+
+  /** Back to the image's own window, fitted, centred. */
+  reset(): void {
+    this.#viewport.resetProperties();
+    this.#viewport.resetCamera();
+    this.#viewport.render();
+  }
+
+  /** Zoom so one image pixel is one screen pixel. */
+  zoomOneToOne(): void {
+    const image = this.#viewport.getImageData();
+    if (!image) return;
+    const { clientHeight } = this.#element;
+    const rows = image.dimensions[1];
+    this.#viewport.setZoom(rows / clientHeight);
+    this.#viewport.render();
+  }
+
+  /** Chooses the left-button tool. */
+  setPrimaryTool(tool: PrimaryTool): void {
+    const group = ToolGroupManager.getToolGroup(TOOL_GROUP_ID)!;
+    const next = PRIMARY_TOOLS[tool];
+    if (next === this.#primary) return;
+    const keep = [PanTool.toolName, ZoomTool.toolName];
+    if (!keep.includes(this.#primary)) group.setToolPassive(this.#primary);
+    else
+      group.setToolActive(this.#primary, {
+        bindings: [
+          {
+            mouseButton:
+              this.#primary === PanTool.toolName
+                ? ToolEnums.MouseBindings.Auxiliary
+                : ToolEnums.MouseBindings.Secondary,
+          },
+        ],
+      });
+    group.setToolActive(next, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Primary }] });
+    this.#primary = next;
+  }
+
+  /** The canvas-space camera, for tests and overlays. */
+  get camera(): Types.ICamera {
+    return this.#viewport.getCamera();
+  }
+
+  /** Releases WebGL resources. */
+  destroy(): void {
+    this.#element.removeEventListener(Enums.Events.IMAGE_RENDERED, this.#report);
+    ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
+    this.#engine.destroy();
+  }
+}
+
+export { eventTarget };
