@@ -211,7 +211,7 @@ export function searchNotes(db: Database.Database, query: string, options: Searc
   const fts = toFtsQuery(query);
   if (fts === null) return { total: 0, hits: [] };
   const tokens = Math.max(4, Math.min(64, options.snippetTokens ?? 24));
-  const patientFilter = options.patientId !== undefined ? 'AND n.patient_id = @patient' : '';
+  const byPatient = options.patientId !== undefined;
   const params = {
     q: fts,
     patient: options.patientId ?? null,
@@ -221,17 +221,24 @@ export function searchNotes(db: Database.Database, query: string, options: Searc
     close: HIGHLIGHT_CLOSE,
     tokens,
   };
+  // Rank first, then build snippets for the page only: selecting snippet() alongside ORDER BY rank
+  // would build one for every match before sorting (75 ms instead of 35 for a term in half the notes).
+  const top = byPatient
+    ? `SELECT f.rowid AS id, f.rank AS rank FROM notes_fts f JOIN notes n ON n.id = f.rowid
+       WHERE notes_fts MATCH @q AND n.patient_id = @patient ORDER BY f.rank LIMIT @limit OFFSET @offset`
+    : `SELECT rowid AS id, rank FROM notes_fts WHERE notes_fts MATCH @q ORDER BY rank LIMIT @limit OFFSET @offset`;
   try {
     const rows = db
       .prepare(
-        `SELECT n.id, p.patient_key, n.title, n.note_date, n.source, f.rank AS rank,
+        `WITH top AS (${top})
+         SELECT n.id, p.patient_key, n.title, n.note_date, n.source, top.rank AS rank,
                 snippet(notes_fts, 0, @open, @close, '…', @tokens) AS snippet
-         FROM notes_fts f
-         JOIN notes n ON n.id = f.rowid
+         FROM notes_fts
+         JOIN top ON top.id = notes_fts.rowid
+         JOIN notes n ON n.id = notes_fts.rowid
          LEFT JOIN patients p ON p.id = n.patient_id
-         WHERE notes_fts MATCH @q ${patientFilter}
-         ORDER BY f.rank
-         LIMIT @limit OFFSET @offset`,
+         WHERE notes_fts MATCH @q AND notes_fts.rowid IN (SELECT id FROM top)
+         ORDER BY top.rank`,
       )
       .all(params) as Array<{
       id: number;
@@ -242,12 +249,16 @@ export function searchNotes(db: Database.Database, query: string, options: Searc
       rank: number;
       snippet: string;
     }>;
-    const { total } = db
-      .prepare(
-        `SELECT count(*) AS total FROM notes_fts f JOIN notes n ON n.id = f.rowid
-         WHERE notes_fts MATCH @q ${patientFilter}`,
-      )
-      .get({ q: fts, patient: params.patient }) as { total: number };
+    const total = (
+      byPatient
+        ? db
+            .prepare(
+              `SELECT count(*) FROM notes_fts f JOIN notes n ON n.id = f.rowid WHERE notes_fts MATCH ? AND n.patient_id = ?`,
+            )
+            .pluck()
+            .get(fts, params.patient)
+        : db.prepare('SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?').pluck().get(fts)
+    ) as number;
     return {
       total,
       hits: rows.map((r) => {
