@@ -1,11 +1,13 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const osler = join(root, 'native/cli/osler.mjs');
+const data = process.env.OSLER_DATA ?? join(root, '..', 'shared', 'data');
 
 /**
  * Starts `osler serve` on a fresh data folder, as a user would, and hands its URL (with the
@@ -13,7 +15,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  */
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(tmpdir(), 'osler-e2e-'));
-  const child = spawn(process.execPath, [join(root, 'native/cli/osler.mjs'), 'serve', '--json', '--home', home], {
+  // Seed the store the way a user would, with the real head CT when the shared data is here.
+  const headCt = join(data, 'dicom', 'ct-head-ge');
+  if (existsSync(headCt)) {
+    execFileSync(process.execPath, [osler, 'import', 'dicom', headCt, '--home', home, '--json'], { stdio: 'ignore' });
+    process.env.OSLER_E2E_HEAD_CT = '1';
+  }
+  const child = spawn(process.execPath, [osler, 'serve', '--json', '--home', home], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -20,9 +20,10 @@ export class StatusPage {
     this.nav = page.getByRole('navigation', { name: 'Sections' });
   }
 
-  /** Opens the app at its tokenised URL and waits for app.info to arrive. */
+  /** Opens the app at its tokenised URL, goes to Status and waits for app.info to arrive. */
   async open(url: string): Promise<void> {
     await this.page.goto(url);
+    await this.nav.getByRole('button', { name: 'Status' }).click();
     await this.backend.waitFor();
   }
 

@@ -1,0 +1,40 @@
+import type { Locator, Page } from '@playwright/test';
+
+/** Page object of the image viewer. */
+export class ViewerPage {
+  readonly studySelect: Locator;
+  readonly seriesList: Locator;
+  readonly viewport: Locator;
+  readonly sliceIndex: Locator;
+  readonly windowText: Locator;
+  readonly geometryIssues: Locator;
+  readonly presets: Locator;
+
+  constructor(readonly page: Page) {
+    this.studySelect = page.getByTestId('study-select');
+    this.seriesList = page.getByTestId('series-list');
+    this.viewport = page.getByTestId('viewport');
+    this.sliceIndex = page.getByTestId('slice-index');
+    this.windowText = page.getByTestId('overlay-window');
+    this.geometryIssues = page.getByTestId('geometry-issues');
+    this.presets = page.getByTestId('presets');
+  }
+
+  /** Opens the app on the Viewer section. */
+  async open(url: string): Promise<void> {
+    await this.page.goto(url);
+    await this.page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Viewer' }).click();
+    await this.studySelect.waitFor();
+  }
+
+  /** Opens the first series whose entry matches `text` and waits for its first image. */
+  async openSeries(text: RegExp): Promise<void> {
+    await this.seriesList.getByRole('button', { name: text }).click();
+    await this.sliceIndex.waitFor();
+  }
+
+  /** A screenshot of the image area only. */
+  image(): Promise<Buffer> {
+    return this.viewport.screenshot();
+  }
+}
