@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 
 /** Kinds of record an audit row or label can point at. */
-export type TargetKind = 'patient' | 'instance' | 'series' | 'study' | 'note' | 'recording' | 'label' | 'prediction' | 'import';
+export type TargetKind =
+  'patient' | 'instance' | 'series' | 'study' | 'note' | 'recording' | 'label' | 'prediction' | 'import';
 
 /** One audit entry to write. */
 export interface AuditEntry {

@@ -203,7 +203,13 @@ export function setLabel(db: Database.Database, input: LabelInput, actor: string
         action: 'labels.set',
         targetKind: input.target.kind,
         targetId: input.target.id,
-        detail: { label: id, task: input.task, value: input.value, source: input.source, supersedes: parents[ids.indexOf(id)] },
+        detail: {
+          label: id,
+          task: input.task,
+          value: input.value,
+          source: input.source,
+          supersedes: parents[ids.indexOf(id)],
+        },
       });
     return ids.map((id) => getLabel(db, id)!);
   });

@@ -121,8 +121,7 @@ export function getNote(db: Database.Database, id: number): Note | null {
 /** The id of the note with this source and key, or null. */
 export function findNoteId(db: Database.Database, source: string, sourceKey: string): number | null {
   const r = db.prepare('SELECT id FROM notes WHERE source = ? AND source_key = ?').get(source, sourceKey) as
-    | { id: number }
-    | undefined;
+    { id: number } | undefined;
   return r?.id ?? null;
 }
 
@@ -207,7 +206,11 @@ function unmark(marked: string): { text: string; highlights: Array<readonly [num
  * Full-text search over notes, best matches first (bm25), with a snippet around the match
  * and the matched ranges in it.
  */
-export function searchNotes(db: Database.Database, query: string, options: SearchOptions): { total: number; hits: NoteHit[] } {
+export function searchNotes(
+  db: Database.Database,
+  query: string,
+  options: SearchOptions,
+): { total: number; hits: NoteHit[] } {
   const fts = toFtsQuery(query);
   if (fts === null) return { total: 0, hits: [] };
   const tokens = Math.max(4, Math.min(64, options.snippetTokens ?? 24));
@@ -277,7 +280,10 @@ export function searchNotes(db: Database.Database, query: string, options: Searc
     };
   } catch (error) {
     if (error instanceof Error && /fts5|syntax/i.test(error.message))
-      throw new OslerError('invalid-input', `cannot search for ${JSON.stringify(query.slice(0, 80))}: ${error.message}`);
+      throw new OslerError(
+        'invalid-input',
+        `cannot search for ${JSON.stringify(query.slice(0, 80))}: ${error.message}`,
+      );
     throw error;
   }
 }

@@ -40,8 +40,7 @@ export function ensurePatient(db: Database.Database, key: string, attrs: Patient
 /** The patient with `id`, or null. */
 export function getPatient(db: Database.Database, id: number): Patient | null {
   const r = db.prepare('SELECT id, patient_key, name, birth_date, sex FROM patients WHERE id = ?').get(id) as
-    | { id: number; patient_key: string; name: string | null; birth_date: string | null; sex: string | null }
-    | undefined;
+    { id: number; patient_key: string; name: string | null; birth_date: string | null; sex: string | null } | undefined;
   return r === undefined ? null : { id: r.id, key: r.patient_key, name: r.name, birthDate: r.birth_date, sex: r.sex };
 }
 

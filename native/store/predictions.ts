@@ -34,23 +34,25 @@ export function addPredictions(db: Database.Database, inputs: readonly Predictio
     'INSERT INTO predictions (model_version_id, target_kind, target_id, output_json, score) VALUES (?, ?, ?, ?, ?)',
   );
   const versionExists = db.prepare('SELECT 1 FROM model_versions WHERE id = ?');
-  return db.transaction(() =>
-    inputs.map((p) => {
-      if (versionExists.get(p.modelVersionId) === undefined)
-        throw new OslerError('not-found', `no model version with id ${p.modelVersionId}`);
-      const id = Number(
-        insert.run(p.modelVersionId, p.targetKind, p.targetId, JSON.stringify(p.output), p.score).lastInsertRowid,
-      );
-      writeAudit(db, {
-        actor,
-        action: 'predictions.add',
-        targetKind: p.targetKind,
-        targetId: p.targetId,
-        detail: { prediction: id, modelVersion: p.modelVersionId, score: p.score },
-      });
-      return id;
-    }),
-  ).immediate();
+  return db
+    .transaction(() =>
+      inputs.map((p) => {
+        if (versionExists.get(p.modelVersionId) === undefined)
+          throw new OslerError('not-found', `no model version with id ${p.modelVersionId}`);
+        const id = Number(
+          insert.run(p.modelVersionId, p.targetKind, p.targetId, JSON.stringify(p.output), p.score).lastInsertRowid,
+        );
+        writeAudit(db, {
+          actor,
+          action: 'predictions.add',
+          targetKind: p.targetKind,
+          targetId: p.targetId,
+          detail: { prediction: id, modelVersion: p.modelVersionId, score: p.score },
+        });
+        return id;
+      }),
+    )
+    .immediate();
 }
 
 /** Predictions for one target, newest first. */

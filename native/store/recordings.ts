@@ -291,7 +291,9 @@ export function listRecordingAnnotations(
        WHERE recording_id = ? AND t_ms >= ? AND t_ms < ? ${source === undefined ? '' : 'AND source = ?'}
        ORDER BY t_ms, id LIMIT ?`,
     )
-    .all(...(source === undefined ? [recordingId, fromMs, toMs, limit] : [recordingId, fromMs, toMs, source, limit])) as Array<{
+    .all(
+      ...(source === undefined ? [recordingId, fromMs, toMs, limit] : [recordingId, fromMs, toMs, source, limit]),
+    ) as Array<{
     source: string;
     sample: number;
     t_ms: number;

@@ -40,7 +40,13 @@ export interface WorklistItem {
 
 /** How each kind maps onto the worklist's columns. */
 const PARTS: Record<WorklistKind, { table: string; date: string; title: string; detail: string; modality: string }> = {
-  note: { table: 'notes t', date: 't.note_date', title: 'coalesce(t.title, substr(t.text, 1, 80))', detail: 't.kind', modality: 'NULL' },
+  note: {
+    table: 'notes t',
+    date: 't.note_date',
+    title: 'coalesce(t.title, substr(t.text, 1, 80))',
+    detail: 't.kind',
+    modality: 'NULL',
+  },
   recording: {
     table: 'recordings t',
     date: 't.start_time',
@@ -97,7 +103,8 @@ export function listWorklist(db: Database.Database, q: WorklistQuery): { items: 
     const p = PARTS[kind];
     const lit = `'${kind}'`;
     const where: string[] = [];
-    if (q.patientKey !== undefined) where.push('t.patient_id = (SELECT id FROM patients WHERE patient_key = @patientKey)');
+    if (q.patientKey !== undefined)
+      where.push('t.patient_id = (SELECT id FROM patients WHERE patient_key = @patientKey)');
     if (kind === 'study' && q.modality !== undefined)
       where.push(`instr('\\' || replace(t.modalities, ',', '\\') || '\\', '\\' || @modality || '\\') > 0`);
     if (q.dateFrom !== undefined) where.push(`${p.date} >= @dateFrom`);
@@ -105,13 +112,16 @@ export function listWorklist(db: Database.Database, q: WorklistQuery): { items: 
     const d = disagreement(lit, 't.id', byTask);
     // Every supersedes chain has a head, so "no current label" is "no label at all": an index probe.
     if (q.labelState === 'unlabelled')
-      where.push(`NOT EXISTS (SELECT 1 FROM labels l WHERE l.target_kind = ${lit} AND l.target_id = t.id ${byTask ? 'AND l.task = @task' : ''})`);
+      where.push(
+        `NOT EXISTS (SELECT 1 FROM labels l WHERE l.target_kind = ${lit} AND l.target_id = t.id ${byTask ? 'AND l.task = @task' : ''})`,
+      );
     if (q.labelState === 'labelled') where.push(`${d} = 1`);
     if (q.labelState === 'disputed') where.push(`${d} > 1`);
     const hasScore = `EXISTS (SELECT 1 FROM predictions p WHERE p.target_kind = ${lit} AND p.target_id = t.id AND p.score IS NOT NULL)`;
     if (scored === 'only') where.push(hasScore);
     if (scored === 'none') where.push(`NOT ${hasScore}`);
-    const order = scored === 'only' ? `${PRIORITY(lit, 't.id')} DESC, ${p.date} DESC, t.id DESC` : `${p.date} DESC, t.id DESC`;
+    const order =
+      scored === 'only' ? `${PRIORITY(lit, 't.id')} DESC, ${p.date} DESC, t.id DESC` : `${p.date} DESC, t.id DESC`;
     return `SELECT * FROM (SELECT ${lit} AS kind, t.id AS id, t.patient_id AS patient_id, ${p.date} AS date, ${p.title} AS title,
         ${p.detail} AS detail, ${p.modality} AS modality FROM ${p.table}
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @need)`;

@@ -61,8 +61,10 @@ function utf16Pattern(sample: Uint8Array): 'utf-16le' | 'utf-16be' | null {
 export function detectEncoding(sample: Uint8Array, complete: boolean): EncodingChoice {
   if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf)
     return { encoding: 'utf-8', bom: true, method: 'bom', confidence: 100 };
-  if (sample[0] === 0xff && sample[1] === 0xfe) return { encoding: 'utf-16le', bom: true, method: 'bom', confidence: 100 };
-  if (sample[0] === 0xfe && sample[1] === 0xff) return { encoding: 'utf-16be', bom: true, method: 'bom', confidence: 100 };
+  if (sample[0] === 0xff && sample[1] === 0xfe)
+    return { encoding: 'utf-16le', bom: true, method: 'bom', confidence: 100 };
+  if (sample[0] === 0xfe && sample[1] === 0xff)
+    return { encoding: 'utf-16be', bom: true, method: 'bom', confidence: 100 };
   const utf16 = utf16Pattern(sample);
   if (utf16 !== null) return { encoding: utf16, bom: false, method: 'utf16-pattern', confidence: 90 };
   if (sample.every((b) => b < 0x80)) return { encoding: 'utf-8', bom: false, method: 'ascii', confidence: 100 };

@@ -33,8 +33,7 @@ export class LineEndingNormaliser extends Transform {
 
 /** One line of a line-oriented file (JSONL). */
 export type LineItem =
-  | { readonly line: number; readonly text: string }
-  | { readonly line: number; readonly tooLong: number };
+  { readonly line: number; readonly text: string } | { readonly line: number; readonly tooLong: number };
 
 /**
  * Splits a stream of decoded text into LF-terminated lines, numbering them from 1. A line longer

@@ -91,7 +91,19 @@ export interface ImportHooks {
   readonly signal?: AbortSignal;
 }
 
-const TEXT_GUESSES = ['text', 'note', 'notes', 'note_text', 'transcription', 'medical_abstract', 'abstract', 'body', 'content', 'report', 'review'];
+const TEXT_GUESSES = [
+  'text',
+  'note',
+  'notes',
+  'note_text',
+  'transcription',
+  'medical_abstract',
+  'abstract',
+  'body',
+  'content',
+  'report',
+  'review',
+];
 const ID_GUESSES = ['id', 'note_id', 'noteid'];
 
 function resolveColumn(spec: string, columns: readonly string[], flag: string, where: string): string {
@@ -158,7 +170,11 @@ async function openSource(path: string, options: NotesImportOptions): Promise<Op
  * with their line and skipped; the rest of the file is imported. Runs the same in-process and in
  * a worker (it only needs a connection).
  */
-export async function importNotes(db: Database.Database, options: NotesImportOptions, hooks: ImportHooks = {}): Promise<NotesImportSummary> {
+export async function importNotes(
+  db: Database.Database,
+  options: NotesImportOptions,
+  hooks: ImportHooks = {},
+): Promise<NotesImportSummary> {
   const started = performance.now();
   const path = resolve(options.path);
   const source = options.sourceName ?? path;
@@ -171,15 +187,22 @@ export async function importNotes(db: Database.Database, options: NotesImportOpt
       : (() => {
           const guess = TEXT_GUESSES.map((g) => cols.find((c) => c.toLowerCase() === g)).find((c) => c !== undefined);
           if (guess === undefined)
-            throw new OslerError('invalid-input', `${where}: no text column found; name it with --text-col (columns: ${cols.join(', ')})`);
+            throw new OslerError(
+              'invalid-input',
+              `${where}: no text column found; name it with --text-col (columns: ${cols.join(', ')})`,
+            );
           return [guess];
         })();
   const labelCols = (options.labelCol ?? []).map((c) => resolveColumn(c, cols, '--label-col', where));
   const tasks = options.labelTask ?? [];
   if (tasks.length > 0 && tasks.length !== labelCols.length)
-    throw new OslerError('invalid-input', `--label-task names ${tasks.length} task(s) for ${labelCols.length} label column(s)`);
+    throw new OslerError(
+      'invalid-input',
+      `--label-task names ${tasks.length} task(s) for ${labelCols.length} label column(s)`,
+    );
   for (const t of tasks)
-    if (!/^[\w.-]{1,64}$/.test(t)) throw new OslerError('invalid-input', `--label-task "${t}": use 1-64 letters, digits, . _ or -`);
+    if (!/^[\w.-]{1,64}$/.test(t))
+      throw new OslerError('invalid-input', `--label-task "${t}": use 1-64 letters, digits, . _ or -`);
   const labels = labelCols.map((column, i) => ({ column, task: tasks[i] ?? column }));
   const idCol =
     options.idCol !== undefined
@@ -187,10 +210,15 @@ export async function importNotes(db: Database.Database, options: NotesImportOpt
       : opened.format === 'txt'
         ? 'file'
         : (ID_GUESSES.map((g) => cols.find((c) => c.toLowerCase() === g)).find((c) => c !== undefined) ?? null);
-  const patientCol = options.patientCol === undefined ? null : resolveColumn(options.patientCol, cols, '--patient-col', where);
+  const patientCol =
+    options.patientCol === undefined ? null : resolveColumn(options.patientCol, cols, '--patient-col', where);
   const dateCol = options.dateCol === undefined ? null : resolveColumn(options.dateCol, cols, '--date-col', where);
   const titleCol =
-    options.titleCol !== undefined ? resolveColumn(options.titleCol, cols, '--title-col', where) : opened.format === 'txt' ? 'name' : null;
+    options.titleCol !== undefined
+      ? resolveColumn(options.titleCol, cols, '--title-col', where)
+      : opened.format === 'txt'
+        ? 'name'
+        : null;
 
   const batchSize = options.batchSize ?? 500;
   const errors: RecordError[] = [];
@@ -232,7 +260,12 @@ export async function importNotes(db: Database.Database, options: NotesImportOpt
       for (const l of r.labels) if (importLabel(db, { kind: 'note', id }, l.task, l.value, null)) labelsWritten++;
     }
   });
-  const progress = (): ImportProgress => ({ ...counts, failed, bytesRead: opened.bytesRead(), totalBytes: opened.totalBytes });
+  const progress = (): ImportProgress => ({
+    ...counts,
+    failed,
+    bytesRead: opened.bytesRead(),
+    totalBytes: opened.totalBytes,
+  });
   const commit = () => {
     if (batch.length > 0) flush.immediate(batch);
     batch = [];
@@ -271,7 +304,11 @@ export async function importNotes(db: Database.Database, options: NotesImportOpt
     }
     const firstLine = seenKeys.get(rawKey);
     if (firstLine !== undefined) {
-      report({ file: rec.file, line: rec.line, message: `id "${rawKey.slice(0, 80)}" was already used on line ${firstLine}` });
+      report({
+        file: rec.file,
+        line: rec.line,
+        message: `id "${rawKey.slice(0, 80)}" was already used on line ${firstLine}`,
+      });
       continue;
     }
     seenKeys.set(rawKey, rec.line);
@@ -281,7 +318,11 @@ export async function importNotes(db: Database.Database, options: NotesImportOpt
     if (dateCol !== null && (f[dateCol] ?? '').trim() !== '') {
       date = normaliseDate(f[dateCol]!);
       if (date === null) {
-        report({ file: rec.file, line: rec.line, message: `unreadable date "${f[dateCol]!.slice(0, 40)}" in ${dateCol} (use YYYY-MM-DD)` });
+        report({
+          file: rec.file,
+          line: rec.line,
+          message: `unreadable date "${f[dateCol]!.slice(0, 40)}" in ${dateCol} (use YYYY-MM-DD)`,
+        });
         continue;
       }
     }
@@ -330,6 +371,10 @@ export async function importNotes(db: Database.Database, options: NotesImportOpt
       complete: summary.complete,
     },
   });
-  if (cancelled) throw new OslerError('cancelled', `import of ${source} cancelled after ${summary.records} record(s); re-run it to finish`);
+  if (cancelled)
+    throw new OslerError(
+      'cancelled',
+      `import of ${source} cancelled after ${summary.records} record(s); re-run it to finish`,
+    );
   return summary;
 }

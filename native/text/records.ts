@@ -3,7 +3,14 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
-import { decodeBuffer, decoderStream, detectEncoding, DETECT_SAMPLE_BYTES, type EncodingChoice, type TextEncoding } from './encoding.js';
+import {
+  decodeBuffer,
+  decoderStream,
+  detectEncoding,
+  DETECT_SAMPLE_BYTES,
+  type EncodingChoice,
+  type TextEncoding,
+} from './encoding.js';
 import { LineEndingNormaliser, splitLines } from './lines.js';
 
 /** The largest note accepted, in characters (8 Mi): a bigger "note" is a wrong column or a broken file. */
@@ -101,7 +108,12 @@ export async function openFileSource(
     read += n;
   };
   const base = { format, encoding, encodings: new Map<string, number>(), totalBytes: size, bytesRead: () => read };
-  if (format === 'jsonl') return { ...base, columns: jsonlColumns(head), records: () => jsonlRecords(decodedStream(path, encoding.encoding, onBytes)) };
+  if (format === 'jsonl')
+    return {
+      ...base,
+      columns: jsonlColumns(head),
+      records: () => jsonlRecords(decodedStream(path, encoding.encoding, onBytes)),
+    };
 
   const delimiter = format === 'tsv' ? '\t' : ',';
   const headerRecord = await readHeader(path, encoding.encoding, delimiter);
@@ -126,7 +138,8 @@ function jsonlColumns(head: string): string[] {
   for (const line of head.split('\n').slice(0, 50)) {
     try {
       const value = JSON.parse(line) as unknown;
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) for (const k of Object.keys(value)) keys.add(k);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value))
+        for (const k of Object.keys(value)) keys.add(k);
     } catch {
       // a malformed line is reported when records are read
     }
@@ -144,7 +157,12 @@ function fieldText(value: unknown): string | undefined {
 async function* jsonlRecords(stream: NodeJS.ReadableStream): AsyncGenerator<SourceRecord> {
   for await (const item of splitLines(stream as AsyncIterable<string>, MAX_NOTE_CHARS)) {
     if ('tooLong' in item) {
-      yield { ok: false, line: item.line, file: null, message: `line is ${item.tooLong} characters, more than the ${MAX_NOTE_CHARS} a note may have` };
+      yield {
+        ok: false,
+        line: item.line,
+        file: null,
+        message: `line is ${item.tooLong} characters, more than the ${MAX_NOTE_CHARS} a note may have`,
+      };
       continue;
     }
     if (item.text.trim() === '') continue;
@@ -187,7 +205,11 @@ function describeCsvError(error: CsvSkipError, columns: number): string {
   }
 }
 
-async function* csvRecords(stream: NodeJS.ReadableStream, delimiter: string, columns: readonly string[]): AsyncGenerator<SourceRecord> {
+async function* csvRecords(
+  stream: NodeJS.ReadableStream,
+  delimiter: string,
+  columns: readonly string[],
+): AsyncGenerator<SourceRecord> {
   const skipped: SourceRecord[] = [];
   let lastEnd = 1;
   const parser = stream.pipe(
@@ -217,7 +239,12 @@ async function* csvRecords(stream: NodeJS.ReadableStream, delimiter: string, col
     const line = item.info.lines - lines;
     lastEnd = item.info.lines;
     if (item.record.length !== columns.length) {
-      yield { ok: false, line, file: null, message: `has ${item.record.length} field(s), the header has ${columns.length}` };
+      yield {
+        ok: false,
+        line,
+        file: null,
+        message: `has ${item.record.length} field(s), the header has ${columns.length}`,
+      };
       continue;
     }
     const fields: Record<string, string | undefined> = {};
@@ -270,21 +297,36 @@ export async function openFolderSource(root: string, options: { encoding?: TextE
       read += size;
       // UTF-16 doubles the bytes per character at most, so this only refuses what cannot fit.
       if (size > MAX_NOTE_CHARS * 4) {
-        yield { ok: false, line: 0, file: rel, message: `file is ${size} bytes, more than a note may have (${MAX_NOTE_CHARS} characters)` };
+        yield {
+          ok: false,
+          line: 0,
+          file: rel,
+          message: `file is ${size} bytes, more than a note may have (${MAX_NOTE_CHARS} characters)`,
+        };
         continue;
       }
       let bytes: Buffer;
       try {
         bytes = await readFile(full);
       } catch (error) {
-        yield { ok: false, line: 0, file: rel, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? 'error'}` };
+        yield {
+          ok: false,
+          line: 0,
+          file: rel,
+          message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+        };
         continue;
       }
       const choice = options.encoding ?? detectEncoding(bytes, true).encoding;
       encodings.set(choice, (encodings.get(choice) ?? 0) + 1);
       const text = decodeBuffer(bytes, choice).replace(/\r\n?/g, '\n');
       if (text.length > MAX_NOTE_CHARS) {
-        yield { ok: false, line: 0, file: rel, message: `file has ${text.length} characters, more than the ${MAX_NOTE_CHARS} a note may have` };
+        yield {
+          ok: false,
+          line: 0,
+          file: rel,
+          message: `file has ${text.length} characters, more than the ${MAX_NOTE_CHARS} a note may have`,
+        };
         continue;
       }
       const parts = rel.split(/[\\/]/);
@@ -292,9 +334,22 @@ export async function openFolderSource(root: string, options: { encoding?: TextE
         ok: true,
         line: 0,
         file: rel,
-        fields: { text, file: rel, name: parts.at(-1)!.replace(/\.txt$/i, ''), folder: parts.length > 1 ? parts.at(-2) : undefined },
+        fields: {
+          text,
+          file: rel,
+          name: parts.at(-1)!.replace(/\.txt$/i, ''),
+          folder: parts.length > 1 ? parts.at(-2) : undefined,
+        },
       };
     }
   }
-  return { format: 'txt', columns: ['text', 'file', 'name', 'folder'], encoding: null, encodings, totalBytes, bytesRead: () => read, records };
+  return {
+    format: 'txt',
+    columns: ['text', 'file', 'name', 'folder'],
+    encoding: null,
+    encodings,
+    totalBytes,
+    bytesRead: () => read,
+    records,
+  };
 }

@@ -31,11 +31,42 @@ export interface Stay {
 
 /** Units of the challenge's variables (from the challenge description). */
 export const PHYSIONET2012_UNITS: Readonly<Record<string, string>> = {
-  Albumin: 'g/dL', ALP: 'IU/L', ALT: 'IU/L', AST: 'IU/L', Bilirubin: 'mg/dL', BUN: 'mg/dL', Cholesterol: 'mg/dL',
-  Creatinine: 'mg/dL', DiasABP: 'mmHg', FiO2: '1', GCS: 'points', Glucose: 'mg/dL', HCO3: 'mmol/L', HCT: '%', HR: 'bpm',
-  K: 'mEq/L', Lactate: 'mmol/L', Mg: 'mmol/L', MAP: 'mmHg', MechVent: 'on/off', Na: 'mEq/L', NIDiasABP: 'mmHg',
-  NIMAP: 'mmHg', NISysABP: 'mmHg', PaCO2: 'mmHg', PaO2: 'mmHg', pH: '1', Platelets: 'cells/nL', RespRate: 'bpm',
-  SaO2: '%', SysABP: 'mmHg', Temp: '°C', TroponinI: 'µg/L', TroponinT: 'µg/L', Urine: 'mL', WBC: 'cells/nL',
+  Albumin: 'g/dL',
+  ALP: 'IU/L',
+  ALT: 'IU/L',
+  AST: 'IU/L',
+  Bilirubin: 'mg/dL',
+  BUN: 'mg/dL',
+  Cholesterol: 'mg/dL',
+  Creatinine: 'mg/dL',
+  DiasABP: 'mmHg',
+  FiO2: '1',
+  GCS: 'points',
+  Glucose: 'mg/dL',
+  HCO3: 'mmol/L',
+  HCT: '%',
+  HR: 'bpm',
+  K: 'mEq/L',
+  Lactate: 'mmol/L',
+  Mg: 'mmol/L',
+  MAP: 'mmHg',
+  MechVent: 'on/off',
+  Na: 'mEq/L',
+  NIDiasABP: 'mmHg',
+  NIMAP: 'mmHg',
+  NISysABP: 'mmHg',
+  PaCO2: 'mmHg',
+  PaO2: 'mmHg',
+  pH: '1',
+  Platelets: 'cells/nL',
+  RespRate: 'bpm',
+  SaO2: '%',
+  SysABP: 'mmHg',
+  Temp: '°C',
+  TroponinI: 'µg/L',
+  TroponinT: 'µg/L',
+  Urine: 'mL',
+  WBC: 'cells/nL',
   Weight: 'kg',
 };
 
@@ -132,7 +163,10 @@ export function isOutcomesFile(head: string): boolean {
 }
 
 /** Parses `Outcomes-*.txt`; unreadable rows are returned as problems with their line. */
-export function parseOutcomes(text: string): { outcomes: StayOutcome[]; problems: Array<{ line: number; message: string }> } {
+export function parseOutcomes(text: string): {
+  outcomes: StayOutcome[];
+  problems: Array<{ line: number; message: string }>;
+} {
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '').split(',').map((h) => h.trim());
   const outcomes: StayOutcome[] = [];

@@ -138,7 +138,10 @@ function fingerprint(parts: ReadonlyArray<readonly [string, Uint8Array]>): strin
 function headerLabels(comments: readonly string[]): Record<string, string> {
   const truth = comments.findIndex((c) => /^(true|false) alarm$/i.test(c));
   if (truth < 1) return {};
-  return { 'alarm-type': comments[truth - 1]!, 'alarm-true': comments[truth]!.toLowerCase().startsWith('true') ? 'true' : 'false' };
+  return {
+    'alarm-type': comments[truth - 1]!,
+    'alarm-true': comments[truth]!.toLowerCase().startsWith('true') ? 'true' : 'false',
+  };
 }
 
 /**
@@ -150,7 +153,11 @@ function headerLabels(comments: readonly string[]): Record<string, string> {
  * re-importing changes nothing; a broken record is reported and the rest imported. Runs the
  * same in-process and in a worker.
  */
-export async function importVitals(db: Database.Database, options: VitalsImportOptions, hooks: VitalsHooks = {}): Promise<VitalsImportSummary> {
+export async function importVitals(
+  db: Database.Database,
+  options: VitalsImportOptions,
+  hooks: VitalsHooks = {},
+): Promise<VitalsImportSummary> {
   const started = performance.now();
   const root = resolve(options.path);
   if (!existsSync(root)) throw new OslerError('not-found', `${root}: no such file or folder`);
@@ -224,7 +231,11 @@ export async function importVitals(db: Database.Database, options: VitalsImportO
         }
       }).immediate();
       if (missing > 0 && options.limit === undefined)
-        report(rel(file), 0, `${missing} outcome row(s) name stays that are not in the store (import their set folder first)`);
+        report(
+          rel(file),
+          0,
+          `${missing} outcome row(s) name stays that are not in the store (import their set folder first)`,
+        );
     }
 
   const summary: VitalsImportSummary = {
@@ -239,14 +250,33 @@ export async function importVitals(db: Database.Database, options: VitalsImportO
     actor: options.actor,
     action: 'import.vitals',
     targetKind: 'import',
-    detail: { root, records: counts.records, inserted: counts.inserted, updated: counts.updated, failed: counts.failed, labelsWritten: totals.labelsWritten, complete: summary.complete },
+    detail: {
+      root,
+      records: counts.records,
+      inserted: counts.inserted,
+      updated: counts.updated,
+      failed: counts.failed,
+      labelsWritten: totals.labelsWritten,
+      complete: summary.complete,
+    },
   });
-  if (cancelled) throw new OslerError('cancelled', `import of ${root} cancelled after ${counts.records} record(s); re-run it to finish`);
+  if (cancelled)
+    throw new OslerError(
+      'cancelled',
+      `import of ${root} cancelled after ${counts.records} record(s); re-run it to finish`,
+    );
   return summary;
 }
 
 type Counts = { records: number; inserted: number; updated: number; unchanged: number; failed: number };
-type Totals = { signals: number; samples: number; annotations: number; labelsWritten: number; wfdbRecords: number; stays: number };
+type Totals = {
+  signals: number;
+  samples: number;
+  annotations: number;
+  labelsWritten: number;
+  wfdbRecords: number;
+  stays: number;
+};
 
 function importWfdbRecord(
   db: Database.Database,
@@ -338,7 +368,6 @@ function importWfdbRecord(
   }).immediate();
 }
 
-
 function importStay(
   db: Database.Database,
   file: string,
@@ -363,7 +392,9 @@ function importStay(
     return;
   }
   const d = stay.descriptors;
-  const patientId = ensurePatient(db, `physionet2012:${key}`, { sex: d.gender === 0 ? 'F' : d.gender === 1 ? 'M' : null });
+  const patientId = ensurePatient(db, `physionet2012:${key}`, {
+    sex: d.gender === 0 ? 'F' : d.gender === 1 ? 'M' : null,
+  });
   const id = putRecording(db, {
     source,
     sourceKey: key,

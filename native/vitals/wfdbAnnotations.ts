@@ -2,12 +2,54 @@ import { WfdbError } from './wfdbHeader.js';
 
 /** WFDB annotation mnemonics by code (ecgcodes.h); index = code. */
 const SYMBOLS = [
-  ' ', 'N', 'L', 'R', 'a', 'V', 'F', 'J', 'A', 'S', 'E', 'j', '/', 'Q', '~', '[15]', '|', '[17]', 's', 'T', '*', 'D',
-  '"', '=', 'p', 'B', '^', 't', '+', 'u', '?', '!', '[', ']', 'e', 'n', '@', 'x', 'f', '(', ')', 'r',
+  ' ',
+  'N',
+  'L',
+  'R',
+  'a',
+  'V',
+  'F',
+  'J',
+  'A',
+  'S',
+  'E',
+  'j',
+  '/',
+  'Q',
+  '~',
+  '[15]',
+  '|',
+  '[17]',
+  's',
+  'T',
+  '*',
+  'D',
+  '"',
+  '=',
+  'p',
+  'B',
+  '^',
+  't',
+  '+',
+  'u',
+  '?',
+  '!',
+  '[',
+  ']',
+  'e',
+  'n',
+  '@',
+  'x',
+  'f',
+  '(',
+  ')',
+  'r',
 ];
 
 /** Codes that mark a heart beat (WFDB's `isqrs`): N L R a V F J A S E j / Q B ? e n f r. */
-export const BEAT_CODES: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 30, 34, 35, 38, 41]);
+export const BEAT_CODES: ReadonlySet<number> = new Set([
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 30, 34, 35, 38, 41,
+]);
 
 /** The mnemonic of an annotation code. */
 export function annotationSymbol(code: number): string {
@@ -57,7 +99,7 @@ export function parseWfdbAnnotations(bytes: Uint8Array, file: string): WfdbAnnot
       case SKIP: {
         if (p + 3 >= bytes.length) throw new WfdbError(file, `SKIP at byte ${p - 2} is cut off`);
         // PDP-11 order: high 16-bit word first, each word little-endian.
-        const interval = ((word(p) << 16) | word(p + 2)) | 0;
+        const interval = (word(p) << 16) | word(p + 2) | 0;
         time += interval;
         p += 4;
         break;

@@ -55,12 +55,16 @@ export interface WfdbHeader {
 
 const num = (s: string | undefined, file: string, what: string): number => {
   const n = Number(s);
-  if (s === undefined || s === '' || !Number.isFinite(n)) throw new WfdbError(file, `${what} "${s ?? ''}" is not a number`);
+  if (s === undefined || s === '' || !Number.isFinite(n))
+    throw new WfdbError(file, `${what} "${s ?? ''}" is not a number`);
   return n;
 };
 
 /** Parses `format[xspf][:skew][+offset]`. */
-function parseFormat(field: string, file: string): Pick<WfdbSignalSpec, 'format' | 'samplesPerFrame' | 'skew' | 'byteOffset'> {
+function parseFormat(
+  field: string,
+  file: string,
+): Pick<WfdbSignalSpec, 'format' | 'samplesPerFrame' | 'skew' | 'byteOffset'> {
   const m = /^(\d+)(?:x(\d+))?(?::(\d+))?(?:\+(\d+))?$/.exec(field);
   if (m === null) throw new WfdbError(file, `signal format "${field}" is not understood`);
   return {
@@ -72,7 +76,10 @@ function parseFormat(field: string, file: string): Pick<WfdbSignalSpec, 'format'
 }
 
 /** Parses `gain[(baseline)][/units]`; the baseline defaults to the ADC zero, found later. */
-function parseGain(field: string | undefined, file: string): { gain: number; baseline: number | null; units: string | null } {
+function parseGain(
+  field: string | undefined,
+  file: string,
+): { gain: number; baseline: number | null; units: string | null } {
   if (field === undefined) return { gain: 200, baseline: null, units: null };
   const m = /^([-+0-9.eE]+)(?:\(([-+0-9]+)\))?(?:\/(.*))?$/.exec(field);
   if (m === null) throw new WfdbError(file, `ADC gain "${field}" is not understood`);
@@ -108,12 +115,14 @@ export function parseWfdbHeader(text: string, file: string): WfdbHeader {
   }
   if (!(frequencyHz > 0)) throw new WfdbError(file, `sampling frequency ${frequencyHz} is not positive`);
   const frames = framesField === undefined ? 0 : num(framesField, file, 'sample count');
-  if (lines.length - 1 < nsig) throw new WfdbError(file, `header announces ${nsig} signals but describes ${lines.length - 1}`);
+  if (lines.length - 1 < nsig)
+    throw new WfdbError(file, `header announces ${nsig} signals but describes ${lines.length - 1}`);
   const signals: WfdbSignalSpec[] = [];
   for (let i = 0; i < nsig; i++) {
     const parts = lines[i + 1]!.split(/\s+/);
     const [fileName, formatField, gainField, resField, zeroField, initField, sumField, blockField] = parts;
-    if (fileName === undefined || formatField === undefined) throw new WfdbError(file, `signal line ${i + 1} is incomplete`);
+    if (fileName === undefined || formatField === undefined)
+      throw new WfdbError(file, `signal line ${i + 1} is incomplete`);
     if (fileName.includes('/') || fileName.includes('\\') || fileName === '..')
       throw new WfdbError(file, `signal file "${fileName}" is outside the record's folder`);
     const fmt = parseFormat(formatField, file);

@@ -13,7 +13,18 @@ export interface DecodedSignal {
   readonly checksumOk: boolean | null;
 }
 
-const BITS: Record<number, number> = { 8: 8, 16: 16, 24: 24, 32: 32, 61: 16, 80: 8, 160: 16, 212: 12, 310: 10, 311: 10 };
+const BITS: Record<number, number> = {
+  8: 8,
+  16: 16,
+  24: 24,
+  32: 32,
+  61: 16,
+  80: 8,
+  160: 16,
+  212: 12,
+  310: 10,
+  311: 10,
+};
 
 /** Bits per stored sample of a format, or undefined when unsupported. */
 export function formatBits(format: number): number | undefined {
@@ -118,7 +129,11 @@ function bytesFor(format: number, samples: number): number {
  * samples-per-frame, skew, byte offset, gain and baseline, and checking the header's checksums.
  * A header that promises more frames than a file holds is refused (a truncated or lying record).
  */
-export function decodeWfdbSignals(header: WfdbHeader, readFile: (name: string) => Uint8Array, headerFile: string): DecodedSignal[] {
+export function decodeWfdbSignals(
+  header: WfdbHeader,
+  readFile: (name: string) => Uint8Array,
+  headerFile: string,
+): DecodedSignal[] {
   const groups = new Map<string, number[]>();
   header.signals.forEach((s, i) => {
     const g = groups.get(s.fileName) ?? [];

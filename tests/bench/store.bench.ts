@@ -16,9 +16,26 @@ const work = mkdtempSync(join(tmpdir(), 'osler-bench-'));
 const print = (name: string, value: number, unit: string) => console.log(`store.${name}: ${+value.toFixed(3)} ${unit}`);
 
 const QUERIES = [
-  'myocardial infarction', 'chest pain', 'diabetes', 'fracture', '"blood pressure"', 'tumor', 'pneumonia',
-  'hypertension', 'migraine', 'renal failure', 'carcinoma', 'infection', 'patient', 'knee arthroscopy',
-  'cardi*', 'headache OR migraine', 'abdominal pain', 'colonoscopy', 'stroke', 'seizure',
+  'myocardial infarction',
+  'chest pain',
+  'diabetes',
+  'fracture',
+  '"blood pressure"',
+  'tumor',
+  'pneumonia',
+  'hypertension',
+  'migraine',
+  'renal failure',
+  'carcinoma',
+  'infection',
+  'patient',
+  'knee arthroscopy',
+  'cardi*',
+  'headache OR migraine',
+  'abdominal pain',
+  'colonoscopy',
+  'stroke',
+  'seizure',
 ];
 
 function fresh(name: string): StoreHandle {
@@ -63,7 +80,12 @@ async function main(): Promise<void> {
   // 1. Real abstracts and mtsamples.
   const real = fresh('real');
   let t = performance.now();
-  const abs = await importNotes(real.db, { path: join(data, 'text/medical-abstracts/abstracts.csv'), labelCol: ['condition_label'], labelTask: ['condition'], actor: 'bench' });
+  const abs = await importNotes(real.db, {
+    path: join(data, 'text/medical-abstracts/abstracts.csv'),
+    labelCol: ['condition_label'],
+    labelTask: ['condition'],
+    actor: 'bench',
+  });
   let s = (performance.now() - t) / 1000;
   print('notes_import_abstracts_notes_per_s', abs.records / s, 'notes/s');
   print('notes_import_abstracts_mb_per_s', abs.totalBytes / 1e6 / s, 'MB/s');
@@ -71,7 +93,14 @@ async function main(): Promise<void> {
   let mt = 0;
   let mtBytes = 0;
   for (let i = 1; i <= 5; i++) {
-    const r = await importNotes(real.db, { path: join(data, `text/mtsamples/mtsamples_part${i}.csv`), textCol: ['transcription'], labelCol: ['medical_specialty'], labelTask: ['specialty'], titleCol: 'sample_name', actor: 'bench' });
+    const r = await importNotes(real.db, {
+      path: join(data, `text/mtsamples/mtsamples_part${i}.csv`),
+      textCol: ['transcription'],
+      labelCol: ['medical_specialty'],
+      labelTask: ['specialty'],
+      titleCol: 'sample_name',
+      actor: 'bench',
+    });
     mt += r.records;
     mtBytes += r.totalBytes;
   }
@@ -103,7 +132,12 @@ async function main(): Promise<void> {
     const k = 3 + Math.floor(rnd() * 6);
     const text = Array.from({ length: k }, () => sentences[Math.floor(rnd() * sentences.length)]).join(' ');
     const date = `20${10 + Math.floor(rnd() * 15)}-0${1 + Math.floor(rnd() * 9)}-1${Math.floor(rnd() * 9)}`;
-    if (!out.write(`${i},P${Math.floor(rnd() * 5000)},${date},"${text.replace(/"/g, '""')}",${1 + Math.floor(rnd() * 5)}\n`)) await once(out, 'drain');
+    if (
+      !out.write(
+        `${i},P${Math.floor(rnd() * 5000)},${date},"${text.replace(/"/g, '""')}",${1 + Math.floor(rnd() * 5)}\n`,
+      )
+    )
+      await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');
@@ -113,7 +147,14 @@ async function main(): Promise<void> {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 50);
   t = performance.now();
-  const b = await importNotes(big.db, { path: csv, patientCol: 'patient', dateCol: 'date', labelCol: ['condition'], actor: 'bench', batchSize: 1000 });
+  const b = await importNotes(big.db, {
+    path: csv,
+    patientCol: 'patient',
+    dateCol: 'date',
+    labelCol: ['condition'],
+    actor: 'bench',
+    batchSize: 1000,
+  });
   s = (performance.now() - t) / 1000;
   clearInterval(timer);
   print(`notes_import_${N}_notes_per_s`, b.records / s, 'notes/s');

@@ -9,7 +9,13 @@ import { listAudit, writeAudit } from '../../store/audit.js';
 import { labelHistory, labelState, setLabel, taskStates, type Label } from '../../store/labels.js';
 import { getNote, highlightNote, searchNotes } from '../../store/notes.js';
 import { findPatientId } from '../../store/patients.js';
-import { getRecording, listRecordingAnnotations, readAllTimes, readSamples, type SignalInfo } from '../../store/recordings.js';
+import {
+  getRecording,
+  listRecordingAnnotations,
+  readAllTimes,
+  readSamples,
+  type SignalInfo,
+} from '../../store/recordings.js';
 import { listWorklist } from '../../store/worklist.js';
 import type { CoreContext, HandlerGroup } from '../context.js';
 import { runImport } from './importRunner.js';
@@ -53,12 +59,16 @@ export function readableSource(path: string): string {
   } catch {
     throw new OslerError('not-found', `${full}: no such file or folder, or not readable`);
   }
-  if (!info.isFile() && !info.isDirectory()) throw new OslerError('invalid-input', `${full} is neither a file nor a folder`);
+  if (!info.isFile() && !info.isDirectory())
+    throw new OslerError('invalid-input', `${full} is neither a file nor a folder`);
   return full;
 }
 
 /** Decimates [from, to) of a regular signal to at most `maxPoints` buckets (first value, min, max). */
-function windowOf(values: Float32Array, maxPoints: number): { step: number; first: Array<number | null>; min?: Array<number | null>; max?: Array<number | null> } {
+function windowOf(
+  values: Float32Array,
+  maxPoints: number,
+): { step: number; first: Array<number | null>; min?: Array<number | null>; max?: Array<number | null> } {
   const n = values.length;
   const step = Math.max(1, Math.ceil(n / maxPoints));
   const finite = (v: number) => (Number.isFinite(v) ? v : null);
@@ -125,7 +135,11 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
         });
         return {
           ...summary,
-          columns: { ...summary.columns, text: [...summary.columns.text], labels: summary.columns.labels.map((l) => ({ ...l })) },
+          columns: {
+            ...summary.columns,
+            text: [...summary.columns.text],
+            labels: summary.columns.labels.map((l) => ({ ...l })),
+          },
           errors: summary.errors.map((e) => ({ ...e })),
         };
       } finally {
@@ -174,7 +188,10 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
         targetId: patientId ?? null,
         detail: { query: input.query, total: result.total, returned: result.hits.map((h) => h.id) },
       });
-      return { total: result.total, hits: result.hits.map((h) => ({ ...h, highlights: h.highlights.map(([a, b]) => [a, b] as [number, number]) })) };
+      return {
+        total: result.total,
+        hits: result.hits.map((h) => ({ ...h, highlights: h.highlights.map(([a, b]) => [a, b] as [number, number]) })),
+      };
     },
 
     'notes.get': ({ id, query }, call) => {
@@ -197,12 +214,16 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
       const fromMs = input.fromMs;
       const toMs = input.toMs ?? fromMs + 10_000;
       if (!(toMs > fromMs)) throw new OslerError('invalid-input', 'toMs must be after fromMs');
-      if (toMs - fromMs > MAX_WINDOW_MS) throw new OslerError('invalid-input', `a window is at most ${MAX_WINDOW_MS / 60_000} minutes wide`);
+      if (toMs - fromMs > MAX_WINDOW_MS)
+        throw new OslerError('invalid-input', `a window is at most ${MAX_WINDOW_MS / 60_000} minutes wide`);
       let chosen: SignalInfo[] = rec.signals;
       if (input.signals !== undefined) {
         const missing = input.signals.filter((n) => !rec.signals.some((s) => s.name === n));
         if (missing.length > 0)
-          throw new OslerError('not-found', `recording ${rec.id} has no signal ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+          throw new OslerError(
+            'not-found',
+            `recording ${rec.id} has no signal ${missing.map((m) => JSON.stringify(m)).join(', ')}`,
+          );
         chosen = rec.signals.filter((s) => input.signals!.includes(s.name));
       }
       const signals = chosen.map((s) => {
@@ -251,7 +272,12 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
       return {
         recording: {
           ...recording,
-          signals: infos.map((s) => ({ name: s.name, unit: s.unit, samplingHz: s.samplingHz, sampleCount: s.sampleCount })),
+          signals: infos.map((s) => ({
+            name: s.name,
+            unit: s.unit,
+            samplingHz: s.samplingHz,
+            sampleCount: s.sampleCount,
+          })),
         },
         fromMs,
         toMs,

@@ -32,7 +32,11 @@ function workerScript(): { spec: string | URL; eval: boolean } | null {
   let api: string;
   try {
     // The package's `import` entry (the `require` one breaks when loaded with import()).
-    api = pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    api = pathToFileURL(
+      createRequire(self)
+        .resolve('tsx/esm/api')
+        .replace(/\.cjs$/, '.mjs'),
+    ).href;
   } catch {
     return null;
   }

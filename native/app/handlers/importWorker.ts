@@ -38,7 +38,12 @@ async function run(job: ImportJob): Promise<void> {
     port.postMessage({ type: 'done', summary } satisfies WorkerMessage);
   } catch (error) {
     const code = error instanceof OslerError ? error.code : 'internal';
-    const message = error instanceof Error ? (error instanceof OslerError ? error.message : (error.stack ?? error.message)) : String(error);
+    const message =
+      error instanceof Error
+        ? error instanceof OslerError
+          ? error.message
+          : (error.stack ?? error.message)
+        : String(error);
     port.postMessage({ type: 'error', code, message } satisfies WorkerMessage);
   } finally {
     store.close();

@@ -41,12 +41,18 @@ async function call<K extends ChannelName>(core: Core, channel: K, input: Channe
 }
 
 const list = (values: string[] | undefined): string[] | undefined =>
-  values === undefined ? undefined : values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  values === undefined
+    ? undefined
+    : values
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new OslerError('invalid-input', `${flag} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new OslerError('invalid-input', `${flag} must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -80,7 +86,8 @@ async function importNotesCommand(argv: string[], io: CommandIo): Promise<number
     kind: { type: 'string' },
     limit: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new OslerError('invalid-input', 'usage: osler import notes FILE|FOLDER [options]');
+  if (positionals.length !== 1)
+    throw new OslerError('invalid-input', 'usage: osler import notes FILE|FOLDER [options]');
   const format = values.format;
   if (format !== undefined && !['csv', 'tsv', 'jsonl', 'txt'].includes(format))
     throw new OslerError('invalid-input', `--format must be csv, tsv, jsonl or txt, got "${format}"`);
@@ -105,11 +112,21 @@ async function importNotesCommand(argv: string[], io: CommandIo): Promise<number
     const s = await call(core, 'notes.import', input);
     if (values.json) io.out(JSON.stringify(s, null, 2));
     else {
-      const enc = s.encoding === null ? Object.entries(s.encodings).map(([e, n]) => `${n} ${e}`).join(', ') || 'no files' : `${s.encoding.encoding}${s.encoding.bom ? ' with BOM' : ''} (by ${s.encoding.method})`;
+      const enc =
+        s.encoding === null
+          ? Object.entries(s.encodings)
+              .map(([e, n]) => `${n} ${e}`)
+              .join(', ') || 'no files'
+          : `${s.encoding.encoding}${s.encoding.bom ? ' with BOM' : ''} (by ${s.encoding.method})`;
       io.out(`notes: ${s.source} (${s.format}, ${enc})`);
-      io.out(`  text from ${s.columns.text.join(' + ')}${s.columns.labels.length > 0 ? `; labels ${s.columns.labels.map((l) => `${l.column} -> ${l.task}`).join(', ')}` : ''}`);
-      io.out(`  ${s.records} record(s): ${s.inserted} new, ${s.updated} updated, ${s.unchanged} unchanged; ${s.labelsWritten} label(s) written; ${s.failed} failed; ${seconds(s.durationMs)}`);
-      for (const e of s.errors) io.out(`  ${e.file === null ? '' : `${e.file}: `}${e.line > 0 ? `line ${e.line}: ` : ''}${e.message}`);
+      io.out(
+        `  text from ${s.columns.text.join(' + ')}${s.columns.labels.length > 0 ? `; labels ${s.columns.labels.map((l) => `${l.column} -> ${l.task}`).join(', ')}` : ''}`,
+      );
+      io.out(
+        `  ${s.records} record(s): ${s.inserted} new, ${s.updated} updated, ${s.unchanged} unchanged; ${s.labelsWritten} label(s) written; ${s.failed} failed; ${seconds(s.durationMs)}`,
+      );
+      for (const e of s.errors)
+        io.out(`  ${e.file === null ? '' : `${e.file}: `}${e.line > 0 ? `line ${e.line}: ` : ''}${e.message}`);
       if (s.failed > s.errors.length) io.out(`  ... and ${s.failed - s.errors.length} more`);
       if (!s.complete) io.out('  import stopped early (see above); fix the file and run it again');
     }
@@ -127,12 +144,19 @@ async function importVitalsCommand(argv: string[], io: CommandIo): Promise<numbe
   const core = openCore(values.home);
   const stop = withProgress(core, io, values.json);
   try {
-    const s = await call(core, 'vitals.import', { path: resolve(positionals[0]!), ...(limit === undefined ? {} : { limit }) });
+    const s = await call(core, 'vitals.import', {
+      path: resolve(positionals[0]!),
+      ...(limit === undefined ? {} : { limit }),
+    });
     if (values.json) io.out(JSON.stringify(s, null, 2));
     else {
       io.out(`vitals: ${s.root}`);
-      io.out(`  ${s.records} record(s) (${s.wfdbRecords} WFDB, ${s.stays} PhysioNet 2012 stays): ${s.inserted} new, ${s.updated} updated, ${s.unchanged} unchanged; ${s.failed} failed`);
-      io.out(`  ${s.signals} signal(s), ${s.samples} sample(s), ${s.annotations} annotation(s), ${s.labelsWritten} label(s) written; ${seconds(s.durationMs)}`);
+      io.out(
+        `  ${s.records} record(s) (${s.wfdbRecords} WFDB, ${s.stays} PhysioNet 2012 stays): ${s.inserted} new, ${s.updated} updated, ${s.unchanged} unchanged; ${s.failed} failed`,
+      );
+      io.out(
+        `  ${s.signals} signal(s), ${s.samples} sample(s), ${s.annotations} annotation(s), ${s.labelsWritten} label(s) written; ${seconds(s.durationMs)}`,
+      );
       for (const e of s.errors) io.out(`  ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}`);
     }
     return !s.complete ? 1 : s.failed > 0 || s.errors.length > 0 ? EXIT_PARTIAL : 0;
@@ -148,7 +172,10 @@ export async function importCommand(argv: string[], io: CommandIo): Promise<numb
   if (what === 'dicom') return importDicomCommand(rest, io);
   if (what === 'notes') return importNotesCommand(rest, io);
   if (what === 'vitals') return importVitalsCommand(rest, io);
-  throw new OslerError('invalid-input', `usage: osler import dicom|notes|vitals PATH (got ${what === undefined ? 'nothing' : `"${what}"`})`);
+  throw new OslerError(
+    'invalid-input',
+    `usage: osler import dicom|notes|vitals PATH (got ${what === undefined ? 'nothing' : `"${what}"`})`,
+  );
 }
 
 /** `osler search QUERY`: full-text search of notes. */
@@ -185,11 +212,16 @@ export async function auditCommand(argv: string[], io: CommandIo): Promise<numbe
   const limit = Math.min(positiveInt(values.limit, '--limit') ?? 50, 1000);
   const core = openCore(values.home);
   try {
-    const r = await call(core, 'audit.list', { limit, ...(values.action === undefined ? {} : { action: values.action }) });
+    const r = await call(core, 'audit.list', {
+      limit,
+      ...(values.action === undefined ? {} : { action: values.action }),
+    });
     if (values.json) io.out(JSON.stringify(r.rows, null, 2));
     else
       for (const row of r.rows)
-        io.out(`${row.at} ${row.actor} ${row.action}${row.targetKind ? ` ${row.targetKind}${row.targetId === null ? '' : ` ${row.targetId}`}` : ''}${row.detail ? ` ${JSON.stringify(row.detail)}` : ''}`);
+        io.out(
+          `${row.at} ${row.actor} ${row.action}${row.targetKind ? ` ${row.targetKind}${row.targetId === null ? '' : ` ${row.targetId}`}` : ''}${row.detail ? ` ${JSON.stringify(row.detail)}` : ''}`,
+        );
     return 0;
   } finally {
     await core.close();

@@ -21,7 +21,10 @@ async function failure(core: Core, channel: string, input: unknown): Promise<{ c
   return result;
 }
 
-const WORDS = 'patient presents with chest pain dyspnea fever cough nausea headache abdominal tenderness troponin elevated ecg sinus rhythm'.split(' ');
+const WORDS =
+  'patient presents with chest pain dyspnea fever cough nausea headache abdominal tenderness troponin elevated ecg sinus rhythm'.split(
+    ' ',
+  );
 
 /** A CSV of `n` short synthetic notes with a label column. */
 function bigCsv(n: number): string {
@@ -44,14 +47,23 @@ describe('case store channels', () => {
 
   beforeAll(() => {
     mkdirSync(join(src, 'rec'), { recursive: true });
-    writeFileSync(join(src, 'notes.csv'), 'id,patient,date,text,dx\r\n1,P1,2024-01-02,"Chest pain,\r\nradiating to the arm",MI\r\n2,P2,2024-02-03,Cough and fever,URI\r\n3,P1,,broken\r\n');
+    writeFileSync(
+      join(src, 'notes.csv'),
+      'id,patient,date,text,dx\r\n1,P1,2024-01-02,"Chest pain,\r\nradiating to the arm",MI\r\n2,P2,2024-02-03,Cough and fever,URI\r\n3,P1,,broken\r\n',
+    );
     writeFileSync(join(src, 'big.csv'), bigCsv(20_000));
     // 1000 frames of two signals at 100 Hz, a beat every 100 samples.
     const frames = Array.from({ length: 1000 }, (_, i) => [i % 100, -(i % 50)]).flat();
     const sum = (k: number) => (frames.filter((_, i) => i % 2 === k).reduce((a, b) => a + b, 0) << 16) >> 16;
-    writeFileSync(join(src, 'rec', 'r.hea'), `r 2 100 1000\nr.dat 212 100 12 0 0 ${sum(0)} 0 II\nr.dat 212 100 12 0 0 ${sum(1)} 0 V\n`);
+    writeFileSync(
+      join(src, 'rec', 'r.hea'),
+      `r 2 100 1000\nr.dat 212 100 12 0 0 ${sum(0)} 0 II\nr.dat 212 100 12 0 0 ${sum(1)} 0 V\n`,
+    );
     writeFileSync(join(src, 'rec', 'r.dat'), enc212(frames));
-    writeFileSync(join(src, 'rec', 'r.atr'), encAnnotations(Array.from({ length: 10 }, (_, i) => ({ sample: i * 100 + 5, code: 1 }))));
+    writeFileSync(
+      join(src, 'rec', 'r.atr'),
+      encAnnotations(Array.from({ length: 10 }, (_, i) => ({ sample: i * 100 + 5, code: 1 }))),
+    );
     core = createCore({ home, mode: 'cli', log: () => undefined });
     core.on('records.importProgress', (p) => progress.push(p));
   });
@@ -69,7 +81,14 @@ describe('case store channels', () => {
       dateCol: 'date',
       jobId: 'job-1',
     });
-    expect(s).toMatchObject({ records: 2, inserted: 2, failed: 1, labelsWritten: 2, patients: 2, encoding: { encoding: 'utf-8' } });
+    expect(s).toMatchObject({
+      records: 2,
+      inserted: 2,
+      failed: 1,
+      labelsWritten: 2,
+      patients: 2,
+      encoding: { encoding: 'utf-8' },
+    });
     expect(s.errors).toEqual([{ file: null, line: 5, message: 'has 4 field(s), the header has 5' }]);
     expect(progress.filter((p) => p.jobId === 'job-1').at(-1)).toMatchObject({ kind: 'notes', records: 2, failed: 1 });
   });
@@ -79,20 +98,42 @@ describe('case store channels', () => {
     expect(r.total).toBe(1);
     const hit = r.hits[0]!;
     expect(hit.highlights.map(([a, b]) => hit.snippet.slice(a, b))).toEqual(['radiating']);
-    expect((await call<ChannelOutput<'notes.search'>>(core, 'notes.search', { query: 'fever', patientKey: 'P1' })).total).toBe(0);
+    expect(
+      (await call<ChannelOutput<'notes.search'>>(core, 'notes.search', { query: 'fever', patientKey: 'P1' })).total,
+    ).toBe(0);
     const note = await call<ChannelOutput<'notes.get'>>(core, 'notes.get', { id: hit.id, query: 'arm' });
-    expect(note).toMatchObject({ patientKey: 'P1', date: '2024-01-02', states: [{ task: 'diagnosis', state: 'labelled', values: ['MI'] }] });
+    expect(note).toMatchObject({
+      patientKey: 'P1',
+      date: '2024-01-02',
+      states: [{ task: 'diagnosis', state: 'labelled', values: ['MI'] }],
+    });
     expect(note.highlights.map(([a, b]) => note.text.slice(a, b))).toEqual(['arm']);
     const audit = await call<ChannelOutput<'audit.list'>>(core, 'audit.list', { limit: 5 });
-    expect(audit.rows.map((a) => a.action)).toEqual(expect.arrayContaining(['notes.get', 'notes.search', 'import.notes']));
-    expect(audit.rows[0]).toMatchObject({ action: 'notes.get', targetKind: 'note', targetId: hit.id, actor: expect.stringMatching(/@cli$/) });
+    expect(audit.rows.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['notes.get', 'notes.search', 'import.notes']),
+    );
+    expect(audit.rows[0]).toMatchObject({
+      action: 'notes.get',
+      targetKind: 'note',
+      targetId: hit.id,
+      actor: expect.stringMatching(/@cli$/),
+    });
   });
 
   it('sets labels through the contract: supersedes, disputes, conflicts', async () => {
     const target = { kind: 'note', id: 2 };
-    const first = await call<ChannelOutput<'labels.set'>>(core, 'labels.set', { target, task: 'triage', value: 'urgent' });
+    const first = await call<ChannelOutput<'labels.set'>>(core, 'labels.set', {
+      target,
+      task: 'triage',
+      value: 'urgent',
+    });
     expect(first).toMatchObject({ state: 'labelled', labels: [{ source: 'human', supersedes: null }] });
-    const second = await call<ChannelOutput<'labels.set'>>(core, 'labels.set', { target, task: 'triage', value: 'routine', supersedes: null });
+    const second = await call<ChannelOutput<'labels.set'>>(core, 'labels.set', {
+      target,
+      task: 'triage',
+      value: 'routine',
+      supersedes: null,
+    });
     expect(second.state).toBe('disputed');
     const stale = await failure(core, 'labels.set', { target, task: 'triage', value: 'x', supersedes: 999 });
     expect(stale.code).toBe('conflict');
@@ -105,22 +146,38 @@ describe('case store channels', () => {
   it('refuses malformed input and missing sources without touching the store', async () => {
     expect((await failure(core, 'notes.search', { query: 'x', extra: 1 })).code).toBe('invalid-input');
     expect((await failure(core, 'notes.search', { query: 'x'.repeat(501) })).code).toBe('invalid-input');
-    expect((await failure(core, 'labels.set', { target: { kind: 'note', id: 1 }, task: 'bad task!', value: 'x' })).code).toBe('invalid-input');
+    expect(
+      (await failure(core, 'labels.set', { target: { kind: 'note', id: 1 }, task: 'bad task!', value: 'x' })).code,
+    ).toBe('invalid-input');
     const missing = await failure(core, 'notes.import', { path: join(src, 'nope.csv') });
-    expect(missing).toMatchObject({ code: 'not-found', message: expect.stringContaining('nope.csv: no such file or folder') });
+    expect(missing).toMatchObject({
+      code: 'not-found',
+      message: expect.stringContaining('nope.csv: no such file or folder'),
+    });
     expect((await failure(core, 'notes.get', { id: 12345 })).code).toBe('not-found');
   });
 
   it('imports a WFDB record and serves signal windows, decimated, with annotations', async () => {
     const s = await call<ChannelOutput<'vitals.import'>>(core, 'vitals.import', { path: join(src, 'rec') });
     expect(s).toMatchObject({ records: 1, signals: 2, samples: 2000, annotations: 10, errors: [] });
-    const id = (await call<ChannelOutput<'worklist.list'>>(core, 'worklist.list', { kinds: ['recording'] })).items[0]!.id;
-    const w = await call<ChannelOutput<'vitals.get'>>(core, 'vitals.get', { recordingId: id, fromMs: 1000, toMs: 2000 });
+    const id = (await call<ChannelOutput<'worklist.list'>>(core, 'worklist.list', { kinds: ['recording'] })).items[0]!
+      .id;
+    const w = await call<ChannelOutput<'vitals.get'>>(core, 'vitals.get', {
+      recordingId: id,
+      fromMs: 1000,
+      toMs: 2000,
+    });
     expect(w.signals[0]).toMatchObject({ name: 'II', from: 100, step: 1 });
     expect(w.signals[0]!.values.slice(0, 3)).toEqual([0, 0.01, 0.02].map(Math.fround));
     expect(w.signals[0]!.timesMs.slice(0, 2)).toEqual([1000, 1010]);
     expect(w.annotations.map((a) => a.tMs)).toEqual([1050]);
-    const d = await call<ChannelOutput<'vitals.get'>>(core, 'vitals.get', { recordingId: id, fromMs: 0, toMs: 10_000, maxPoints: 10, signals: ['V'] });
+    const d = await call<ChannelOutput<'vitals.get'>>(core, 'vitals.get', {
+      recordingId: id,
+      fromMs: 0,
+      toMs: 10_000,
+      maxPoints: 10,
+      signals: ['V'],
+    });
     expect(d.signals).toHaveLength(1);
     expect(d.signals[0]).toMatchObject({ step: 100, values: expect.any(Array) });
     expect(d.signals[0]!.min![0]).toBeCloseTo(-0.49);
@@ -138,10 +195,12 @@ describe('case store channels', () => {
         }
       });
     });
-    const running = core.dispatch('notes.import', { path: join(src, 'big.csv'), labelCol: ['label'], jobId: 'big' }, ctx).then((r) => {
-      finished = true;
-      return r;
-    });
+    const running = core
+      .dispatch('notes.import', { path: join(src, 'big.csv'), labelCol: ['label'], jobId: 'big' }, ctx)
+      .then((r) => {
+        finished = true;
+        return r;
+      });
     await firstBatch;
     const [search, worklist] = await Promise.all([
       call<ChannelOutput<'notes.search'>>(core, 'notes.search', { query: 'troponin' }),
@@ -153,7 +212,10 @@ describe('case store channels', () => {
     expect(await call(core, 'records.cancelImport', { jobId: 'big' })).toEqual({ cancelled: true });
     const result = await running;
     expect(result).toMatchObject({ ok: false, code: 'cancelled' });
-    const kept = core.store.db.prepare("SELECT count(*) FROM notes WHERE source LIKE '%big.csv'").pluck().get() as number;
+    const kept = core.store.db
+      .prepare("SELECT count(*) FROM notes WHERE source LIKE '%big.csv'")
+      .pluck()
+      .get() as number;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(20_000);
     expect(kept % 500).toBe(0);
@@ -163,7 +225,24 @@ describe('case store channels', () => {
     await core.close();
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: () => undefined };
-    const code = await main(['import', 'notes', join(src, 'notes.csv'), '--label-col', 'dx', '--label-task', 'diagnosis', '--patient-col', 'patient', '--date-col', 'date', '--home', home], io);
+    const code = await main(
+      [
+        'import',
+        'notes',
+        join(src, 'notes.csv'),
+        '--label-col',
+        'dx',
+        '--label-task',
+        'diagnosis',
+        '--patient-col',
+        'patient',
+        '--date-col',
+        'date',
+        '--home',
+        home,
+      ],
+      io,
+    );
     expect(code).toBe(4);
     expect(out.join('\n')).toMatch(/2 record\(s\): 0 new, 0 updated, 2 unchanged/);
     expect(out.join('\n')).toMatch(/line 5: has 4 field\(s\), the header has 5/);

@@ -9,9 +9,9 @@ import { tempDir } from '../helpers.js';
 
 const upTo = (v: number) => MIGRATIONS.filter((m) => m.version <= v);
 const tables = (db: Database.Database) =>
-  (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index') ORDER BY name").pluck().all() as string[]);
+  db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index') ORDER BY name").pluck().all() as string[];
 const columns = (db: Database.Database, table: string) =>
-  (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]);
+  db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -25,7 +25,20 @@ describe('migrations', () => {
     const db = new Database(':memory:');
     migrate(db, upTo(10));
     expect(schemaVersion(db)).toBe(10);
-    for (const t of ['patients', 'studies', 'series', 'instances', 'notes', 'notes_fts', 'recordings', 'signals', 'signal_chunks', 'labels', 'predictions', 'audit'])
+    for (const t of [
+      'patients',
+      'studies',
+      'series',
+      'instances',
+      'notes',
+      'notes_fts',
+      'recordings',
+      'signals',
+      'signal_chunks',
+      'labels',
+      'predictions',
+      'audit',
+    ])
       expect(tables(db)).toContain(t);
     db.prepare("INSERT INTO notes (source, source_key, text) VALUES ('s', '1', 'chest pain radiating')").run();
     expect(db.prepare("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'radiate'").pluck().get()).toBe(1);
@@ -46,7 +59,9 @@ describe('migrations', () => {
       expect(columns(store.db, 'notes')).toContain('title');
       expect(columns(store.db, 'recordings')).toEqual(expect.arrayContaining(['kind', 'metadata_json']));
       expect(columns(store.db, 'signals')).toContain('first_time_ms');
-      expect(tables(store.db)).toEqual(expect.arrayContaining(['recording_annotations', 'labels_supersedes', 'audit_target']));
+      expect(tables(store.db)).toEqual(
+        expect.arrayContaining(['recording_annotations', 'labels_supersedes', 'audit_target']),
+      );
       expect(store.db.prepare('SELECT text FROM notes').pluck().get()).toBe('old note');
     } finally {
       store.close();
@@ -62,7 +77,11 @@ describe('migrations', () => {
 
   it('applies all pending migrations in one transaction: a failing step leaves nothing behind', () => {
     const db = new Database(':memory:');
-    const broken: Migration = { version: 30, name: 'broken', up: (d) => d.exec('CREATE TABLE x (a); SELECT nonsense FROM nowhere;') };
+    const broken: Migration = {
+      version: 30,
+      name: 'broken',
+      up: (d) => d.exec('CREATE TABLE x (a); SELECT nonsense FROM nowhere;'),
+    };
     expect(() => migrate(db, [...MIGRATIONS, broken])).toThrow();
     expect(schemaVersion(db)).toBe(0);
     expect(tables(db)).toEqual([]);

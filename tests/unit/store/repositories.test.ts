@@ -1,10 +1,17 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OslerError } from '../../../native/contract/result.js';
+import type { OslerError } from '../../../native/contract/result.js';
 import { listAudit, writeAudit } from '../../../native/store/audit.js';
 import { openStore, type StoreHandle } from '../../../native/store/database.js';
 import { durableTransaction } from '../../../native/store/durable.js';
-import { currentLabels, importLabel, labelHistory, labelState, setLabel, taskStates } from '../../../native/store/labels.js';
+import {
+  currentLabels,
+  importLabel,
+  labelHistory,
+  labelState,
+  setLabel,
+  taskStates,
+} from '../../../native/store/labels.js';
 import { getNote, highlightNote, searchNotes, toFtsQuery, upsertNote } from '../../../native/store/notes.js';
 import { ensurePatient, getPatient } from '../../../native/store/patients.js';
 import { addPredictions, listPredictions } from '../../../native/store/predictions.js';
@@ -25,7 +32,8 @@ beforeEach(() => {
 });
 afterEach(() => store.close());
 
-const note = (key: string, text: string, extra: object = {}) => upsertNote(store.db, { source: 'test.csv', sourceKey: key, text, ...extra }).id;
+const note = (key: string, text: string, extra: object = {}) =>
+  upsertNote(store.db, { source: 'test.csv', sourceKey: key, text, ...extra }).id;
 
 describe('patients', () => {
   it('creates once per key and fills in missing attributes without overwriting', () => {
@@ -55,8 +63,14 @@ describe('notes', () => {
     const hit = r.hits[0]!;
     const marked = hit.highlights.map(([a, b]) => hit.snippet.slice(a, b));
     expect(marked).toEqual(['pain', 'radiating']);
-    expect(searchNotes(store.db, 'pain', { limit: 10 }).hits.map((h) => h.id).sort()).toEqual([1, 2]);
-    expect(highlightNote(store.db, 1, 'troponin').map(([a, b]) => getNote(store.db, 1)!.text.slice(a, b))).toEqual(['Troponin']);
+    expect(
+      searchNotes(store.db, 'pain', { limit: 10 })
+        .hits.map((h) => h.id)
+        .sort(),
+    ).toEqual([1, 2]);
+    expect(highlightNote(store.db, 1, 'troponin').map(([a, b]) => getNote(store.db, 1)!.text.slice(a, b))).toEqual([
+      'Troponin',
+    ]);
   });
 
   it('filters search by patient', () => {
@@ -86,8 +100,16 @@ describe('labels', () => {
     const id = note('1', 'text');
     const target = { kind: 'note' as const, id };
     expect(labelState(store.db, target, 'triage')).toBe('unlabelled');
-    const [first] = setLabel(store.db, { target, task: 'triage', value: 'urgent', source: 'human', author: 'ann' }, 'ann@cli');
-    const [second] = setLabel(store.db, { target, task: 'triage', value: 'routine', source: 'human', author: 'bob' }, 'bob@cli');
+    const [first] = setLabel(
+      store.db,
+      { target, task: 'triage', value: 'urgent', source: 'human', author: 'ann' },
+      'ann@cli',
+    );
+    const [second] = setLabel(
+      store.db,
+      { target, task: 'triage', value: 'routine', source: 'human', author: 'bob' },
+      'bob@cli',
+    );
     expect(second!.supersedes).toBe(first!.id);
     expect(currentLabels(store.db, target, 'triage').map((l) => l.value)).toEqual(['routine']);
     expect(labelHistory(store.db, 'note', id).map((l) => [l.value, l.current])).toEqual([
@@ -116,12 +138,16 @@ describe('labels', () => {
     const target = { kind: 'note' as const, id };
     const [a] = setLabel(store.db, { target, task: 't', value: 'a', source: 'human', author: null }, 'x');
     setLabel(store.db, { target, task: 't', value: 'b', source: 'human', author: null, supersedes: a!.id }, 'x');
-    expect(() => setLabel(store.db, { target, task: 't', value: 'c', source: 'human', author: null, supersedes: a!.id }, 'x')).toThrow(
-      expect.objectContaining({ code: 'conflict' }) as OslerError,
-    );
-    expect(() => setLabel(store.db, { target: { kind: 'note', id: 999 }, task: 't', value: 'c', source: 'human', author: null }, 'x')).toThrow(
-      /no note with id 999/,
-    );
+    expect(() =>
+      setLabel(store.db, { target, task: 't', value: 'c', source: 'human', author: null, supersedes: a!.id }, 'x'),
+    ).toThrow(expect.objectContaining({ code: 'conflict' }) as OslerError);
+    expect(() =>
+      setLabel(
+        store.db,
+        { target: { kind: 'note', id: 999 }, task: 't', value: 'c', source: 'human', author: null },
+        'x',
+      ),
+    ).toThrow(/no note with id 999/);
   });
 
   it('writes labels with synchronous=FULL and an audit row each, then restores NORMAL', () => {
@@ -132,16 +158,50 @@ describe('labels', () => {
     });
     expect(inside).toBe(2);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
-    setLabel(store.db, { target: { kind: 'note', id }, task: 't', value: 'a', source: 'human', author: 'ann' }, 'ann@cli');
+    setLabel(
+      store.db,
+      { target: { kind: 'note', id }, task: 't', value: 'a', source: 'human', author: 'ann' },
+      'ann@cli',
+    );
     expect(listAudit(store.db, { action: 'labels.set', limit: 10 })).toHaveLength(1);
   });
 
   it('recording labels may cover a window; other targets may not', () => {
-    const rec = putRecording(store.db, { source: 's', sourceKey: 'r', patientId: null, kind: 'wfdb', startTime: null, durationS: 10, metadata: {} });
-    const [l] = setLabel(store.db, { target: { kind: 'recording', id: rec, windowStartMs: 1000, windowEndMs: 2000 }, task: 'rhythm', value: 'AF', source: 'human', author: null }, 'x');
+    const rec = putRecording(store.db, {
+      source: 's',
+      sourceKey: 'r',
+      patientId: null,
+      kind: 'wfdb',
+      startTime: null,
+      durationS: 10,
+      metadata: {},
+    });
+    const [l] = setLabel(
+      store.db,
+      {
+        target: { kind: 'recording', id: rec, windowStartMs: 1000, windowEndMs: 2000 },
+        task: 'rhythm',
+        value: 'AF',
+        source: 'human',
+        author: null,
+      },
+      'x',
+    );
     expect(l).toMatchObject({ windowStartMs: 1000, windowEndMs: 2000 });
     const id = note('1', 'text');
-    expect(() => setLabel(store.db, { target: { kind: 'note', id, windowStartMs: 1, windowEndMs: 2 }, task: 't', value: 'a', source: 'human', author: null }, 'x')).toThrow(/only recording labels/);
+    expect(() =>
+      setLabel(
+        store.db,
+        {
+          target: { kind: 'note', id, windowStartMs: 1, windowEndMs: 2 },
+          task: 't',
+          value: 'a',
+          source: 'human',
+          author: null,
+        },
+        'x',
+      ),
+    ).toThrow(/only recording labels/);
   });
 
   it('imported labels are idempotent, follow changed values, and never override human labels', () => {
@@ -162,7 +222,15 @@ describe('labels', () => {
 
 describe('recordings', () => {
   it('stores samples as Float32 chunks and reads any window across chunk boundaries', () => {
-    const rec = putRecording(store.db, { source: 's', sourceKey: 'r', patientId: null, kind: 'wfdb', startTime: null, durationS: null, metadata: { fingerprint: 'x' } });
+    const rec = putRecording(store.db, {
+      source: 's',
+      sourceKey: 'r',
+      patientId: null,
+      kind: 'wfdb',
+      startTime: null,
+      durationS: null,
+      metadata: { fingerprint: 'x' },
+    });
     const n = CHUNK_SAMPLES * 2 + 123;
     const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i / 10));
     values[5] = Number.NaN;
@@ -178,12 +246,40 @@ describe('recordings', () => {
   });
 
   it('stores irregular series with their times, de-duplicates signal names, and annotations by time', () => {
-    const rec = putRecording(store.db, { source: 's', sourceKey: 'r', patientId: null, kind: 'x', startTime: null, durationS: null, metadata: {} });
-    const sig = addSignal(store.db, rec, { name: 'HR', unit: 'bpm', samplingHz: null, values: Float32Array.of(70, 72), timesMs: Float64Array.of(0, 60_000) });
+    const rec = putRecording(store.db, {
+      source: 's',
+      sourceKey: 'r',
+      patientId: null,
+      kind: 'x',
+      startTime: null,
+      durationS: null,
+      metadata: {},
+    });
+    const sig = addSignal(store.db, rec, {
+      name: 'HR',
+      unit: 'bpm',
+      samplingHz: null,
+      values: Float32Array.of(70, 72),
+      timesMs: Float64Array.of(0, 60_000),
+    });
     addSignal(store.db, rec, { name: 'HR', unit: 'bpm', samplingHz: 1, values: Float32Array.of(1) });
     expect(Array.from(readSamples(store.db, sig, 0, 2).timesMs!)).toEqual([0, 60_000]);
     expect(getRecording(store.db, rec)!.signals.map((s) => s.name)).toEqual(['HR', 'HR (2)']);
-    addRecordingAnnotations(store.db, rec, [0, 1000, 2000].map((t, i) => ({ source: 'atr', sample: i, tMs: t, code: 1, symbol: 'N', sub: 0, chan: 0, num: 0, aux: null })));
+    addRecordingAnnotations(
+      store.db,
+      rec,
+      [0, 1000, 2000].map((t, i) => ({
+        source: 'atr',
+        sample: i,
+        tMs: t,
+        code: 1,
+        symbol: 'N',
+        sub: 0,
+        chan: 0,
+        num: 0,
+        aux: null,
+      })),
+    );
     expect(listRecordingAnnotations(store.db, rec, 500, 2500, 10).map((a) => a.tMs)).toEqual([1000, 2000]);
   });
 });
@@ -191,20 +287,37 @@ describe('recordings', () => {
 describe('predictions, audit and worklist', () => {
   function model(): number {
     store.db.prepare("INSERT INTO models (name, task, family) VALUES ('m', 't', 'text')").run();
-    return Number(store.db.prepare("INSERT INTO model_versions (model_id, version, state, path, metadata_json) VALUES (1, '1', 'active', 'p', '{}')").run().lastInsertRowid);
+    return Number(
+      store.db
+        .prepare(
+          "INSERT INTO model_versions (model_id, version, state, path, metadata_json) VALUES (1, '1', 'active', 'p', '{}')",
+        )
+        .run().lastInsertRowid,
+    );
   }
 
   it('records predictions with audit rows and refuses unknown model versions', () => {
     const v = model();
     const id = note('1', 'x');
-    addPredictions(store.db, [{ modelVersionId: v, targetKind: 'note', targetId: id, output: { p: 0.9 }, score: 0.9 }], 'ml');
+    addPredictions(
+      store.db,
+      [{ modelVersionId: v, targetKind: 'note', targetId: id, output: { p: 0.9 }, score: 0.9 }],
+      'ml',
+    );
     expect(listPredictions(store.db, 'note', id)[0]).toMatchObject({ output: { p: 0.9 }, score: 0.9 });
     expect(listAudit(store.db, { action: 'predictions.add', limit: 5 })).toHaveLength(1);
-    expect(() => addPredictions(store.db, [{ modelVersionId: 99, targetKind: 'note', targetId: id, output: {}, score: null }], 'ml')).toThrow(/no model version/);
+    expect(() =>
+      addPredictions(
+        store.db,
+        [{ modelVersionId: 99, targetKind: 'note', targetId: id, output: {}, score: null }],
+        'ml',
+      ),
+    ).toThrow(/no model version/);
   });
 
   it('lists audit rows newest first with filters and paging', () => {
-    for (let i = 0; i < 5; i++) writeAudit(store.db, { actor: i % 2 ? 'a' : 'b', action: 'x.y', targetKind: 'note', targetId: i, detail: { i } });
+    for (let i = 0; i < 5; i++)
+      writeAudit(store.db, { actor: i % 2 ? 'a' : 'b', action: 'x.y', targetKind: 'note', targetId: i, detail: { i } });
     const all = listAudit(store.db, { limit: 10 });
     expect(all.map((r) => r.targetId)).toEqual([4, 3, 2, 1, 0]);
     expect(listAudit(store.db, { actor: 'a', limit: 10 }).map((r) => r.targetId)).toEqual([3, 1]);
@@ -216,11 +329,42 @@ describe('predictions, audit and worklist', () => {
     const p = ensurePatient(store.db, 'P1');
     const a = note('a', 'first', { patientId: p, date: '2024-01-02', title: 'A' });
     const b = note('b', 'second', { date: '2024-03-01' });
-    const rec = putRecording(store.db, { source: 's', sourceKey: 'r', patientId: p, kind: 'wfdb', startTime: '2024-02-01T10:00:00', durationS: 1, metadata: { title: 'rec' } });
-    store.db.prepare("INSERT INTO studies (patient_id, study_uid, study_date, modalities, description) VALUES (?, '1.2.3', '20240215', 'CT\\SR', 'Head CT')").run(p);
-    setLabel(store.db, { target: { kind: 'note', id: a }, task: 'cls', value: '1', source: 'human', author: null }, 'x');
-    setLabel(store.db, { target: { kind: 'recording', id: rec }, task: 'cls', value: '1', source: 'human', author: 'x' }, 'x');
-    setLabel(store.db, { target: { kind: 'recording', id: rec }, task: 'cls', value: '2', source: 'human', author: 'y', supersedes: null }, 'y');
+    const rec = putRecording(store.db, {
+      source: 's',
+      sourceKey: 'r',
+      patientId: p,
+      kind: 'wfdb',
+      startTime: '2024-02-01T10:00:00',
+      durationS: 1,
+      metadata: { title: 'rec' },
+    });
+    store.db
+      .prepare(
+        "INSERT INTO studies (patient_id, study_uid, study_date, modalities, description) VALUES (?, '1.2.3', '20240215', 'CT\\SR', 'Head CT')",
+      )
+      .run(p);
+    setLabel(
+      store.db,
+      { target: { kind: 'note', id: a }, task: 'cls', value: '1', source: 'human', author: null },
+      'x',
+    );
+    setLabel(
+      store.db,
+      { target: { kind: 'recording', id: rec }, task: 'cls', value: '1', source: 'human', author: 'x' },
+      'x',
+    );
+    setLabel(
+      store.db,
+      {
+        target: { kind: 'recording', id: rec },
+        task: 'cls',
+        value: '2',
+        source: 'human',
+        author: 'y',
+        supersedes: null,
+      },
+      'y',
+    );
     addPredictions(store.db, [{ modelVersionId: v, targetKind: 'note', targetId: b, output: {}, score: 0.7 }], 'ml');
     const q = { sort: 'date' as const, limit: 10, offset: 0 };
     expect(listWorklist(store.db, q).items.map((i) => `${i.kind}:${i.date}:${i.labelState}`)).toEqual([
@@ -229,13 +373,19 @@ describe('predictions, audit and worklist', () => {
       'recording:2024-02-01T10:00:00:disputed',
       'note:2024-01-02:labelled',
     ]);
-    expect(listWorklist(store.db, { ...q, sort: 'priority' }).items[0]).toMatchObject({ kind: 'note', id: b, priority: 0.7 });
+    expect(listWorklist(store.db, { ...q, sort: 'priority' }).items[0]).toMatchObject({
+      kind: 'note',
+      id: b,
+      priority: 0.7,
+    });
     expect(listWorklist(store.db, { ...q, patientKey: 'P1' }).items).toHaveLength(3);
     expect(listWorklist(store.db, { ...q, labelState: 'disputed' }).items.map((i) => i.kind)).toEqual(['recording']);
     expect(listWorklist(store.db, { ...q, labelState: 'unlabelled', task: 'cls' }).items).toHaveLength(2);
     expect(listWorklist(store.db, { ...q, modality: 'CT' }).items.map((i) => i.title)).toEqual(['Head CT']);
     expect(listWorklist(store.db, { ...q, modality: 'MR' }).items).toEqual([]);
-    expect(listWorklist(store.db, { ...q, dateFrom: '2024-02-01', dateTo: '2024-02-15' }).items.map((i) => i.kind)).toEqual(['study', 'recording']);
+    expect(
+      listWorklist(store.db, { ...q, dateFrom: '2024-02-01', dateTo: '2024-02-15' }).items.map((i) => i.kind),
+    ).toEqual(['study', 'recording']);
     expect(listWorklist(store.db, { ...q, limit: 2 }).hasMore).toBe(true);
   });
 });

@@ -11,8 +11,18 @@ describe('encoding detection', () => {
     ['utf-8 with BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), 'utf-8', 'bom'],
     ['utf-8', Buffer.from(text), 'utf-8', 'utf8-valid'],
     ['ascii', Buffer.from('plain ascii'), 'utf-8', 'ascii'],
-    ['utf-16le with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(text, 'utf-16le')]), 'utf-16le', 'bom'],
-    ['utf-16be with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), iconv.encode(text, 'utf-16be')]), 'utf-16be', 'bom'],
+    [
+      'utf-16le with BOM',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(text, 'utf-16le')]),
+      'utf-16le',
+      'bom',
+    ],
+    [
+      'utf-16be with BOM',
+      Buffer.concat([Buffer.from([0xfe, 0xff]), iconv.encode(text, 'utf-16be')]),
+      'utf-16be',
+      'bom',
+    ],
     ['utf-16le without BOM', iconv.encode(text, 'utf-16le'), 'utf-16le', 'utf16-pattern'],
     ['utf-16be without BOM', iconv.encode(text, 'utf-16be'), 'utf-16be', 'utf16-pattern'],
   ])('%s', (_name, bytes, encoding, method) => {
@@ -57,7 +67,8 @@ describe('line handling', () => {
 
   it('numbers lines and reports over-long ones without buffering them', async () => {
     const lines = [];
-    for await (const l of splitLines(Readable.from(['one\ntw', 'o\n', 'x'.repeat(50), 'y'.repeat(50), '\nlast']), 20)) lines.push(l);
+    for await (const l of splitLines(Readable.from(['one\ntw', 'o\n', 'x'.repeat(50), 'y'.repeat(50), '\nlast']), 20))
+      lines.push(l);
     expect(lines).toEqual([
       { line: 1, text: 'one' },
       { line: 2, text: 'two' },

@@ -20,7 +20,10 @@ function killedImport(store: string, csv: string, ms: number): Promise<void> {
     await importNotes(s.db, { path: ${JSON.stringify(csv)}, labelCol: ['label'], actor: 'kill-test', batchSize: 200 });
   `;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), ms));
     child.on('exit', () => resolve());
   });
@@ -32,7 +35,11 @@ describe('notes import killed with SIGKILL', () => {
 
   it('leaves an intact store that a re-run completes with the exact counts', async () => {
     const csv = join(dir.path, 'n.csv');
-    writeFileSync(csv, 'id,text,label\n' + Array.from({ length: N }, (_, i) => `${i},"note ${i} about chest pain\nand fever",${i % 4}\n`).join(''));
+    writeFileSync(
+      csv,
+      'id,text,label\n' +
+        Array.from({ length: N }, (_, i) => `${i},"note ${i} about chest pain\nand fever",${i % 4}\n`).join(''),
+    );
     const file = join(dir.path, 's.sqlite');
     const seen: number[] = [];
     for (const ms of [5, 60, 150, 300, 600]) {
@@ -48,7 +55,10 @@ describe('notes import killed with SIGKILL', () => {
       db.close();
     }
     // At least one kill landed mid-import (after some batches, before the end).
-    expect(seen.some((n) => n > 0 && n < N), `notes after each kill: ${seen.join(', ')}`).toBe(true);
+    expect(
+      seen.some((n) => n > 0 && n < N),
+      `notes after each kill: ${seen.join(', ')}`,
+    ).toBe(true);
     const store = openStore(file);
     try {
       await importNotes(store.db, { path: csv, labelCol: ['label'], actor: 'test' });

@@ -41,14 +41,31 @@ describe('notes import: CSV and TSV', () => {
         '\r\n' +
         '3,"multi\r\nline\r\nnote",MI,P1,\r\n',
     );
-    const s = await run({ path, textCol: ['note'], labelCol: ['dx'], labelTask: ['diagnosis'], patientCol: 'patient', dateCol: 'date' });
-    expect(s).toMatchObject({ format: 'csv', records: 3, inserted: 3, failed: 0, labelsWritten: 3, patients: 2, complete: true });
+    const s = await run({
+      path,
+      textCol: ['note'],
+      labelCol: ['dx'],
+      labelTask: ['diagnosis'],
+      patientCol: 'patient',
+      dateCol: 'date',
+    });
+    expect(s).toMatchObject({
+      format: 'csv',
+      records: 3,
+      inserted: 3,
+      failed: 0,
+      labelsWritten: 3,
+      patients: 2,
+      complete: true,
+    });
     expect(s.encoding).toMatchObject({ encoding: 'utf-8', method: 'ascii' });
     expect(texts()).toEqual(['Chest pain\nradiating to the "left" arm', 'Cough', 'multi\nline\nnote']);
     const n = getNote(store.db, 1)!;
     expect(n).toMatchObject({ patientKey: 'P1', date: '2024-01-05', sourceKey: '1' });
     expect(getNote(store.db, 2)!.date).toBe('2024-01-06');
-    expect(currentLabels(store.db, { kind: 'note', id: 1 }, 'diagnosis')).toMatchObject([{ value: 'MI', source: 'imported' }]);
+    expect(currentLabels(store.db, { kind: 'note', id: 1 }, 'diagnosis')).toMatchObject([
+      { value: 'MI', source: 'imported' },
+    ]);
     expect(listAudit(store.db, { action: 'import.notes', limit: 5 })).toHaveLength(1);
   });
 
@@ -99,7 +116,10 @@ describe('notes import: CSV and TSV', () => {
     const s = await run({ path });
     expect(texts()).toEqual(['small']);
     expect(s.complete).toBe(false);
-    expect(s.errors[0]).toMatchObject({ line: 3, message: expect.stringContaining(`longer than ${MAX_NOTE_CHARS} characters`) });
+    expect(s.errors[0]).toMatchObject({
+      line: 3,
+      message: expect.stringContaining(`longer than ${MAX_NOTE_CHARS} characters`),
+    });
   });
 
   it('reads TSV, joins several text columns, maps columns by index and refuses unknown columns', async () => {
@@ -107,8 +127,12 @@ describe('notes import: CSV and TSV', () => {
     const s = await run({ path, textCol: ['benefits', '#3'], labelCol: ['RATING'], idCol: 'num' });
     expect(s).toMatchObject({ format: 'tsv', records: 2, labelsWritten: 2 });
     expect(texts()).toEqual(['helped\na lot\n\nnausea', 'none']);
-    await expect(run({ path, textCol: ['nope'] })).rejects.toThrow(/--text-col "nope" names no column; columns are "num", "benefits", "side", "rating"/);
-    await expect(run({ path, textCol: ['benefits'], labelCol: ['rating', 'side'], labelTask: ['one'] })).rejects.toThrow(/--label-task names 1 task/);
+    await expect(run({ path, textCol: ['nope'] })).rejects.toThrow(
+      /--text-col "nope" names no column; columns are "num", "benefits", "side", "rating"/,
+    );
+    await expect(
+      run({ path, textCol: ['benefits'], labelCol: ['rating', 'side'], labelTask: ['one'] }),
+    ).rejects.toThrow(/--label-task names 1 task/);
   });
 
   it('detects and reports UTF-16 and Latin-1 files', async () => {
@@ -117,7 +141,10 @@ describe('notes import: CSV and TSV', () => {
     const s16 = await run({ path: u16, labelCol: ['label'] });
     expect(s16.encoding).toMatchObject({ encoding: 'utf-16le', bom: true, method: 'bom' });
     expect(texts()).toEqual(['Zoë has fièvre, “high”', 'Müller']);
-    const latin = file('latin.csv', iconv.encode('text\n"Zoë Müller a de la fièvre élevée, très élevée"\nplain, unquoted\n', 'windows-1252'));
+    const latin = file(
+      'latin.csv',
+      iconv.encode('text\n"Zoë Müller a de la fièvre élevée, très élevée"\nplain, unquoted\n', 'windows-1252'),
+    );
     const sl = await run({ path: latin });
     expect(sl.encoding).toMatchObject({ encoding: 'windows-1252', method: 'chardet' });
     expect(texts().at(-1)).toBe('Zoë Müller a de la fièvre élevée, très élevée');
@@ -130,7 +157,10 @@ describe('notes import: CSV and TSV', () => {
 
 describe('notes import: JSONL and .txt folders', () => {
   it('reads JSONL objects, reporting bad lines by number', async () => {
-    const path = file('n.jsonl', '{"id": 1, "text": "first", "y": "pos"}\n\nnot json\n[1]\n{"id": 2, "text": "second", "y": 3}\n');
+    const path = file(
+      'n.jsonl',
+      '{"id": 1, "text": "first", "y": "pos"}\n\nnot json\n[1]\n{"id": 2, "text": "second", "y": 3}\n',
+    );
     const s = await run({ path, labelCol: ['y'] });
     expect(s).toMatchObject({ format: 'jsonl', records: 2, failed: 2, labelsWritten: 2 });
     expect(s.errors.map((e) => e.line)).toEqual([3, 4]);
@@ -141,7 +171,10 @@ describe('notes import: JSONL and .txt folders', () => {
     const root = join(dir.path, 'txt');
     mkdirSync(join(root, 'cardiology'), { recursive: true });
     writeFileSync(join(root, 'a.txt'), 'plain note\r\n');
-    writeFileSync(join(root, 'cardiology', 'b.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('Zoë, fièvre', 'utf-16le')]));
+    writeFileSync(
+      join(root, 'cardiology', 'b.txt'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('Zoë, fièvre', 'utf-16le')]),
+    );
     writeFileSync(join(root, 'ignored.md'), 'not a note');
     const s = await run({ path: root, labelCol: ['folder'], labelTask: ['specialty'] });
     expect(s).toMatchObject({ format: 'txt', records: 2, labelsWritten: 1, encodings: { 'utf-8': 1, 'utf-16le': 1 } });
@@ -153,9 +186,15 @@ describe('notes import: JSONL and .txt folders', () => {
 
 describe('notes import: real shared data', () => {
   it.skipIf(!data)('imports the medical abstracts with their condition labels, and searches them', async () => {
-    const s = await run({ path: join(data!, 'text/medical-abstracts/abstracts.csv'), labelCol: ['condition_label'], labelTask: ['condition'] });
+    const s = await run({
+      path: join(data!, 'text/medical-abstracts/abstracts.csv'),
+      labelCol: ['condition_label'],
+      labelTask: ['condition'],
+    });
     expect(s).toMatchObject({ records: 2310, inserted: 2310, failed: 0, labelsWritten: 2310, complete: true });
-    const counts = store.db.prepare("SELECT value, count(*) AS n FROM labels WHERE task = 'condition' GROUP BY value ORDER BY value").all();
+    const counts = store.db
+      .prepare("SELECT value, count(*) AS n FROM labels WHERE task = 'condition' GROUP BY value ORDER BY value")
+      .all();
     expect(counts).toHaveLength(5);
     const r = searchNotes(store.db, 'myocardial infarction', { limit: 5 });
     expect(r.total).toBeGreaterThan(50);
@@ -164,9 +203,17 @@ describe('notes import: real shared data', () => {
 
   it.skipIf(!data)('imports all five mtsamples parts (4,999 notes, 40 specialties) and both druglib TSVs', async () => {
     for (let i = 1; i <= 5; i++)
-      await run({ path: join(data!, `text/mtsamples/mtsamples_part${i}.csv`), textCol: ['transcription'], labelCol: ['medical_specialty'], labelTask: ['specialty'], titleCol: 'sample_name' });
+      await run({
+        path: join(data!, `text/mtsamples/mtsamples_part${i}.csv`),
+        textCol: ['transcription'],
+        labelCol: ['medical_specialty'],
+        labelTask: ['specialty'],
+        titleCol: 'sample_name',
+      });
     expect(store.db.prepare('SELECT count(*) FROM notes').pluck().get()).toBe(4999);
-    expect(store.db.prepare("SELECT count(DISTINCT value) FROM labels WHERE task = 'specialty'").pluck().get()).toBe(40);
+    expect(store.db.prepare("SELECT count(DISTINCT value) FROM labels WHERE task = 'specialty'").pluck().get()).toBe(
+      40,
+    );
     for (const name of ['drugLibTrain_raw.tsv', 'drugLibTest_raw.tsv']) {
       const s = await run({
         path: join(data!, 'text/druglib', name),

@@ -19,17 +19,34 @@ describe('WFDB headers', () => {
         'rec.dat 212:4 0 12 5\n# age: 60\n',
       'rec.hea',
     );
-    expect(h).toMatchObject({ recordName: 'rec', frequencyHz: 125, counterFrequencyHz: 1000, frames: 7500, comments: ['leading comment', 'age: 60'] });
-    expect(h.signals[0]).toMatchObject({ format: 212, samplesPerFrame: 4, gain: 2963.77, baseline: 0, units: 'mV', description: 'MCL1 lead' });
+    expect(h).toMatchObject({
+      recordName: 'rec',
+      frequencyHz: 125,
+      counterFrequencyHz: 1000,
+      frames: 7500,
+      comments: ['leading comment', 'age: 60'],
+    });
+    expect(h.signals[0]).toMatchObject({
+      format: 212,
+      samplesPerFrame: 4,
+      gain: 2963.77,
+      baseline: 0,
+      units: 'mV',
+      description: 'MCL1 lead',
+    });
     expect(h.signals[1]).toMatchObject({ gain: 12.84, baseline: -1605, units: 'mmHg' });
     expect(h.signals[2]).toMatchObject({ skew: 4, gain: 200, baseline: 5, units: 'mV', description: 'signal 2' });
     expect(wfdbStartTime(h)).toBe('1994-08-15T17:27:45');
     expect(wfdbStartTime({ baseTime: '31:25.894', baseDate: '10/10/2896' })).toBe('2896-10-10T00:31:25.894');
-    expect(parseWfdbHeader('a 1 250\na.mat 16+24 200 16 0 0 0 0 II\n', 'a.hea').signals[0]).toMatchObject({ byteOffset: 24 });
+    expect(parseWfdbHeader('a 1 250\na.mat 16+24 200 16 0 0 0 0 II\n', 'a.hea').signals[0]).toMatchObject({
+      byteOffset: 24,
+    });
   });
 
   it('refuses what it cannot read, naming the file and reason', () => {
-    expect(() => parseWfdbHeader('multi/2 2 360 1000\n', 'm.hea')).toThrow('m.hea: multi-segment records are not supported');
+    expect(() => parseWfdbHeader('multi/2 2 360 1000\n', 'm.hea')).toThrow(
+      'm.hea: multi-segment records are not supported',
+    );
     expect(() => parseWfdbHeader('r 2 360 10\nr.dat 16\n', 'r.hea')).toThrow(/announces 2 signals but describes 1/);
     expect(() => parseWfdbHeader('r 1 360 10\n../x.dat 16\n', 'r.hea')).toThrow(/outside the record's folder/);
   });
@@ -46,7 +63,10 @@ describe('WFDB signals', () => {
       [18, 19, -5],
     ];
     const dat = enc212(frames.flat());
-    const h = parseWfdbHeader('r 2 100 4\nr.dat 212x2 100(10) 12 0 10 0 0 A\nr.dat 212:1 2/uV 12 0 -1 0 0 B\n', 'r.hea');
+    const h = parseWfdbHeader(
+      'r 2 100 4\nr.dat 212x2 100(10) 12 0 10 0 0 A\nr.dat 212:1 2/uV 12 0 -1 0 0 B\n',
+      'r.hea',
+    );
     const [a, b] = decodeWfdbSignals(h, () => dat, 'r.hea');
     expect(a!.samplingHz).toBe(200);
     expect(Array.from(a!.digital)).toEqual([10, 11, 12, 13, 14, 15, 16, 17]);
@@ -58,7 +78,7 @@ describe('WFDB signals', () => {
   it('decodes formats 16 and 80, marks invalid samples NaN, and verifies checksums', () => {
     const s16 = Buffer.alloc(8);
     [100, -32768, -5, 7].forEach((v, i) => s16.writeInt16LE(v, 2 * i));
-    const h16 = parseWfdbHeader(`r 1 10 4\nr.dat 16 10 16 0 100 ${(100 - 32768 - 5 + 7) << 16 >> 16} 0 X\n`, 'r.hea');
+    const h16 = parseWfdbHeader(`r 1 10 4\nr.dat 16 10 16 0 100 ${((100 - 32768 - 5 + 7) << 16) >> 16} 0 X\n`, 'r.hea');
     const [x] = decodeWfdbSignals(h16, () => s16, 'r.hea');
     expect(Number.isNaN(x!.physical[1])).toBe(true);
     expect(x!.physical[0]).toBe(10);
