@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { basename, join, resolve, sep } from 'node:path';
+
+const MODEL_FILE = 'model.json';
+const WEIGHTS_FILE = 'weights.bin';
+
+/** Writes `data` to `path` durably: a temporary sibling, fsync, rename over the target. */
+function writeDurably(path: string, data: Uint8Array): void {
+  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const fd = openSync(temp, 'w');
+  try {
+    let offset = 0;
+    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Directories cannot be opened for fsync on some platforms (Windows); rename is still atomic.
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Model JSON as stored by the folder handler (the tfjs Layers `model.json` format). */
+interface ModelJson {
+  modelTopology: unknown;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  trainingConfig?: unknown;
+  userDefinedMetadata?: Record<string, unknown>;
+}
+
+/**
+ * A tfjs IOHandler over a folder holding `model.json` + `weights.bin` (the Layers format, so models
+ * converted with tensorflowjs_converter load too, including sharded weights). Saving writes the
+ * weights first and `model.json` last, each through temp + fsync + rename, so a crash leaves either
+ * the previous model or the complete new one, never a model.json pointing at partial weights.
+ */
+export function folderIOHandler(dir: string): tf.io.IOHandler {
+  const root = resolve(dir);
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error('folderIOHandler saves Layers models (JSON topology) only');
+      mkdirSync(root, { recursive: true });
+      const weights = new Uint8Array(artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData));
+      writeDurably(join(root, WEIGHTS_FILE), weights);
+      const json: ModelJson = {
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: artifacts.convertedBy ?? null,
+        ...(artifacts.trainingConfig !== undefined ? { trainingConfig: artifacts.trainingConfig } : {}),
+        ...(artifacts.userDefinedMetadata !== undefined ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+      };
+      const text = new TextEncoder().encode(JSON.stringify(json));
+      writeDurably(join(root, MODEL_FILE), text);
+      fsyncDir(root);
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          modelTopologyBytes: JSON.stringify(artifacts.modelTopology).length,
+          weightSpecsBytes: JSON.stringify(artifacts.weightSpecs ?? []).length,
+          weightDataBytes: weights.byteLength,
+        },
+      };
+    },
+
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const json = JSON.parse(readFileSync(join(root, MODEL_FILE), 'utf8')) as ModelJson;
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: ArrayBuffer[] = [];
+      for (const group of json.weightsManifest ?? []) {
+        specs.push(...group.weights);
+        for (const path of group.paths) {
+          const file = resolve(root, path);
+          // Shard names come from the file: never read outside the model folder.
+          if (!file.startsWith(root + sep) || basename(file) === MODEL_FILE) throw new Error(`weights path outside the model folder: ${path}`);
+          const bytes = readFileSync(file);
+          buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+        }
+      }
+      return {
+        modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        weightSpecs: specs,
+        weightData: tf.io.CompositeArrayBuffer.join(buffers),
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+        ...(json.trainingConfig !== undefined ? { trainingConfig: json.trainingConfig as tf.io.TrainingConfig } : {}),
+        ...(json.userDefinedMetadata !== undefined ? { userDefinedMetadata: json.userDefinedMetadata as Record<string, never> } : {}),
+      };
+    },
+  };
+}

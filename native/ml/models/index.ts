@@ -1,0 +1,58 @@
+import type * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { buildImageResnet } from './imageResnet.js';
+import { buildTextBilstm } from './textBilstm.js';
+import { buildVitalsGru } from './vitalsGru.js';
+
+const positive = z.number().int().positive();
+
+/** A model architecture and its hyper-parameters; every model the engine builds is one of these. */
+export const modelSpecSchema = z.discriminatedUnion('family', [
+  z.strictObject({
+    family: z.literal('image-resnet'),
+    inputShape: z.tuple([positive, positive, positive]),
+    classes: positive,
+    width: positive.optional(),
+    stages: positive.max(5).optional(),
+    seed: z.number().int().optional(),
+  }),
+  z.strictObject({
+    family: z.literal('text-bilstm'),
+    vocabSize: positive,
+    sequenceLength: positive,
+    classes: positive,
+    embeddingDim: positive.optional(),
+    units: positive.optional(),
+    bidirectional: z.boolean().optional(),
+    seed: z.number().int().optional(),
+  }),
+  z.strictObject({
+    family: z.literal('vitals-gru'),
+    timeSteps: positive,
+    features: positive,
+    task: z.enum(['risk', 'forecast']),
+    outputs: positive,
+    units: positive.optional(),
+    seed: z.number().int().optional(),
+  }),
+]);
+
+/** A model architecture and its hyper-parameters. */
+export type ModelSpec = z.infer<typeof modelSpecSchema>;
+
+/** Builds the (untrained) model a spec describes. */
+export function buildModel(spec: ModelSpec): tf.LayersModel {
+  switch (spec.family) {
+    case 'image-resnet':
+      return buildImageResnet(spec);
+    case 'text-bilstm':
+      return buildTextBilstm(spec);
+    case 'vitals-gru':
+      return buildVitalsGru(spec);
+  }
+}
+
+/** Whether the spec's output is a class distribution (classification) rather than a regression. */
+export function isClassifier(spec: ModelSpec): boolean {
+  return spec.family !== 'vitals-gru' || spec.task === 'risk';
+}
