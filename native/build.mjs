@@ -22,7 +22,7 @@ rmSync(`${root}/dist/chunks`, { recursive: true, force: true });
 
 await build({
   ...common,
-  entryPoints: ['native/cli/main.ts', 'electron/main.ts'],
+  entryPoints: ['native/cli/main.ts', 'electron/main.ts', 'native/ml/engine/worker.ts'],
   outdir: 'dist',
   outbase: '.',
   format: 'esm',
