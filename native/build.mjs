@@ -22,7 +22,12 @@ rmSync(`${root}/dist/chunks`, { recursive: true, force: true });
 
 await build({
   ...common,
-  entryPoints: ['native/cli/main.ts', 'electron/main.ts', 'native/ml/engine/worker.ts'],
+  entryPoints: [
+    'native/cli/main.ts',
+    'electron/main.ts',
+    'native/ml/engine/worker.ts',
+    'native/app/handlers/importWorker.ts',
+  ],
   outdir: 'dist',
   outbase: '.',
   format: 'esm',

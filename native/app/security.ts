@@ -6,6 +6,9 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
+  // cornerstone3D's tools write style attributes on the SVG they draw measurements with. Style
+  // attributes cannot run script; <style> elements and remote sheets stay refused.
+  "style-src-attr 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
   "connect-src 'self'",

@@ -142,6 +142,23 @@ export const frameSchema = z.strictObject({
   spacingSource: z.enum(['pixel-spacing', 'imager-pixel-spacing']).nullable(),
 });
 
+/** A measurement or marker drawn on an image, as stored. */
+export const annotationSchema = z.strictObject({
+  id: idSchema,
+  targetKind: z.enum(['instance', 'series', 'study', 'note', 'recording']),
+  targetId: idSchema,
+  /** Tool name (Length, EllipticalROI, RectangleROI, Probe, Angle). */
+  kind: z.string(),
+  /** Tool data: points in patient coordinates (mm, LPS), the image it is on, computed statistics. */
+  data: z.unknown(),
+  author: z.string().nullable(),
+  /** ISO timestamp. */
+  createdAt: z.string(),
+});
+
+/** Tool data accepted from the viewer: a bounded JSON object. */
+const annotationDataSchema = z.record(z.string().max(100), z.unknown());
+
 /** Imaging channels. */
 export const imagingChannels = {
   /** Imports DICOM files and folders (recursively, DICOMDIR aware) into the store. */
@@ -163,6 +180,20 @@ export const imagingChannels = {
     input: z.strictObject({ instanceId: idSchema, frame: z.number().int().min(0).max(99_999) }),
     output: frameSchema,
   },
+  /** Measurements saved on a series, oldest first. */
+  'annotations.list': { input: z.strictObject({ seriesId: idSchema }), output: z.array(annotationSchema) },
+  /** Saves a new measurement on a series (durably, audited). */
+  'annotations.save': {
+    input: z.strictObject({ seriesId: idSchema, kind: z.string().min(1).max(64), data: annotationDataSchema }),
+    output: annotationSchema,
+  },
+  /** Replaces a measurement's data after an edit. */
+  'annotations.update': {
+    input: z.strictObject({ id: idSchema, data: annotationDataSchema }),
+    output: z.strictObject({ id: idSchema }),
+  },
+  /** Deletes a measurement. */
+  'annotations.delete': { input: z.strictObject({ id: idSchema }), output: z.strictObject({ id: idSchema }) },
 } as const;
 
 /** Imaging events. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OslerError } from '../../contract/result.js';
+import { addAnnotation, deleteAnnotation, listAnnotations, updateAnnotation } from '../../store/annotations.js';
 import { writeAudit } from '../../store/audit.js';
 import { importDicom } from '../../store/dicomImport.js';
 import { getSeries, instanceFile, listInstances, listSeries, listStudies } from '../../store/imaging.js';
@@ -24,7 +25,17 @@ interface StoredGeometry {
 /** Import, browsing and frame access for DICOM studies. */
 export function imagingHandlers(
   ctx: CoreContext,
-): HandlerGroup<'dicom.import' | 'studies.list' | 'series.list' | 'series.get' | 'frames.get'> {
+): HandlerGroup<
+  | 'dicom.import'
+  | 'studies.list'
+  | 'series.list'
+  | 'series.get'
+  | 'frames.get'
+  | 'annotations.list'
+  | 'annotations.save'
+  | 'annotations.update'
+  | 'annotations.delete'
+> {
   const db = ctx.store.db;
   const frames = new FrameService(ctx.home);
 
@@ -95,6 +106,23 @@ export function imagingHandlers(
           issues: geometry.issues ?? [],
         },
       };
+    },
+
+    'annotations.list': ({ seriesId }) => listAnnotations(db, 'series', seriesId),
+
+    'annotations.save': ({ seriesId, kind, data }, call) => {
+      if (getSeries(db, seriesId) === null) throw new OslerError('not-found', `no series ${seriesId}`);
+      return addAnnotation(db, { targetKind: 'series', targetId: seriesId, kind, data }, call.via);
+    },
+
+    'annotations.update': ({ id, data }, call) => {
+      if (!updateAnnotation(db, id, data, call.via)) throw new OslerError('not-found', `no annotation ${id}`);
+      return { id };
+    },
+
+    'annotations.delete': ({ id }, call) => {
+      if (!deleteAnnotation(db, id, call.via)) throw new OslerError('not-found', `no annotation ${id}`);
+      return { id };
     },
 
     'frames.get': async ({ instanceId, frame }) => {

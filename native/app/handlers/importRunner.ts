@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OslerError, type ErrorCode } from '../../contract/result.js';
 import type Database from 'better-sqlite3';
 import { importNotes, type NotesImportOptions, type NotesImportSummary } from '../../text/notesImport.js';
 import { importVitals, type VitalsImportOptions, type VitalsImportSummary } from '../../vitals/vitalsImport.js';
+import { packageRoot } from '../paths.js';
 import type { ImportJob, WorkerMessage } from './importWorker.js';
 
 /** How to run an import. */
@@ -26,7 +28,10 @@ type SummaryOf<K> = K extends 'notes' ? NotesImportSummary : VitalsImportSummary
 function workerScript(): { spec: string | URL; eval: boolean } | null {
   const self = import.meta.url;
   const ts = self.endsWith('.ts');
-  const url = new URL(`./importWorker.${ts ? 'ts' : 'js'}`, self);
+  // The bundle puts this module in a chunk, but the worker entry keeps its source path under dist/.
+  const url = ts
+    ? new URL('./importWorker.ts', self)
+    : pathToFileURL(join(packageRoot(self), 'dist', 'native', 'app', 'handlers', 'importWorker.js'));
   if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null;
   if (!ts) return { spec: url, eval: false };
   let api: string;

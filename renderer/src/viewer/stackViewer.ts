@@ -1,6 +1,7 @@
 import {
   Enums,
   RenderingEngine,
+  cache,
   eventTarget,
   init as initCore,
   type StackViewport,
@@ -20,7 +21,11 @@ import {
   ZoomTool,
   addTool,
   init as initTools,
+  utilities as toolUtilities,
 } from '@cornerstonejs/tools';
+
+/** Decoded frames kept in the page, across series (least recently used go first). */
+export const FRAME_CACHE_BYTES = 512 * 1024 * 1024;
 
 const ENGINE_ID = 'osler-engine';
 const VIEWPORT_ID = 'osler-stack';
@@ -72,6 +77,8 @@ export interface ViewState {
   readonly width: number;
   readonly zoom: number;
   readonly invert: boolean;
+  /** Millimetres one screen pixel spans at the current zoom (null without pixel spacing). */
+  readonly mmPerScreenPixel: number | null;
 }
 
 /**
@@ -113,13 +120,40 @@ export class StackViewer {
       width: range.upper - range.lower,
       zoom: this.#viewport.getZoom(),
       invert: props.invert ?? false,
+      // The parallel projection spans 2 * parallelScale mm over the canvas height.
+      mmPerScreenPixel:
+        this.#element.clientHeight > 0
+          ? (2 * (this.#viewport.getCamera().parallelScale ?? 0)) / this.#element.clientHeight || null
+          : null,
     });
   };
 
-  /** Shows a stack of image ids, starting at `index`. */
+  /** Shows a stack of image ids, starting at `index`, and prefetches around the current slice. */
   async setStack(imageIds: string[], index = 0): Promise<void> {
     await this.#viewport.setStack(imageIds, index);
     this.#viewport.render();
+    toolUtilities.stackPrefetch.enable(this.#element);
+  }
+
+  /** Plays the stack as a loop at `fps` frames per second (cine). */
+  play(fps: number): void {
+    toolUtilities.cine.playClip(this.#element, { framesPerSecond: fps, loop: true });
+  }
+
+  /** Stops cine. */
+  stop(): void {
+    toolUtilities.cine.stopClip(this.#element);
+  }
+
+  /** The image id on screen. */
+  get currentImageId(): string | undefined {
+    return this.#viewport.getCurrentImageId();
+  }
+
+  /** Moves to the slice showing `imageId`. */
+  async show(imageId: string): Promise<void> {
+    const index = this.#viewport.getImageIds().indexOf(imageId);
+    if (index >= 0) await this.scrollTo(index);
   }
 
   /** Moves to a slice (clamped). */
@@ -192,6 +226,8 @@ export class StackViewer {
 
   /** Releases WebGL resources. */
   destroy(): void {
+    toolUtilities.cine.stopClip(this.#element);
+    toolUtilities.stackPrefetch.disable(this.#element);
     this.#element.removeEventListener(Enums.Events.IMAGE_RENDERED, this.#report);
     ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
     this.#engine.destroy();

@@ -9,6 +9,9 @@ export class ViewerPage {
   readonly windowText: Locator;
   readonly geometryIssues: Locator;
   readonly presets: Locator;
+  readonly measurements: Locator;
+  readonly orientationLeft: Locator;
+  readonly orientationRight: Locator;
 
   constructor(readonly page: Page) {
     this.studySelect = page.getByTestId('study-select');
@@ -18,17 +21,26 @@ export class ViewerPage {
     this.windowText = page.getByTestId('overlay-window');
     this.geometryIssues = page.getByTestId('geometry-issues');
     this.presets = page.getByTestId('presets');
+    this.measurements = page.getByTestId('measurements');
+    this.orientationLeft = page.getByTestId('orientation-left');
+    this.orientationRight = page.getByTestId('orientation-right');
   }
 
   /** Opens the app on the Viewer section. */
   async open(url: string): Promise<void> {
     await this.page.goto(url);
+    await this.goToViewer();
+  }
+
+  /** Switches to the Viewer section (after a reload, for example). */
+  async goToViewer(): Promise<void> {
     await this.page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Viewer' }).click();
     await this.studySelect.waitFor();
   }
 
   /** Opens the first series whose entry matches `text` and waits for its first image. */
   async openSeries(text: RegExp): Promise<void> {
+    if (!(await this.seriesList.isVisible())) await this.goToViewer();
     await this.seriesList.getByRole('button', { name: text }).click();
     await this.sliceIndex.waitFor();
   }
