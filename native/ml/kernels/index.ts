@@ -1,8 +1,10 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
+import { untransposedBatchMatMul } from './batchMatMul.js';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.js';
 import { maxPoolGradConfig } from './maxPoolGrad.js';
 import { resizeBilinearGradConfig } from './resizeBilinearGrad.js';
+import { sliceConfig, splitVConfig, unpackConfig } from './slice.js';
 import { cpuBridgedKernel } from './cpuBridge.js';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum.js';
 
@@ -17,6 +19,9 @@ export const WASM_EXTRA_KERNELS: readonly { config: KernelConfig; how: 'native' 
   { config: conv2DBackpropInputConfig, how: 'native', replace: true },
   { config: maxPoolGradConfig, how: 'native', replace: true },
   { config: resizeBilinearGradConfig, how: 'native', replace: true },
+  { config: sliceConfig, how: 'native', replace: true },
+  { config: unpackConfig, how: 'native', replace: true },
+  { config: splitVConfig, how: 'native', replace: true },
   { config: unsortedSegmentSumConfig, how: 'native' },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropFilter'), how: 'cpu-bridge' },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropInput'), how: 'cpu-bridge' },
@@ -40,6 +45,14 @@ export function registerWasmKernels(): string[] {
     registerKernel(config);
     installed.add(config.kernelName);
     added.push(config.kernelName);
+  }
+  // Wraps (rather than replaces) the stock kernel, so it is installed from the registered one.
+  const matMul = getKernel('BatchMatMul', 'wasm');
+  if (matMul !== undefined && !installed.has('BatchMatMul')) {
+    unregisterKernel('BatchMatMul', 'wasm');
+    registerKernel(untransposedBatchMatMul(matMul));
+    installed.add('BatchMatMul');
+    added.push('BatchMatMul');
   }
   return added;
 }

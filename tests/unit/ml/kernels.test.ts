@@ -260,6 +260,58 @@ describe('wasm training kernels', () => {
     expect(maxRelDiff(actual[1]!, expected[1]!)).toBeLessThanOrEqual(TOL);
   });
 
+  it('Slice, Unpack and SplitV (heap views) equal the cpu backend on random ranks, offsets and dtypes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 5 }),
+        fc.nat(),
+        fc.boolean(),
+        async (shape, seed, asInt) => {
+          const next = rng(seed);
+          const n = shape.reduce((a, b) => a * b, 1);
+          const values = randomValues(n, next).map((v) => (asInt ? Math.round(v * 100) : v));
+          const begin = shape.map((d) => Math.floor(next() * d));
+          const size = shape.map((d, i) => (next() < 0.3 ? -1 : 1 + Math.floor(next() * (d - begin[i]!))));
+          const axis = Math.floor(next() * shape.length);
+          const run = () => {
+            const x = tf.tensor(values, shape, asInt ? 'int32' : 'float32');
+            const splits = [Math.floor(shape[axis]! / 2), shape[axis]! - Math.floor(shape[axis]! / 2)].filter((v) => v > 0);
+            return [tf.slice(x, begin, size), ...tf.unstack(x, axis), ...tf.split(x, splits, axis)].map((t) => t.toFloat());
+          };
+          const expected = await on('cpu', run);
+          const actual = await on('wasm', run);
+          expect(actual.length).toBe(expected.length);
+          for (let i = 0; i < expected.length; i++) expect(Array.from(actual[i]!)).toEqual(Array.from(expected[i]!));
+        },
+      ),
+      { seed: 99, numRuns: 150 },
+    );
+  });
+
+  it('BatchMatMul with transposed operands (run untransposed) equals the cpu backend', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.nat(),
+        async (batch, m, k, n, ta, tb, seed) => {
+          const next = rng(seed);
+          const a = randomValues(batch * m * k, next);
+          const b = randomValues(batch * k * n, next);
+          const run = () => tf.matMul(tf.tensor(a, ta ? [batch, k, m] : [batch, m, k]), tf.tensor(b, tb ? [batch, n, k] : [batch, k, n]), ta, tb);
+          const [expected] = await on('cpu', run);
+          const [actual] = await on('wasm', run);
+          expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
+        },
+      ),
+      { seed: 5, numRuns: 80 },
+    );
+  });
+
   it('kernels leave no tensors behind', async () => {
     const before = tf.memory().numTensors;
     const backendBefore = tf.engine().backend.numDataIds();
