@@ -8,6 +8,7 @@ import { startHost } from '../host/server.js';
 import { parseCommand, parsePort } from './args.js';
 import { DICOM_USAGE, dicomCommand } from './commands/dicom.js';
 import { auditCommand, importCommand, IMPORT_USAGE, searchCommand } from './commands/import.js';
+import { BACKUP_USAGE, backupCommand } from './commands/backup.js';
 import { downloadElectron, findChromium, findElectron, hasDisplay, openChromiumApp, runElectron } from './launch.js';
 
 const ROOT = packageRoot(import.meta.url);
@@ -25,6 +26,7 @@ Commands:
   health              store integrity, data folder and ML backend checks
 ${DICOM_USAGE}
 ${IMPORT_USAGE}
+${BACKUP_USAGE}
 
 Options for every command:
   --home DIR          data folder (default: $OSLER_HOME, else the per-user data folder)
@@ -177,6 +179,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await searchCommand(rest, io);
       case 'audit':
         return await auditCommand(rest, io);
+      case 'backup':
+      case 'restore':
+        return await backupCommand(command, rest, io);
       default:
         throw new OslerError('invalid-input', `unknown command "${command}" (see osler --help)`);
     }
