@@ -156,8 +156,34 @@ export const annotationSchema = z.strictObject({
   createdAt: z.string(),
 });
 
-/** Tool data accepted from the viewer: a bounded JSON object. */
-const annotationDataSchema = z.record(z.string().max(100), z.unknown());
+/** Tool data accepted from the viewer: a JSON object (no BigInt, functions or other non-JSON values). */
+const annotationDataSchema = z.record(z.string().max(100), z.json());
+
+const rgbSchema = z.tuple([z.number().int(), z.number().int(), z.number().int()]);
+
+/** A segmentation placed on a series: its segments and which slices they touch. */
+export const segmentationSchema = z.strictObject({
+  segInstanceId: idSchema,
+  rows: z.number().int().positive(),
+  columns: z.number().int().positive(),
+  type: z.enum(['BINARY', 'FRACTIONAL']),
+  segments: z.array(
+    z.strictObject({
+      number: z.number().int().positive(),
+      label: z.string(),
+      description: z.string().nullable(),
+      algorithmType: z.string().nullable(),
+      /** Display colour (the SEG's recommended CIELab colour, else a palette colour). */
+      color: rgbSchema,
+      /** Voxels of this segment over the whole series. */
+      voxels: count,
+    }),
+  ),
+  /** Slices (indexes into `series.get` frames) with any voxel, and how many. */
+  slices: z.array(z.strictObject({ sliceIndex: count, voxels: count })),
+  /** SEG frames that matched no slice of this series (reported, never dropped silently). */
+  unmatchedFrames: count,
+});
 
 /** Imaging channels. */
 export const imagingChannels = {
@@ -194,6 +220,20 @@ export const imagingChannels = {
   },
   /** Deletes a measurement. */
   'annotations.delete': { input: z.strictObject({ id: idSchema }), output: z.strictObject({ id: idSchema }) },
+  /** Overlays available for a series: DICOM SEG objects that reference it. */
+  'overlays.list': {
+    input: z.strictObject({ seriesId: idSchema }),
+    output: z.strictObject({
+      segmentations: z.array(z.strictObject({ instanceId: idSchema, seriesId: idSchema, description: z.string().nullable() })),
+    }),
+  },
+  /** A DICOM SEG placed on a series' slices. */
+  'seg.get': { input: z.strictObject({ segInstanceId: idSchema, seriesId: idSchema }), output: segmentationSchema },
+  /** The label map (segment number per pixel, 0 outside) of one slice, as a typed array. */
+  'seg.slice': {
+    input: z.strictObject({ segInstanceId: idSchema, seriesId: idSchema, sliceIndex: z.number().int().min(0).max(99_999) }),
+    output: z.strictObject({ sliceIndex: count, labelmap: pixelArraySchema }),
+  },
 } as const;
 
 /** Imaging events. */

@@ -127,6 +127,14 @@ function describe(
   };
 }
 
+/**
+ * Largest data set a file of `size` bytes may inflate to (deflated transfer syntax): real DICOM
+ * deflates by a few times, a deflate bomb by a thousand.
+ */
+export function inflateLimit(size: number): number {
+  return Math.min(0x7fffffff, Math.max(64 * 1024 * 1024, 32 * size));
+}
+
 /** Files a DICOMDIR lists, resolved against its folder. */
 function dicomdirFiles(ds: DicomDataset, dicomdirPath: string): string[] {
   const base = dirname(dicomdirPath);
@@ -240,7 +248,7 @@ export async function importDicom(
     const bytes = await readFile(path);
     // A full parse (cheap: no pixel decoding) so a file truncated inside its pixel data is refused
     // now rather than found broken in the viewer.
-    const ds = parseDicom(bytes);
+    const ds = parseDicom(bytes, { maxBytes: inflateLimit(bytes.length) });
     if (ds.string('MediaStorageSOPClassUID') === DICOMDIR_CLASS || ds.has('00041220')) {
       // A DICOMDIR is an index: import what it lists (files already seen are not read twice).
       for (const listed of dicomdirFiles(ds, path)) queue.push(listed);
@@ -307,7 +315,12 @@ async function summarise(db: Database.Database, home: string, seriesId: number):
   for (const instance of instances) {
     if (instance.frames > 1) return { sortedBy: 'multi-frame', frames: instance.frames };
     const bytes = await readFile(resolveManaged(home, instance.path));
-    slices.push(sliceGeometryInput(parseDicom(bytes, { untilTag: '7FE00010' }), String(instance.id)));
+    slices.push(
+      sliceGeometryInput(
+        parseDicom(bytes, { untilTag: '7FE00010', maxBytes: inflateLimit(bytes.length) }),
+        String(instance.id),
+      ),
+    );
   }
   const g = seriesGeometry(slices);
   return {

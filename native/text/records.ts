@@ -1,3 +1,4 @@
+import { OslerError } from '../contract/result.js';
 import { createReadStream } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
@@ -125,11 +126,23 @@ export async function openFileSource(
   };
 }
 
+/** Longest header line accepted, in characters. */
+const MAX_HEADER_CHARS = 1 << 20;
+
 async function readHeader(path: string, encoding: TextEncoding, delimiter: string): Promise<string[]> {
   const parser = decodedStream(path, encoding, () => undefined).pipe(
-    parse({ delimiter, relax_quotes: true, to_line: 1, max_record_size: 1 << 20 }),
+    parse({ delimiter, relax_quotes: true, to_line: 1, max_record_size: MAX_HEADER_CHARS }),
   );
-  for await (const record of parser) return record as string[];
+  try {
+    for await (const record of parser) return record as string[];
+  } catch (error) {
+    if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE')
+      throw new OslerError(
+        'invalid-input',
+        `${path}: the header line is longer than ${MAX_HEADER_CHARS} characters (too many columns)`,
+      );
+    throw error;
+  }
   return [];
 }
 

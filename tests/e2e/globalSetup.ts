@@ -17,8 +17,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(tmpdir(), 'osler-e2e-'));
   // Seed the store the way a user would, with the real head CT when the shared data is here.
   const headCt = join(data, 'dicom', 'ct-head-ge');
-  if (existsSync(headCt)) {
-    execFileSync(process.execPath, [osler, 'import', 'dicom', headCt, '--home', home, '--json'], { stdio: 'ignore' });
+  const abdomen = join(data, 'dicom', 'ct-abdomen-3slice');
+  if (existsSync(headCt) && existsSync(abdomen)) {
+    execFileSync(process.execPath, [osler, 'import', 'dicom', headCt, abdomen, '--home', home, '--json'], {
+      stdio: 'ignore',
+    });
     process.env.OSLER_E2E_HEAD_CT = '1';
   }
   const child = spawn(process.execPath, [osler, 'serve', '--json', '--home', home], {

@@ -14,7 +14,7 @@ test.describe('status view in browser mode', () => {
     await expect(status.mode).toHaveText('Browser mode (127.0.0.1)');
     await expect(status.home).toHaveText(process.env.OSLER_E2E_HOME!);
     await expect(status.version).toHaveText(/^\d+\.\d+\.\d+/);
-    await expect(status.count('studies')).toContainText(process.env.OSLER_E2E_HEAD_CT ? '1' : '0');
+    await expect(status.count('studies')).toContainText(process.env.OSLER_E2E_HEAD_CT ? '2' : '0');
     await expect(status.health.getByRole('listitem')).toHaveCount(3);
     await expect(status.health).not.toContainText('failing');
     // The token is traded for a cookie: it must not stay in the address bar.

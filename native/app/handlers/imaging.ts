@@ -3,11 +3,39 @@ import { OslerError } from '../../contract/result.js';
 import { addAnnotation, deleteAnnotation, listAnnotations, updateAnnotation } from '../../store/annotations.js';
 import { writeAudit } from '../../store/audit.js';
 import { importDicom } from '../../store/dicomImport.js';
-import { getSeries, instanceFile, listInstances, listSeries, listStudies } from '../../store/imaging.js';
+import { DicomParseError } from '../../dicom/index.js';
+import {
+  getSeries,
+  instanceFile,
+  listInstances,
+  listSeries,
+  listStudies,
+  type InstanceSummary,
+} from '../../store/imaging.js';
 import type { CoreContext, HandlerGroup } from '../context.js';
 import { FrameService } from '../services/frames.js';
+import { SegmentationService } from '../services/segmentations.js';
 
 type Vec3 = [number, number, number];
+
+/** Runs DICOM engine work, turning its typed errors into contract errors that name the problem. */
+async function wrapDicom<T>(work: () => Promise<T>, what = 'DICOM object'): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DicomParseError) throw new OslerError('unavailable', `${what}: ${error.reason}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Instances in display order: geometry order (spatial) first, then any it does not list, by number. */
+function displayOrder(geometry: StoredGeometry | null, instances: InstanceSummary[]): InstanceSummary[] {
+  const byId = new Map(instances.map((i) => [i.id, i]));
+  const ordered = (geometry?.order ?? []).map((id) => byId.get(id)).filter((i) => i !== undefined);
+  const listed = new Set(ordered.map((i) => i.id));
+  for (const i of instances) if (!listed.has(i.id)) ordered.push(i);
+  return ordered;
+}
 
 interface StoredGeometry {
   order?: number[];
@@ -35,9 +63,23 @@ export function imagingHandlers(
   | 'annotations.save'
   | 'annotations.update'
   | 'annotations.delete'
+  | 'overlays.list'
+  | 'seg.get'
+  | 'seg.slice'
 > {
   const db = ctx.store.db;
   const frames = new FrameService(ctx.home);
+  const segmentations = new SegmentationService(db, ctx.home);
+
+  /** Instance ids of a single-frame series in display order (what SEG slices index into). */
+  const sliceOrder = (seriesId: number): number[] => {
+    const found = getSeries(db, seriesId);
+    if (found === null) throw new OslerError('not-found', `no series ${seriesId}`);
+    const order = displayOrder(found.geometry as StoredGeometry | null, listInstances(db, seriesId));
+    if (order.some((i) => i.frames > 1))
+      throw new OslerError('unavailable', 'segmentations over multi-frame series are not supported yet');
+    return order.map((i) => i.id);
+  };
 
   return {
     'dicom.import': async ({ paths }, call) => {
@@ -77,12 +119,7 @@ export function imagingHandlers(
       if (found === null) throw new OslerError('not-found', `no series ${seriesId}`);
       const { geometry: raw, ...series } = found;
       const geometry = (raw ?? {}) as StoredGeometry;
-      const instances = listInstances(db, seriesId);
-      const byId = new Map(instances.map((i) => [i.id, i]));
-      // Geometry order first (spatial), then anything it does not list, by instance number.
-      const ordered = (geometry.order ?? []).map((id) => byId.get(id)).filter((i) => i !== undefined);
-      const listed = new Set(ordered.map((i) => i.id));
-      for (const i of instances) if (!listed.has(i.id)) ordered.push(i);
+      const ordered = displayOrder(geometry, listInstances(db, seriesId));
       const frameList = ordered.flatMap((i) =>
         Array.from({ length: i.frames }, (_, frame) => ({
           instanceId: i.id,
@@ -123,6 +160,53 @@ export function imagingHandlers(
     'annotations.delete': ({ id }, call) => {
       if (!deleteAnnotation(db, id, call.via)) throw new OslerError('not-found', `no annotation ${id}`);
       return { id };
+    },
+
+    'overlays.list': async ({ seriesId }) => ({ segmentations: await segmentations.list(seriesId) }),
+
+    'seg.get': async ({ segInstanceId, seriesId }, call) => {
+      const order = sliceOrder(seriesId);
+      const placed = await wrapDicom(() => segmentations.placed(segInstanceId, seriesId, order));
+      const perSlice = placed.rows * placed.columns;
+      const slices = [];
+      const perSegment = new Map<number, number>();
+      for (let s = 0; s < order.length; s++) {
+        let voxels = 0;
+        const start = s * perSlice;
+        for (let p = start; p < start + perSlice; p++) {
+          const label = placed.labelmap[p]!;
+          if (label !== 0) {
+            voxels++;
+            perSegment.set(label, (perSegment.get(label) ?? 0) + 1);
+          }
+        }
+        if (voxels > 0) slices.push({ sliceIndex: s, voxels });
+      }
+      writeAudit(db, { actor: call.via, action: 'seg.get', targetKind: 'instance', targetId: segInstanceId });
+      return {
+        segInstanceId,
+        rows: placed.rows,
+        columns: placed.columns,
+        type: placed.type,
+        segments: placed.segments.map((seg, i) => ({
+          number: seg.number,
+          label: seg.label,
+          description: seg.description ?? null,
+          algorithmType: seg.algorithmType ?? null,
+          color: SegmentationService.colour(seg.cielab, i),
+          voxels: perSegment.get(seg.number) ?? 0,
+        })),
+        slices,
+        unmatchedFrames: placed.unmatchedFrames.length,
+      };
+    },
+
+    'seg.slice': async ({ segInstanceId, seriesId, sliceIndex }) => {
+      const order = sliceOrder(seriesId);
+      if (sliceIndex >= order.length) throw new OslerError('not-found', `series ${seriesId} has ${order.length} slices`);
+      const placed = await wrapDicom(() => segmentations.placed(segInstanceId, seriesId, order));
+      const perSlice = placed.rows * placed.columns;
+      return { sliceIndex, labelmap: placed.labelmap.slice(sliceIndex * perSlice, (sliceIndex + 1) * perSlice) };
     },
 
     'frames.get': async ({ instanceId, frame }) => {

@@ -25,6 +25,25 @@ const DATA_TYPES = new Map<unknown, Types.PixelDataTypedArrayString>([
 ]);
 
 /**
+ * Modality values (stored * slope + intercept) in the narrowest array that holds them exactly:
+ * Int16 for the usual CT case (integer rescale within range), else Float32.
+ */
+export function toModality(stored: ArrayLike<number>, slope: number, intercept: number): Types.PixelDataTypedArray {
+  const integer = Number.isInteger(slope) && Number.isInteger(intercept);
+  if (slope === 1 && intercept === 0 && (stored instanceof Int16Array || stored instanceof Uint8Array)) return stored;
+  const out = new Float32Array(stored.length);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < stored.length; i++) {
+    const v = stored[i]! * slope + intercept;
+    out[i] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return integer && min >= -32768 && max <= 32767 ? Int16Array.from(out) : out;
+}
+
+/**
  * Frames come from the core through the contract (one decoder for the whole app); this module
  * turns them into cornerstone images and answers cornerstone's metadata questions from the
  * series geometry and the frames already loaded.
@@ -74,25 +93,37 @@ export class FrameSource {
       center: (f.minValue + f.maxValue) / 2,
       width: Math.max(1, f.maxValue - f.minValue),
     };
+    // cornerstone windows modality values: apply the rescale here, once per frame, so the GPU,
+    // the HU probe and ROI statistics all see Hounsfield units (stored values stay on the wire).
+    const pixels = color
+      ? (f.pixels as Types.PixelDataTypedArray)
+      : toModality(f.pixels, f.rescale.slope, f.rescale.intercept);
     const voxelManager = utilities.VoxelManager.createImageVoxelManager({
       width: f.columns,
       height: f.rows,
-      scalarData: f.pixels as Types.PixelDataTypedArray,
+      scalarData: pixels,
       numberOfComponents: color ? 3 : 1,
     });
-    const stored = color
-      ? [0, 255]
-      : [(f.minValue - f.rescale.intercept) / f.rescale.slope, (f.maxValue - f.rescale.intercept) / f.rescale.slope];
     return {
       imageId,
-      minPixelValue: Math.min(stored[0]!, stored[1]!),
-      maxPixelValue: Math.max(stored[0]!, stored[1]!),
-      slope: f.rescale.slope,
-      intercept: f.rescale.intercept,
+      minPixelValue: f.minValue,
+      maxPixelValue: f.maxValue,
+      slope: 1,
+      intercept: 0,
+      isPreScaled: !color,
+      preScale: {
+        enabled: !color,
+        scaled: !color,
+        scalingParameters: {
+          rescaleSlope: f.rescale.slope,
+          rescaleIntercept: f.rescale.intercept,
+          modality: this.#series?.series.modality ?? undefined,
+        },
+      },
       windowCenter: preset.center,
       windowWidth: preset.width,
       voiLUTFunction: f.voiFunction.toLowerCase() as Types.IImage['voiLUTFunction'],
-      getPixelData: () => f.pixels as Types.PixelDataTypedArray,
+      getPixelData: () => pixels,
       getCanvas: () => {
         throw new Error('canvas rendering is not used');
       },
@@ -107,8 +138,8 @@ export class FrameSource {
       rowPixelSpacing: f.pixelSpacingMm?.[0] ?? 1,
       invert: f.photometric === 'MONOCHROME1',
       photometricInterpretation: f.photometric,
-      sizeInBytes: f.pixels.byteLength,
-      dataType: DATA_TYPES.get(f.pixels.constructor) ?? 'Float32Array',
+      sizeInBytes: pixels.byteLength,
+      dataType: DATA_TYPES.get(pixels.constructor) ?? 'Float32Array',
       voxelManager,
     } as Types.IImage;
   }

@@ -3,6 +3,7 @@ import { annotation as csAnnotation, Enums as ToolEnums, type Types as ToolTypes
 import type { OslerApi } from '../../../native/contract/api.js';
 
 type Annotation = ToolTypes.Annotation;
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** One measurement as the side panel lists it. */
 export interface MeasurementRow {
@@ -94,9 +95,9 @@ export class MeasurementStore {
     });
   }
 
-  #serialise(ann: Annotation): Record<string, unknown> {
+  #serialise(ann: Annotation): Record<string, JsonValue> {
     // Plain data only: drop cornerstone's runtime fields that do not survive JSON.
-    return JSON.parse(JSON.stringify({ ...ann, isSelected: false, highlighted: false })) as Record<string, unknown>;
+    return JSON.parse(JSON.stringify({ ...ann, isSelected: false, highlighted: false })) as Record<string, JsonValue>;
   }
 
   #mine(ann: Annotation | undefined): ann is Annotation {

@@ -3,6 +3,7 @@ import {
   RenderingEngine,
   cache,
   eventTarget,
+  utilities as coreUtilities,
   init as initCore,
   type StackViewport,
   type Types,
@@ -26,6 +27,8 @@ import {
 
 /** Decoded frames kept in the page, across series (least recently used go first). */
 export const FRAME_CACHE_BYTES = 512 * 1024 * 1024;
+
+import type { ImageToCanvas } from './overlayLayer.js';
 
 const ENGINE_ID = 'osler-engine';
 const VIEWPORT_ID = 'osler-stack';
@@ -110,7 +113,16 @@ export class StackViewer {
     element.addEventListener('contextmenu', (e) => e.preventDefault());
   }
 
+  readonly #renderListeners = new Set<() => void>();
+
+  /** Calls `listener` after every render (overlays redraw to stay registered). Returns the remover. */
+  onRender(listener: () => void): () => void {
+    this.#renderListeners.add(listener);
+    return () => this.#renderListeners.delete(listener);
+  }
+
   readonly #report = (): void => {
+    for (const listener of this.#renderListeners) listener();
     const props = this.#viewport.getProperties();
     const range = props.voiRange ?? { lower: 0, upper: 1 };
     this.#onChange({
@@ -120,13 +132,19 @@ export class StackViewer {
       width: range.upper - range.lower,
       zoom: this.#viewport.getZoom(),
       invert: props.invert ?? false,
-      // The parallel projection spans 2 * parallelScale mm over the canvas height.
-      mmPerScreenPixel:
-        this.#element.clientHeight > 0
-          ? (2 * (this.#viewport.getCamera().parallelScale ?? 0)) / this.#element.clientHeight || null
-          : null,
+      mmPerScreenPixel: this.#mmPerScreenPixel(),
     });
   };
+
+  /** Millimetres per screen pixel along image rows, from the image's spacing and the camera. */
+  #mmPerScreenPixel(): number | null {
+    const imageId = this.#viewport.getCurrentImageId();
+    const image = imageId ? cache.getImage(imageId) : undefined;
+    const t = this.imageToCanvas();
+    if (!image || !t || !image.columnPixelSpacing) return null;
+    const screenPerImagePixel = Math.hypot(t[0], t[1]);
+    return screenPerImagePixel > 0 ? image.columnPixelSpacing / screenPerImagePixel : null;
+  }
 
   /** Shows a stack of image ids, starting at `index`, and prefetches around the current slice. */
   async setStack(imageIds: string[], index = 0): Promise<void> {
@@ -143,6 +161,31 @@ export class StackViewer {
   /** Stops cine. */
   stop(): void {
     toolUtilities.cine.stopClip(this.#element);
+  }
+
+  /** Maps image pixel coordinates of the image on screen to canvas CSS pixels, or null. */
+  imageToCanvas(): ImageToCanvas | null {
+    const imageId = this.#viewport.getCurrentImageId();
+    const image = imageId ? cache.getImage(imageId) : undefined;
+    if (!imageId || !image) return null;
+    const at = (x: number, y: number) =>
+      this.#viewport.worldToCanvas(coreUtilities.imageToWorldCoords(imageId, [x, y]) as Types.Point3);
+    const o = at(0, 0);
+    const x = at(image.columns, 0);
+    const y = at(0, image.rows);
+    return [
+      (x[0] - o[0]) / image.columns,
+      (x[1] - o[1]) / image.columns,
+      (y[0] - o[0]) / image.rows,
+      (y[1] - o[1]) / image.rows,
+      o[0],
+      o[1],
+    ];
+  }
+
+  /** Index of the slice on screen. */
+  get index(): number {
+    return this.#viewport.getCurrentImageIdIndex();
   }
 
   /** The image id on screen. */

@@ -45,6 +45,14 @@ export class ViewerPage {
     await this.sliceIndex.waitFor();
   }
 
+  /** Selects the study whose entry matches `text`. */
+  async selectStudy(text: RegExp): Promise<void> {
+    const options = await this.studySelect.locator('option').allTextContents();
+    const index = options.findIndex((o) => text.test(o));
+    if (index < 0) throw new Error(`no study matching ${text}: ${options.join(' | ')}`);
+    await this.studySelect.selectOption({ index });
+  }
+
   /** A screenshot of the image area only. */
   image(): Promise<Buffer> {
     return this.viewport.screenshot();

@@ -372,24 +372,6 @@ function prototypesIntact(): boolean {
   );
 }
 
-function containsBigInt(value: unknown, depth = 0): boolean {
-  if (typeof value === 'bigint') return true;
-  if (value === null || typeof value !== 'object' || depth > 8) return false;
-  return Object.values(value).some((v) => containsBigInt(v, depth + 1));
-}
-
-/**
- * Bugs found by this fuzzer and reported to their owners, each matched narrowly so the rest of the
- * channel stays fuzzed. Delete an entry once its fix lands (the test then guards the fix).
- */
-function knownBug(name: ChannelName, payload: unknown): string | null {
-  // `data` is z.record(z.string(), z.unknown()); a BigInt (which Electron's structured clone
-  // carries) passes validation and makes JSON.stringify throw in the handler -> `internal`.
-  if ((name === 'annotations.save' || name === 'annotations.update') && containsBigInt(payload))
-    return 'annotations data accepts BigInt';
-  return null;
-}
-
 /** Why an answer breaks the contract, or null when it is a typed error or a valid result. */
 function answerProblem(name: ChannelName, answer: unknown): string | null {
   if (answer === null || typeof answer !== 'object') return `not an object: ${String(answer)}`;
@@ -472,11 +454,7 @@ describe('contract fuzzing', () => {
             const tally = answer.ok ? 'ok' : answer.code;
             outcomes.set(tally, (outcomes.get(tally) ?? 0) + 1);
             const problem = answerProblem(name, answer);
-            if (
-              problem !== null &&
-              !(answer.ok === false && answer.code === 'internal' && knownBug(name, payload) !== null)
-            )
-              throw new Error(problem);
+            if (problem !== null) throw new Error(problem);
             if (!prototypesIntact()) throw new Error('a prototype was polluted');
           }),
           { numRuns: runsFor(name), seed: seedFor(name), endOnFailure: true },
@@ -512,9 +490,7 @@ describe('contract fuzzing', () => {
       fc.sample(arbs[i]!, { numRuns: 5, seed: 7 }).map((p) => [name, p] as const),
     );
     const answers = await Promise.all(batch.map(([name, p]) => core.dispatch(name, p, { via: 'browser' })));
-    const problems = answers
-      .map((a, i) => (knownBug(batch[i]![0], batch[i]![1]) === null ? answerProblem(batch[i]![0], a) : null))
-      .filter((p) => p !== null);
+    const problems = answers.map((a, i) => answerProblem(batch[i]![0], a)).filter((p) => p !== null);
     expect(problems).toEqual([]);
   });
 
