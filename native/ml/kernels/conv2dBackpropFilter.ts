@@ -74,30 +74,42 @@ function conv2DBackpropFilter(args: {
     const dyv = heapF32(backend, dy);
     const cv = heapF32(backend, colsT);
     heapF32(backend, dyChunk).set(dyv.subarray(r0 * outWidth * outChannels, r1 * outWidth * outChannels));
-    // Patches are written transposed ([k, n], each row contiguous) because the wasm BatchMatMul
-    // takes its XNNPACK path only without transposes: ~14x faster than transposeA here.
-    let row = 0;
+    // Patches are written transposed ([k, n]) because the wasm BatchMatMul takes its XNNPACK path
+    // only without transposes. Reads run along x's contiguous channels and fan out to one output
+    // row per channel, each written sequentially (a blocked transpose, ~3x faster than scanning x
+    // once per channel).
     for (let fh = 0; fh < fhN; fh++) {
       for (let fw = 0; fw < fwN; fw++) {
+        const rowBase = (fh * fwN + fw) * inChannels;
         // Output columns whose input column iw = ow*sw - padLeft + fw*dw lies inside the image.
         const offset = fw * dw - padLeft;
         const owMin = Math.min(outWidth, Math.max(0, Math.ceil(-offset / sw)));
         const owMax = Math.max(owMin, Math.min(outWidth, Math.floor((inWidth - 1 - offset) / sw) + 1));
-        for (let ci = 0; ci < inChannels; ci++, row++) {
-          let dst = row * n;
-          for (let r = r0; r < r1; r++, dst += outWidth) {
-            const b = Math.floor(r / outHeight);
-            const oh = r - b * outHeight;
-            const ih = oh * sh - padTop + fh * dh;
-            if (ih < 0 || ih >= inHeight) {
-              cv.fill(0, dst, dst + outWidth);
-              continue;
+        const step = sw * inChannels;
+        for (let r = r0, col = 0; r < r1; r++, col += outWidth) {
+          const b = Math.floor(r / outHeight);
+          const oh = r - b * outHeight;
+          const ih = oh * sh - padTop + fh * dh;
+          if (ih < 0 || ih >= inHeight) {
+            for (let ci = 0; ci < inChannels; ci++) cv.fill(0, (rowBase + ci) * n + col, (rowBase + ci) * n + col + outWidth);
+            continue;
+          }
+          if (owMin > 0 || owMax < outWidth) {
+            for (let ci = 0; ci < inChannels; ci++) {
+              const dst = (rowBase + ci) * n + col;
+              if (owMin > 0) cv.fill(0, dst, dst + owMin);
+              if (owMax < outWidth) cv.fill(0, dst + owMax, dst + outWidth);
             }
-            if (owMin > 0) cv.fill(0, dst, dst + owMin);
-            if (owMax < outWidth) cv.fill(0, dst + owMax, dst + outWidth);
-            const step = sw * inChannels;
-            let src = ((b * inHeight + ih) * inWidth + owMin * sw + offset) * inChannels + ci;
-            for (let ow = owMin; ow < owMax; ow++, src += step) cv[dst + ow] = xv[src]!;
+          }
+          const src0 = ((b * inHeight + ih) * inWidth + owMin * sw + offset) * inChannels;
+          if (inChannels === 1) {
+            const dst = rowBase * n + col;
+            for (let ow = owMin, src = src0; ow < owMax; ow++, src += step) cv[dst + ow] = xv[src]!;
+          } else {
+            for (let ow = owMin, src = src0; ow < owMax; ow++, src += step) {
+              let dst = rowBase * n + col + ow;
+              for (let ci = 0; ci < inChannels; ci++, dst += n) cv[dst] = xv[src + ci]!;
+            }
           }
         }
       }

@@ -20,31 +20,38 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output
   const xv = heapF32(backend, input);
   const dyv = heapF32(backend, dy);
   dxv.fill(0);
+  // Channels innermost: each window tap reads `ch` contiguous values and updates a running
+  // maximum per channel, instead of walking the window once per channel with strided reads.
+  const best = new Float32Array(ch);
+  const at = new Int32Array(ch);
   for (let b = 0; b < batchSize; b++) {
     const xb = b * inHeight * inWidth * ch;
     for (let oh = 0; oh < outHeight; oh++) {
       const r0 = oh * strideHeight - top;
       for (let ow = 0; ow < outWidth; ow++) {
         const c0 = ow * strideWidth - left;
-        const dyBase = ((b * outHeight + oh) * outWidth + ow) * ch;
-        for (let d = 0; d < ch; d++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          for (let wr = 0; wr < fh; wr += dh) {
-            const r = r0 + wr;
-            if (r < 0 || r >= inHeight) continue;
-            for (let wc = 0; wc < fw; wc += dw) {
-              const c = c0 + wc;
-              if (c < 0 || c >= inWidth) continue;
-              const i = xb + (r * inWidth + c) * ch + d;
-              const v = xv[i]!;
-              if (v > best) {
-                best = v;
-                at = i;
+        best.fill(Number.NEGATIVE_INFINITY);
+        at.fill(-1);
+        for (let wr = 0; wr < fh; wr += dh) {
+          const r = r0 + wr;
+          if (r < 0 || r >= inHeight) continue;
+          for (let wc = 0; wc < fw; wc += dw) {
+            const c = c0 + wc;
+            if (c < 0 || c >= inWidth) continue;
+            const base = xb + (r * inWidth + c) * ch;
+            for (let d = 0; d < ch; d++) {
+              const v = xv[base + d]!;
+              if (v > best[d]!) {
+                best[d] = v;
+                at[d] = base + d;
               }
             }
           }
-          if (at >= 0) dxv[at]! += dyv[dyBase + d]!;
+        }
+        const dyBase = ((b * outHeight + oh) * outWidth + ow) * ch;
+        for (let d = 0; d < ch; d++) {
+          const i = at[d]!;
+          if (i >= 0) dxv[i]! += dyv[dyBase + d]!;
         }
       }
     }
