@@ -21,6 +21,11 @@ export default tseslint.config(
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser }, globals: { ...globals.browser } },
+    rules: {
+      // State classes hold pixel arrays and caches in $state.raw and replace whole values; their
+      // private Maps/Sets are deliberately not reactive (a SvelteMap would track every read).
+      'svelte/prefer-svelte-reactivity': 'off',
+    },
   },
   {
     files: ['renderer/src/**/*.ts'],

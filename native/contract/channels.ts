@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { appChannels, appEvents, backendInfoSchema, hostModeSchema, storeCountsSchema } from './app.js';
+import { appChannels, appEvents, type backendInfoSchema, type hostModeSchema, type storeCountsSchema } from './app.js';
 import { imagingChannels, imagingEvents } from './imaging.js';
 import { caseStoreChannels, caseStoreEvents } from './caseStore.js';
 

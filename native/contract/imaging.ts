@@ -224,14 +224,20 @@ export const imagingChannels = {
   'overlays.list': {
     input: z.strictObject({ seriesId: idSchema }),
     output: z.strictObject({
-      segmentations: z.array(z.strictObject({ instanceId: idSchema, seriesId: idSchema, description: z.string().nullable() })),
+      segmentations: z.array(
+        z.strictObject({ instanceId: idSchema, seriesId: idSchema, description: z.string().nullable() }),
+      ),
     }),
   },
   /** A DICOM SEG placed on a series' slices. */
   'seg.get': { input: z.strictObject({ segInstanceId: idSchema, seriesId: idSchema }), output: segmentationSchema },
   /** The label map (segment number per pixel, 0 outside) of one slice, as a typed array. */
   'seg.slice': {
-    input: z.strictObject({ segInstanceId: idSchema, seriesId: idSchema, sliceIndex: z.number().int().min(0).max(99_999) }),
+    input: z.strictObject({
+      segInstanceId: idSchema,
+      seriesId: idSchema,
+      sliceIndex: z.number().int().min(0).max(99_999),
+    }),
     output: z.strictObject({ sliceIndex: count, labelmap: pixelArraySchema }),
   },
 } as const;

@@ -37,7 +37,7 @@ const ESCAPES: Record<string, Designation> = {
   '(B': { label: 'latin1' },
   '(J': { label: 'latin1' },
   ')I': { label: 'shift_jis' },
-  '$B': { label: 'euc-jp', jis: 'x0208' },
+  $B: { label: 'euc-jp', jis: 'x0208' },
   '$@': { label: 'euc-jp', jis: 'x0208' },
   '$(D': { label: 'euc-jp', jis: 'x0212' },
   '$)C': { label: 'euc-kr' },
@@ -66,7 +66,11 @@ function decoder(label: string): TextDecoder {
 }
 
 function normalizeTerm(term: string): string {
-  return term.trim().toUpperCase().replace(/^ISO 2022 /, 'ISO_').replace(/\s+/g, '_');
+  return term
+    .trim()
+    .toUpperCase()
+    .replace(/^ISO 2022 /, 'ISO_')
+    .replace(/\s+/g, '_');
 }
 
 /** The decoder label for the first (default) character set term. */
@@ -83,7 +87,9 @@ function usesExtensions(charsets: readonly string[]): boolean {
 const ESC = 0x1b;
 /** Delimiters that reset the designation to the initial set: CR LF FF TAB, '\' and, for PN, '^' and '='. */
 function isDelimiter(b: number, vr: string): boolean {
-  return b === 0x0d || b === 0x0a || b === 0x0c || b === 0x09 || b === 0x5c || (vr === 'PN' && (b === 0x5e || b === 0x3d));
+  return (
+    b === 0x0d || b === 0x0a || b === 0x0c || b === 0x09 || b === 0x5c || (vr === 'PN' && (b === 0x5e || b === 0x3d))
+  );
 }
 
 function decodeRun(bytes: Uint8Array, d: Designation): string {

@@ -3,8 +3,29 @@ import { decodeText } from './charset.js';
 import { dictionaryVr, tagKey, type TagRef } from './tags.js';
 
 const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'PN', 'UC']);
-const STRING_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'SH', 'LO', 'ST', 'LT', 'UT', 'PN', 'UC', 'UI', 'UR', 'TM']);
-const BINARY_NUMBER_VRS: Record<string, { size: number; read: (ds: DataSet, key: string, i: number) => number | undefined }> = {
+const STRING_VRS = new Set([
+  'AE',
+  'AS',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'IS',
+  'SH',
+  'LO',
+  'ST',
+  'LT',
+  'UT',
+  'PN',
+  'UC',
+  'UI',
+  'UR',
+  'TM',
+]);
+const BINARY_NUMBER_VRS: Record<
+  string,
+  { size: number; read: (ds: DataSet, key: string, i: number) => number | undefined }
+> = {
   US: { size: 2, read: (ds, k, i) => ds.uint16(k, i) },
   SS: { size: 2, read: (ds, k, i) => ds.int16(k, i) },
   UL: { size: 4, read: (ds, k, i) => ds.uint32(k, i) },
@@ -30,7 +51,11 @@ export class DicomDataset {
     this.raw = raw;
     this.transferSyntaxUid = transferSyntaxUid;
     const own = raw.elements['x00080005'];
-    this.charsets = own ? asciiString(raw, own).split('\\').map((s) => s.trim()) : inheritedCharsets;
+    this.charsets = own
+      ? asciiString(raw, own)
+          .split('\\')
+          .map((s) => s.trim())
+      : inheritedCharsets;
   }
 
   /** The raw element for a tag, if present. */
@@ -57,7 +82,8 @@ export class DicomDataset {
     const vr = el.vr ?? dictionaryVr(key) ?? 'UN';
     const bytes = this.raw.byteArray.subarray(el.dataOffset, el.dataOffset + el.length);
     const text = TEXT_VRS.has(vr) ? decodeText(bytes, this.charsets, vr) : latin1(bytes);
-    const trimmed = vr === 'UT' || vr === 'ST' || vr === 'LT' ? text.replace(/[\0 ]+$/, '') : text.replace(/^[\0 ]+|[\0 ]+$/g, '');
+    const trimmed =
+      vr === 'UT' || vr === 'ST' || vr === 'LT' ? text.replace(/[\0 ]+$/, '') : text.replace(/^[\0 ]+|[\0 ]+$/g, '');
     return trimmed === '' ? undefined : trimmed;
   }
 
@@ -101,7 +127,9 @@ export class DicomDataset {
   sequence(ref: TagRef): DicomDataset[] {
     const el = this.element(ref);
     if (!el?.items) return [];
-    return el.items.filter((item) => item.dataSet).map((item) => new DicomDataset(item.dataSet!, this.transferSyntaxUid, this.charsets));
+    return el.items
+      .filter((item) => item.dataSet)
+      .map((item) => new DicomDataset(item.dataSet!, this.transferSyntaxUid, this.charsets));
   }
 
   /** The value bytes of an element (a view, not a copy), or undefined when absent. */

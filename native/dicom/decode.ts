@@ -6,7 +6,8 @@ import { readPixelModule, type PixelModule } from './pixelModule.js';
 import { transferSyntax, transferSyntaxName } from './transferSyntax.js';
 
 /** Stored pixel values: the integer type the DICOM declares (1-bit data unpacked to 0/1 bytes), or float. */
-export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+export type StoredArray =
+  Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /** One decoded frame of stored values, pixel-interleaved when colour. */
 export interface StoredFrame {
@@ -28,7 +29,11 @@ export interface StoredFrame {
 export async function decodeFrame(ds: DicomDataset, frameIndex: number): Promise<StoredFrame> {
   const pm = readPixelModule(ds);
   const ts = transferSyntax(ds.transferSyntaxUid);
-  if (!ts) throw new DicomParseError('unsupported-transfer-syntax', `pixel data in ${transferSyntaxName(ds.transferSyntaxUid)} cannot be decoded`);
+  if (!ts)
+    throw new DicomParseError(
+      'unsupported-transfer-syntax',
+      `pixel data in ${transferSyntaxName(ds.transferSyntaxUid)} cannot be decoded`,
+    );
   const fb = frameBytes(ds, pm, frameIndex, ts.encapsulated);
   let photometric = pm.photometricInterpretation;
   let effective = pm;
@@ -54,7 +59,12 @@ export async function decodeFrame(ds: DicomDataset, frameIndex: number): Promise
     photometric = decoded.photometric;
     if (decoded.signed !== undefined) {
       const bits = decoded.bytesPerSample * 8;
-      effective = { ...pm, pixelRepresentation: decoded.signed ? 1 : 0, bitsStored: decoded.signed ? Math.max(pm.bitsStored, Math.min(bits, pm.bitsAllocated)) : pm.bitsStored, highBit: decoded.signed ? Math.min(bits, pm.bitsAllocated) - 1 : pm.highBit };
+      effective = {
+        ...pm,
+        pixelRepresentation: decoded.signed ? 1 : 0,
+        bitsStored: decoded.signed ? Math.max(pm.bitsStored, Math.min(bits, pm.bitsAllocated)) : pm.bitsStored,
+        highBit: decoded.signed ? Math.min(bits, pm.bitsAllocated) - 1 : pm.highBit,
+      };
     }
     values = toStored(decoded, effective);
   }
@@ -85,7 +95,11 @@ function allocate(pm: PixelModule, n: number): StoredArray {
 function toStored(out: CodecOutput, pm: PixelModule): StoredArray {
   const n = pm.rows * pm.columns * pm.samplesPerPixel;
   const { bytes, bytesPerSample } = out;
-  if (bytes.length < n * bytesPerSample) throw new DicomParseError('decode-failed', `decoded frame has ${bytes.length} bytes, expected ${n * bytesPerSample}`);
+  if (bytes.length < n * bytesPerSample)
+    throw new DicomParseError(
+      'decode-failed',
+      `decoded frame has ${bytes.length} bytes, expected ${n * bytesPerSample}`,
+    );
   const aligned = bytes.byteOffset % bytesPerSample === 0 ? bytes : new Uint8Array(bytes);
   const src =
     bytesPerSample === 1
@@ -130,7 +144,8 @@ function floatValues(bytes: Uint8Array, pm: PixelModule, bigEndian: boolean): Fl
   const size = pm.bitsAllocated / 8;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const out = size === 8 ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = size === 8 ? view.getFloat64(i * 8, !bigEndian) : view.getFloat32(i * 4, !bigEndian);
+  for (let i = 0; i < n; i++)
+    out[i] = size === 8 ? view.getFloat64(i * 8, !bigEndian) : view.getFloat32(i * 4, !bigEndian);
   return out;
 }
 
@@ -147,7 +162,8 @@ function interleavePlanar(bytes: Uint8Array, pixels: number, bytesPerSample: num
   const plane = pixels * bytesPerSample;
   for (let s = 0; s < 3; s++) {
     for (let i = 0; i < pixels; i++) {
-      for (let b = 0; b < bytesPerSample; b++) out[(i * 3 + s) * bytesPerSample + b] = bytes[s * plane + i * bytesPerSample + b]!;
+      for (let b = 0; b < bytesPerSample; b++)
+        out[(i * 3 + s) * bytesPerSample + b] = bytes[s * plane + i * bytesPerSample + b]!;
     }
   }
   return out;
@@ -155,7 +171,8 @@ function interleavePlanar(bytes: Uint8Array, pixels: number, bytesPerSample: num
 
 /** YBR_FULL_422 (Y1 Y2 Cb Cr per horizontal pixel pair) to full-resolution interleaved YBR_FULL. */
 function expand422(bytes: Uint8Array, pm: PixelModule, bytesPerSample: number): Uint8Array {
-  if (bytesPerSample !== 1) throw new DicomParseError('decode-failed', 'uncompressed YBR_FULL_422 is only supported for 8-bit samples');
+  if (bytesPerSample !== 1)
+    throw new DicomParseError('decode-failed', 'uncompressed YBR_FULL_422 is only supported for 8-bit samples');
   const { rows, columns } = pm;
   const out = new Uint8Array(rows * columns * 3);
   let src = 0;

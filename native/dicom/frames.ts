@@ -22,11 +22,16 @@ export function frameBytes(ds: DicomDataset, pm: PixelModule, index: number, enc
   if (!Number.isInteger(index) || index < 0 || index >= pm.numberOfFrames) {
     throw new DicomParseError('frame-out-of-range', `frame ${index} is outside 0..${pm.numberOfFrames - 1}`);
   }
-  const key = pm.floatPixels ? (ds.has('DoubleFloatPixelData') ? 'DoubleFloatPixelData' : 'FloatPixelData') : 'PixelData';
+  const key = pm.floatPixels
+    ? ds.has('DoubleFloatPixelData')
+      ? 'DoubleFloatPixelData'
+      : 'FloatPixelData'
+    : 'PixelData';
   const el = ds.element(key);
   if (!el) throw new DicomParseError('no-pixel-data', 'the data set has no Pixel Data');
   if (!encapsulated || pm.floatPixels) {
-    if (el.encapsulatedPixelData) throw new DicomParseError('bad-length', 'Pixel Data is encapsulated but the transfer syntax is native');
+    if (el.encapsulatedPixelData)
+      throw new DicomParseError('bad-length', 'Pixel Data is encapsulated but the transfer syntax is native');
     return nativeFrame(ds, pm, el, index);
   }
   if (!el.fragments && el.hadUndefinedLength) locateFragments(ds, el);
@@ -55,14 +60,18 @@ function encapsulatedFrame(ds: DicomDataset, pm: PixelModule, el: DicomParserNs.
   if (fragments.length === 0) throw new DicomParseError('no-pixel-data', 'encapsulated Pixel Data has no fragments');
   const data = ds.raw.byteArray;
   for (const f of fragments) {
-    if (f.position < 0 || f.position + f.length > data.length) throw new DicomParseError('truncated', 'a Pixel Data fragment runs past the end of the data');
+    if (f.position < 0 || f.position + f.length > data.length)
+      throw new DicomParseError('truncated', 'a Pixel Data fragment runs past the end of the data');
   }
   try {
     const eot = ds.bytes('ExtendedOffsetTable');
     if (eot && eot.length === pm.numberOfFrames * 8) {
       const view = new DataView(eot.buffer, eot.byteOffset, eot.length);
       const lengths = ds.bytes('ExtendedOffsetTableLengths');
-      const lview = lengths && lengths.length === eot.length ? new DataView(lengths.buffer, lengths.byteOffset, lengths.length) : undefined;
+      const lview =
+        lengths && lengths.length === eot.length
+          ? new DataView(lengths.buffer, lengths.byteOffset, lengths.length)
+          : undefined;
       const start = Number(view.getBigUint64(index * 8, true));
       const fragment = fragments.find((f) => f.offset === start);
       if (fragment) {
@@ -72,21 +81,29 @@ function encapsulatedFrame(ds: DicomDataset, pm: PixelModule, el: DicomParserNs.
     }
     const bot = el.basicOffsetTable ?? [];
     if (bot.length > 0) {
-      if (bot.length !== pm.numberOfFrames) throw new DicomParseError('bad-length', `Basic Offset Table has ${bot.length} entries for ${pm.numberOfFrames} frames`);
-      return (dicomParser.readEncapsulatedImageFrame(ds.raw, el, index, bot, fragments));
+      if (bot.length !== pm.numberOfFrames)
+        throw new DicomParseError(
+          'bad-length',
+          `Basic Offset Table has ${bot.length} entries for ${pm.numberOfFrames} frames`,
+        );
+      return dicomParser.readEncapsulatedImageFrame(ds.raw, el, index, bot, fragments);
     }
-    if (pm.numberOfFrames === 1) return (dicomParser.readEncapsulatedPixelDataFromFragments(ds.raw, el, 0, fragments.length, fragments));
+    if (pm.numberOfFrames === 1)
+      return dicomParser.readEncapsulatedPixelDataFromFragments(ds.raw, el, 0, fragments.length, fragments);
     if (fragments.length === pm.numberOfFrames) {
       const f = fragments[index]!;
       return data.subarray(f.position, f.position + f.length);
     }
     const starts = frameStartFragments(data, fragments);
     if (starts.length !== pm.numberOfFrames) {
-      throw new DicomParseError('bad-length', `cannot split ${fragments.length} fragments into ${pm.numberOfFrames} frames without an offset table`);
+      throw new DicomParseError(
+        'bad-length',
+        `cannot split ${fragments.length} fragments into ${pm.numberOfFrames} frames without an offset table`,
+      );
     }
     const first = starts[index]!;
     const count = (starts[index + 1] ?? fragments.length) - first;
-    return (dicomParser.readEncapsulatedPixelDataFromFragments(ds.raw, el, first, count, fragments));
+    return dicomParser.readEncapsulatedPixelDataFromFragments(ds.raw, el, first, count, fragments);
   } catch (e) {
     if (e instanceof DicomParseError) throw e;
     throw new DicomParseError('bad-length', `cannot read frame ${index}: ${thrownText(e)}`, { cause: e });
@@ -116,6 +133,10 @@ function locateFragments(ds: DicomDataset, el: DicomParserNs.Element): void {
     el.basicOffsetTable = probe.basicOffsetTable ?? [];
     el.encapsulatedPixelData = true;
   } catch (e) {
-    throw new DicomParseError('bad-length', `encapsulated Pixel Data cannot be split into fragments: ${thrownText(e)}`, { cause: e });
+    throw new DicomParseError(
+      'bad-length',
+      `encapsulated Pixel Data cannot be split into fragments: ${thrownText(e)}`,
+      { cause: e },
+    );
   }
 }

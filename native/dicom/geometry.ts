@@ -89,14 +89,19 @@ export function sliceGeometryInput(ds: DicomDataset, id: string): SliceGeometryI
 }
 
 const dot = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const cross = (a: Vec3, b: Vec3): Vec3 => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
 const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 const norm = (a: Vec3) => Math.hypot(a[0], a[1], a[2]);
 const unit = (a: Vec3): Vec3 => {
   const n = norm(a);
   return n > 0 ? [a[0] / n, a[1] / n, a[2] / n] : a;
 };
-const vec = (a: readonly number[] | undefined, at = 0): Vec3 | undefined => (a && a.length >= at + 3 ? [a[at]!, a[at + 1]!, a[at + 2]!] : undefined);
+const vec = (a: readonly number[] | undefined, at = 0): Vec3 | undefined =>
+  a && a.length >= at + 3 ? [a[at]!, a[at + 1]!, a[at + 2]!] : undefined;
 
 /**
  * Sort a series by Image Position Patient along the slice normal (fallback: Instance Number, then input order)
@@ -113,14 +118,16 @@ export function seriesGeometry(slices: readonly SliceGeometryInput[], options: G
   for (const s of slices) {
     const r = vec(s.imageOrientationPatient);
     const c = vec(s.imageOrientationPatient, 3);
-    if (r && c && (Math.abs(dot(unit(r), row)) < 0.9999 || Math.abs(dot(unit(c), col)) < 0.9999)) issues.add('mixed-orientation');
+    if (r && c && (Math.abs(dot(unit(r), row)) < 0.9999 || Math.abs(dot(unit(c), col)) < 0.9999))
+      issues.add('mixed-orientation');
   }
   const normal = unit(cross(row, col));
   const havePositions = slices.length > 0 && slices.every((s) => s.imagePositionPatient?.length === 3);
   if (!havePositions) issues.add('missing-position');
   const spacings = slices.map((s) => s.pixelSpacingMm).filter((p): p is readonly number[] => p?.length === 2);
   if (spacings.length < slices.length) issues.add('missing-pixel-spacing');
-  if (spacings.some((p) => Math.abs(p[0]! - spacings[0]![0]!) > 1e-4 || Math.abs(p[1]! - spacings[0]![1]!) > 1e-4)) issues.add('mixed-pixel-spacing');
+  if (spacings.some((p) => Math.abs(p[0]! - spacings[0]![0]!) > 1e-4 || Math.abs(p[1]! - spacings[0]![1]!) > 1e-4))
+    issues.add('mixed-pixel-spacing');
   if (slices.some((s) => s.rows !== first?.rows || s.columns !== first?.columns)) issues.add('mixed-size');
   if (slices.some((s) => s.frameOfReferenceUid !== first?.frameOfReferenceUid)) issues.add('mixed-frame-of-reference');
 
@@ -190,7 +197,10 @@ export function pixelToPatient(slice: SliceGeometryInput, column: number, row: n
  * Pixel (column, row) and signed distance from the image plane (mm) of a patient LPS point.
  * @returns undefined when the image lacks position, orientation or pixel spacing.
  */
-export function patientToPixel(slice: SliceGeometryInput, point: Vec3): { column: number; row: number; distanceMm: number } | undefined {
+export function patientToPixel(
+  slice: SliceGeometryInput,
+  point: Vec3,
+): { column: number; row: number; distanceMm: number } | undefined {
   const p = vec(slice.imagePositionPatient);
   const r = vec(slice.imageOrientationPatient);
   const c = vec(slice.imageOrientationPatient, 3);

@@ -6,7 +6,13 @@ export { DicomParseError, isDicomParseError, type DicomErrorReason } from './err
 export { parseDicom, sniffTransferSyntax, type ParseOptions } from './parse.js';
 export { DicomDataset } from './dataset.js';
 export { TAGS, type TagKeyword, type TagRef } from './tags.js';
-export { transferSyntax, transferSyntaxes, transferSyntaxName, type TransferSyntax, type Codec } from './transferSyntax.js';
+export {
+  transferSyntax,
+  transferSyntaxes,
+  transferSyntaxName,
+  type TransferSyntax,
+  type Codec,
+} from './transferSyntax.js';
 export { decodeText } from './charset.js';
 export { extractMetadata, type DicomMetadata } from './metadata.js';
 export { readPixelModule, type PixelModule } from './pixelModule.js';
@@ -35,6 +41,12 @@ export {
   type GeometryOptions,
   type Vec3,
 } from './geometry.js';
-export { readSegmentation, type Segmentation, type SegmentInfo, type SegFrameMapping, type SourceSlice } from './seg.js';
+export {
+  readSegmentation,
+  type Segmentation,
+  type SegmentInfo,
+  type SegFrameMapping,
+  type SourceSlice,
+} from './seg.js';
 export { readRtStruct, type RoiContours, type Contour } from './rtstruct.js';
 export { dicomInfo, decodeFrameRaw, type DicomInfo, type DecodeStage, type RawFrame } from './report.js';

@@ -19,14 +19,26 @@ export interface Rescale {
   readonly type?: string;
 }
 
-function frameGroup(ds: DicomDataset, frameIndex: number, seq: 'PixelValueTransformationSequence' | 'FrameVOILUTSequence' | 'PixelMeasuresSequence' | 'PlanePositionSequence' | 'PlaneOrientationSequence'): DicomDataset | undefined {
+function frameGroup(
+  ds: DicomDataset,
+  frameIndex: number,
+  seq:
+    | 'PixelValueTransformationSequence'
+    | 'FrameVOILUTSequence'
+    | 'PixelMeasuresSequence'
+    | 'PlanePositionSequence'
+    | 'PlaneOrientationSequence',
+): DicomDataset | undefined {
   const perFrame = ds.sequence('PerFrameFunctionalGroupsSequence')[frameIndex]?.sequence(seq)[0];
   return perFrame ?? ds.sequence('SharedFunctionalGroupsSequence')[0]?.sequence(seq)[0];
 }
 
 /** Rescale slope/intercept for a frame: top level, else the (per-frame or shared) Pixel Value Transformation. */
 export function rescaleOf(ds: DicomDataset, frameIndex = 0): Rescale {
-  const src = ds.has('RescaleSlope') || ds.has('RescaleIntercept') ? ds : (frameGroup(ds, frameIndex, 'PixelValueTransformationSequence') ?? ds);
+  const src =
+    ds.has('RescaleSlope') || ds.has('RescaleIntercept')
+      ? ds
+      : (frameGroup(ds, frameIndex, 'PixelValueTransformationSequence') ?? ds);
   const slope = src.number('RescaleSlope') ?? 1;
   const intercept = src.number('RescaleIntercept') ?? 0;
   const type = src.string('RescaleType');
@@ -41,7 +53,8 @@ export function windowPresets(ds: DicomDataset, frameIndex = 0): Window[] {
   const names = src.strings('WindowCenterWidthExplanation');
   const out: Window[] = [];
   for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
-    if (widths[i]! > 0) out.push({ center: centers[i]!, width: widths[i]!, ...(names[i] ? { explanation: names[i] } : {}) });
+    if (widths[i]! > 0)
+      out.push({ center: centers[i]!, width: widths[i]!, ...(names[i] ? { explanation: names[i] } : {}) });
   }
   return out;
 }
@@ -132,7 +145,12 @@ export interface DisplayImage {
  * Display values for a frame: grayscale through modality LUT + VOI window (LINEAR, LINEAR_EXACT, SIGMOID),
  * MONOCHROME1 inverted; PALETTE COLOR through its LUTs; YBR_FULL converted to RGB; 16-bit colour scaled to 8.
  */
-export function displayFrame(ds: DicomDataset, frame: StoredFrame, frameIndex = 0, options: DisplayOptions = {}): DisplayImage {
+export function displayFrame(
+  ds: DicomDataset,
+  frame: StoredFrame,
+  frameIndex = 0,
+  options: DisplayOptions = {},
+): DisplayImage {
   const { rows, columns } = frame;
   const pixels = rows * columns;
   if (frame.photometric === 'PALETTE COLOR') return paletteToRgba(ds, frame);
@@ -167,7 +185,13 @@ function minMaxWindow(values: Float32Array): Window {
 }
 
 /** Apply a VOI window to modality values, writing 0..255 (PS3.3 C.11.2.1.2). */
-export function applyWindow(values: ArrayLike<number>, out: Uint8Array, window: Window, fn: VoiFunction = 'LINEAR', invert = false): void {
+export function applyWindow(
+  values: ArrayLike<number>,
+  out: Uint8Array,
+  window: Window,
+  fn: VoiFunction = 'LINEAR',
+  invert = false,
+): void {
   const { center: c, width: w } = window;
   if (!(w > 0)) throw new DicomParseError('bad-attribute', `window width ${w} must be positive`);
   const n = values.length;
@@ -233,7 +257,8 @@ function paletteToRgba(ds: DicomDataset, frame: StoredFrame): DisplayImage {
 function paletteChannel(ds: DicomDataset, color: 'Red' | 'Green' | 'Blue'): { first: number; data: Uint8Array } {
   const desc = ds.numbers(`${color}PaletteColorLookupTableDescriptor`);
   const bytes = ds.bytes(`${color}PaletteColorLookupTableData`);
-  if (desc.length < 3 || !bytes) throw new DicomParseError('missing-attribute', `PALETTE COLOR image lacks the ${color} palette`);
+  if (desc.length < 3 || !bytes)
+    throw new DicomParseError('missing-attribute', `PALETTE COLOR image lacks the ${color} palette`);
   const entries = desc[0] === 0 ? 65536 : desc[0]!;
   const bits = desc[2]!;
   const data = new Uint8Array(entries);

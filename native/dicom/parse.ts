@@ -23,7 +23,9 @@ export interface ParseOptions {
 
 const DEFAULT_MAX_BYTES = 0x7fffffff;
 const DEFAULT_MAX_DEPTH = 32;
-const VRS = new Set('AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '));
+const VRS = new Set(
+  'AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
+);
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
@@ -37,7 +39,8 @@ const EXPLICIT_BE = '1.2.840.10008.1.2.2';
 export function parseDicom(input: Uint8Array, options: ParseOptions = {}): DicomDataset {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!(input instanceof Uint8Array)) throw new DicomParseError('not-dicom', 'input is not a byte array');
-  if (input.length > maxBytes) throw new DicomParseError('too-large', `input of ${input.length} bytes exceeds the ${maxBytes}-byte limit`);
+  if (input.length > maxBytes)
+    throw new DicomParseError('too-large', `input of ${input.length} bytes exceeds the ${maxBytes}-byte limit`);
   const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
 
   let array: Buffer = bytes;
@@ -48,7 +51,8 @@ export function parseDicom(input: Uint8Array, options: ParseOptions = {}): Dicom
       array = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), bytes]);
     } else {
       tsOption = options.transferSyntaxUid ?? sniffTransferSyntax(bytes);
-      if (!tsOption) throw new DicomParseError('not-dicom', 'no DICM prefix and the bytes do not start like a DICOM data set');
+      if (!tsOption)
+        throw new DicomParseError('not-dicom', 'no DICM prefix and the bytes do not start like a DICOM data set');
     }
   }
 
@@ -60,13 +64,28 @@ export function parseDicom(input: Uint8Array, options: ParseOptions = {}): Dicom
       const declared = meta.string('x00020010')?.replace(/\0/g, '').trim();
       const sniffed = sniffTransferSyntax(array.subarray(metaEnd(meta)));
       tsUid = declared || options.transferSyntaxUid || sniffed || '';
-      if (!tsUid) throw new DicomParseError('not-dicom', 'the File Meta header has no Transfer Syntax UID and the data set encoding cannot be recognised');
+      if (!tsUid)
+        throw new DicomParseError(
+          'not-dicom',
+          'the File Meta header has no Transfer Syntax UID and the data set encoding cannot be recognised',
+        );
       checkSyntaxParsable(tsUid);
       // Writers sometimes encode the data set implicit while declaring explicit (or the reverse); follow the bytes,
       // as pydicom does, but keep the declared syntax for the pixel data.
       const declaredExplicit = tsUid !== IMPLICIT_LE;
-      const mismatch = tsUid !== EXPLICIT_BE && !transferSyntax(tsUid)?.deflated && sniffed !== undefined && sniffed !== EXPLICIT_BE && (sniffed !== IMPLICIT_LE) !== declaredExplicit;
-      raw = parseWith(array, mismatch || !declared ? (sniffed ?? tsUid) : tsUid, options, maxBytes, mismatch || !declared);
+      const mismatch =
+        tsUid !== EXPLICIT_BE &&
+        !transferSyntax(tsUid)?.deflated &&
+        sniffed !== undefined &&
+        sniffed !== EXPLICIT_BE &&
+        (sniffed !== IMPLICIT_LE) !== declaredExplicit;
+      raw = parseWith(
+        array,
+        mismatch || !declared ? (sniffed ?? tsUid) : tsUid,
+        options,
+        maxBytes,
+        mismatch || !declared,
+      );
     } else {
       tsUid = tsOption;
       checkSyntaxParsable(tsUid);
@@ -84,7 +103,13 @@ export function parseDicom(input: Uint8Array, options: ParseOptions = {}): Dicom
   return new DicomDataset(raw, tsUid);
 }
 
-function parseWith(array: Buffer, tsUid: string, options: ParseOptions, maxBytes: number, bodyOnly: boolean): DicomParserNs.DataSet {
+function parseWith(
+  array: Buffer,
+  tsUid: string,
+  options: ParseOptions,
+  maxBytes: number,
+  bodyOnly: boolean,
+): DicomParserNs.DataSet {
   const parseOptions: DicomParserNs.ParseDicomOptions & { TransferSyntaxUID?: string } = {
     vrCallback: (tag: string) => dictionaryVr(tag) as unknown as void,
     inflater: (arr: Uint8Array, position: number) => inflate(arr, position, maxBytes) as unknown as void,
@@ -111,13 +136,18 @@ function inflate(arr: Uint8Array, position: number, maxBytes: number): Buffer {
     if (/maxOutputLength|buffer/i.test(msg) && /exceed|larger|length/i.test(msg)) {
       throw new DicomParseError('too-large', `the deflated data set inflates past the ${maxBytes}-byte limit`);
     }
-    throw new DicomParseError(/unexpected end/i.test(msg) ? 'truncated' : 'decode-failed', `the deflated data set cannot be inflated: ${msg}`);
+    throw new DicomParseError(
+      /unexpected end/i.test(msg) ? 'truncated' : 'decode-failed',
+      `the deflated data set cannot be inflated: ${msg}`,
+    );
   }
   return Buffer.concat([head, inflated]);
 }
 
 function hasPreamble(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  return (
+    bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d
+  );
 }
 
 function startsWithMetaGroup(bytes: Uint8Array): boolean {
@@ -148,11 +178,15 @@ export function sniffTransferSyntax(bytes: Uint8Array): string | undefined {
 }
 
 function checkSyntaxParsable(uid: string): void {
-  if (!/^[0-9.]+$/.test(uid)) throw new DicomParseError('bad-attribute', `Transfer Syntax UID "${uid.slice(0, 64)}" is malformed`);
+  if (!/^[0-9.]+$/.test(uid))
+    throw new DicomParseError('bad-attribute', `Transfer Syntax UID "${uid.slice(0, 64)}" is malformed`);
   // Data sets of unknown (but UID-shaped) syntaxes are still explicit VR LE by rule (PS3.5 A.4); pixel
   // decoding refuses them later with unsupported-transfer-syntax, so metadata stays readable.
   if (!transferSyntax(uid) && !uid.startsWith('1.2.840.10008.1.2.')) {
-    throw new DicomParseError('unsupported-transfer-syntax', `transfer syntax ${transferSyntaxName(uid)} is not supported`);
+    throw new DicomParseError(
+      'unsupported-transfer-syntax',
+      `transfer syntax ${transferSyntaxName(uid)} is not supported`,
+    );
   }
 }
 
@@ -162,16 +196,27 @@ function toParseError(e: unknown, array: Uint8Array): DicomParseError {
     return new DicomParseError('too-deep', 'sequences are nested too deeply to parse', { cause: e });
   }
   const msg = thrownText(e);
-  if (/DICM prefix not found/.test(msg)) return new DicomParseError('not-dicom', 'not a DICOM file: no DICM prefix at offset 128', { cause: e });
-  if (/missing required meta header attribute 0002,0010/.test(msg)) return new DicomParseError('missing-attribute', 'the File Meta header has no Transfer Syntax UID', { cause: e });
+  if (/DICM prefix not found/.test(msg))
+    return new DicomParseError('not-dicom', 'not a DICOM file: no DICM prefix at offset 128', { cause: e });
+  if (/missing required meta header attribute 0002,0010/.test(msg))
+    return new DicomParseError('missing-attribute', 'the File Meta header has no Transfer Syntax UID', { cause: e });
   const overrun = /overrun|past end|beyond|outside|overread|invalid value for parameter|attempt to read/i.test(msg);
   if (overrun) {
-    const partial = e && typeof e === 'object' && 'dataSet' in e ? (e as { dataSet?: DicomParserNs.DataSet }).dataSet : undefined;
+    const partial =
+      e && typeof e === 'object' && 'dataSet' in e ? (e as { dataSet?: DicomParserNs.DataSet }).dataSet : undefined;
     const bad = partial ? elementPastEnd(partial, array.length) : undefined;
     if (bad && bad.length > array.length) {
-      return new DicomParseError('bad-length', `element (${fmtTag(bad.tag)}) declares ${bad.length} bytes but the input holds only ${array.length}`, { cause: e });
+      return new DicomParseError(
+        'bad-length',
+        `element (${fmtTag(bad.tag)}) declares ${bad.length} bytes but the input holds only ${array.length}`,
+        { cause: e },
+      );
     }
-    return new DicomParseError('truncated', `the data ends inside ${bad ? `element (${fmtTag(bad.tag)})` : 'an element'}: ${msg}`, { cause: e });
+    return new DicomParseError(
+      'truncated',
+      `the data ends inside ${bad ? `element (${fmtTag(bad.tag)})` : 'an element'}: ${msg}`,
+      { cause: e },
+    );
   }
   return new DicomParseError('bad-length', `malformed DICOM: ${msg}`, { cause: e });
 }

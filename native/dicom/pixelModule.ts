@@ -28,7 +28,8 @@ export const MAX_FRAMES = 100_000;
  */
 export function readPixelModule(ds: DicomDataset): PixelModule {
   const floatPixels = !ds.has('PixelData') && (ds.has('FloatPixelData') || ds.has('DoubleFloatPixelData'));
-  if (!ds.has('PixelData') && !floatPixels) throw new DicomParseError('no-pixel-data', 'the data set has no Pixel Data');
+  if (!ds.has('PixelData') && !floatPixels)
+    throw new DicomParseError('no-pixel-data', 'the data set has no Pixel Data');
   const rows = required(ds, 'Rows');
   const columns = required(ds, 'Columns');
   const samples = ds.number('SamplesPerPixel') ?? 1;
@@ -47,11 +48,15 @@ export function readPixelModule(ds: DicomDataset): PixelModule {
   if (samples !== 1 && samples !== 3) throw bad(`Samples per Pixel ${samples} is not supported (1 or 3)`);
   if (![1, 8, 16, 32, 64].includes(bitsAllocated)) throw bad(`Bits Allocated ${bitsAllocated} is not supported`);
   if (bitsAllocated === 64 && !floatPixels) throw bad('Bits Allocated 64 is only valid for Double Float Pixel Data');
-  if (!Number.isInteger(bitsStored) || bitsStored < 1 || bitsStored > bitsAllocated) throw bad(`Bits Stored ${bitsStored} is invalid for Bits Allocated ${bitsAllocated}`);
-  if (!Number.isInteger(highBit) || highBit < bitsStored - 1 || highBit >= bitsAllocated) throw bad(`High Bit ${highBit} is invalid`);
-  if (pixelRepresentation !== 0 && pixelRepresentation !== 1) throw bad(`Pixel Representation ${pixelRepresentation} is invalid`);
+  if (!Number.isInteger(bitsStored) || bitsStored < 1 || bitsStored > bitsAllocated)
+    throw bad(`Bits Stored ${bitsStored} is invalid for Bits Allocated ${bitsAllocated}`);
+  if (!Number.isInteger(highBit) || highBit < bitsStored - 1 || highBit >= bitsAllocated)
+    throw bad(`High Bit ${highBit} is invalid`);
+  if (pixelRepresentation !== 0 && pixelRepresentation !== 1)
+    throw bad(`Pixel Representation ${pixelRepresentation} is invalid`);
   if (planar !== 0 && planar !== 1) throw bad(`Planar Configuration ${planar} is invalid`);
-  if (!Number.isInteger(frames) || frames < 1 || frames > MAX_FRAMES) throw bad(`Number of Frames "${framesText}" is invalid`);
+  if (!Number.isInteger(frames) || frames < 1 || frames > MAX_FRAMES)
+    throw bad(`Number of Frames "${framesText}" is invalid`);
   if (samples === 3 && bitsAllocated === 1) throw bad('1-bit colour pixel data is invalid');
   return {
     rows,

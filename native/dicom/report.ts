@@ -93,7 +93,12 @@ const DTYPES: Record<string, string> = {
  * Decode one frame at a pipeline stage into little-endian raw bytes (stored: the DICOM's integer type, colour
  * RGB-interleaved; modality: float32; display: uint8 grayscale or RGBA) with min/max and MD5.
  */
-export async function decodeFrameRaw(ds: DicomDataset, frameIndex: number, stage: DecodeStage, display: DisplayOptions = {}): Promise<RawFrame> {
+export async function decodeFrameRaw(
+  ds: DicomDataset,
+  frameIndex: number,
+  stage: DecodeStage,
+  display: DisplayOptions = {},
+): Promise<RawFrame> {
   const frame = await decodeFrame(ds, frameIndex);
   let values: StoredArray;
   let spp: number = frame.samplesPerPixel;

@@ -37,11 +37,23 @@ export function readRtStruct(ds: DicomDataset): RoiContours[] {
     const color = roi.numbers('ROIDisplayColor');
     const contours = roi.sequence('ContourSequence').map((c): Contour => {
       const data = c.numbers('ContourData');
-      if (data.length % 3 !== 0) throw new DicomParseError('bad-attribute', `ROI ${number} has a contour with ${data.length} coordinates (not triplets)`);
+      if (data.length % 3 !== 0)
+        throw new DicomParseError(
+          'bad-attribute',
+          `ROI ${number} has a contour with ${data.length} coordinates (not triplets)`,
+        );
       const declared = c.number('NumberOfContourPoints');
-      if (declared !== undefined && declared * 3 !== data.length) throw new DicomParseError('bad-attribute', `ROI ${number} contour declares ${declared} points but holds ${data.length / 3}`);
+      if (declared !== undefined && declared * 3 !== data.length)
+        throw new DicomParseError(
+          'bad-attribute',
+          `ROI ${number} contour declares ${declared} points but holds ${data.length / 3}`,
+        );
       const ref = c.sequence('ContourImageSequence')[0]?.string('ReferencedSOPInstanceUID');
-      return { geometricType: c.string('ContourGeometricType') ?? 'CLOSED_PLANAR', pointsMm: Float64Array.from(data), ...(ref ? { referencedSopInstanceUid: ref } : {}) };
+      return {
+        geometricType: c.string('ContourGeometricType') ?? 'CLOSED_PLANAR',
+        pointsMm: Float64Array.from(data),
+        ...(ref ? { referencedSopInstanceUid: ref } : {}),
+      };
     });
     const meta = names.get(number);
     return {

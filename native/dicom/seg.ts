@@ -54,13 +54,17 @@ export interface Segmentation {
  */
 export async function readSegmentation(seg: DicomDataset, sources: readonly SourceSlice[]): Promise<Segmentation> {
   const type = seg.string('SegmentationType')?.toUpperCase();
-  if (type !== 'BINARY' && type !== 'FRACTIONAL') throw new DicomParseError('bad-attribute', `Segmentation Type "${type ?? ''}" is not BINARY or FRACTIONAL`);
+  if (type !== 'BINARY' && type !== 'FRACTIONAL')
+    throw new DicomParseError('bad-attribute', `Segmentation Type "${type ?? ''}" is not BINARY or FRACTIONAL`);
   const rows = seg.number('Rows') ?? 0;
   const columns = seg.number('Columns') ?? 0;
   for (const s of sources) {
     const g = s.geometry;
     if (g?.rows !== undefined && g.columns !== undefined && (g.rows !== rows || g.columns !== columns)) {
-      throw new DicomParseError('bad-attribute', `SEG is ${columns}x${rows} but source ${s.sopInstanceUid} is ${g.columns}x${g.rows}`);
+      throw new DicomParseError(
+        'bad-attribute',
+        `SEG is ${columns}x${rows} but source ${s.sopInstanceUid} is ${g.columns}x${g.rows}`,
+      );
     }
   }
   const segments: SegmentInfo[] = seg.sequence('SegmentSequence').map((item) => {
@@ -102,7 +106,9 @@ export async function readSegmentation(seg: DicomDataset, sources: readonly Sour
       }
     }
     if (sliceIndex < 0) {
-      const ipp = (group?.sequence('PlanePositionSequence')[0] ?? shared?.sequence('PlanePositionSequence')[0])?.numbers('ImagePositionPatient');
+      const ipp = (
+        group?.sequence('PlanePositionSequence')[0] ?? shared?.sequence('PlanePositionSequence')[0]
+      )?.numbers('ImagePositionPatient');
       if (ipp?.length === 3) {
         sliceIndex = matchByPosition(ipp as [number, number, number], sources);
         if (sliceIndex >= 0) matchedBy = 'position';
@@ -122,13 +128,25 @@ export async function readSegmentation(seg: DicomDataset, sources: readonly Sour
     const base = sliceIndex * sliceSize;
     const v = decoded.values;
     for (let i = 0; i < sliceSize; i++) {
-      const value = type === 'BINARY' ? (v[i]! ? 1 : 0) : Math.round((Math.min(v[i]!, maxFraction) / maxFraction) * 255);
+      const value =
+        type === 'BINARY' ? (v[i]! ? 1 : 0) : Math.round((Math.min(v[i]!, maxFraction) / maxFraction) * 255);
       if (value > mask[base + i]!) mask[base + i] = value;
-      if ((type === 'BINARY' ? value > 0 : value >= 128) && segmentNumber > labelmap[base + i]!) labelmap[base + i] = segmentNumber;
+      if ((type === 'BINARY' ? value > 0 : value >= 128) && segmentNumber > labelmap[base + i]!)
+        labelmap[base + i] = segmentNumber;
     }
   }
   const fractionalType = seg.string('SegmentationFractionalType');
-  return { type, ...(fractionalType ? { fractionalType } : {}), rows, columns, segments, frames, masks, labelmap, unmatchedFrames: unmatched };
+  return {
+    type,
+    ...(fractionalType ? { fractionalType } : {}),
+    rows,
+    columns,
+    segments,
+    frames,
+    masks,
+    labelmap,
+    unmatchedFrames: unmatched,
+  };
 }
 
 function referencedSops(group: DicomDataset | undefined): string[] {

@@ -17,7 +17,18 @@ export interface TransferSyntax {
 
 function ts(uid: string, key: string, name: string, codec: Codec, extra: Partial<TransferSyntax> = {}): TransferSyntax {
   const encapsulated = codec !== 'native';
-  return { uid, key, name, explicitVr: true, littleEndian: true, deflated: false, encapsulated, lossy: false, codec, ...extra };
+  return {
+    uid,
+    key,
+    name,
+    explicitVr: true,
+    littleEndian: true,
+    deflated: false,
+    encapsulated,
+    lossy: false,
+    codec,
+    ...extra,
+  };
 }
 
 const LIST: readonly TransferSyntax[] = [

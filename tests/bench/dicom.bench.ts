@@ -7,10 +7,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { decodeFrame, parseDicom, readPixelModule, seriesGeometry, sliceGeometryInput, transferSyntax } from '../../native/dicom/index.js';
+import {
+  decodeFrame,
+  parseDicom,
+  readPixelModule,
+  seriesGeometry,
+  sliceGeometryInput,
+  transferSyntax,
+} from '../../native/dicom/index.js';
 
 const data = resolve(process.env.OSLER_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data'));
-const out = (name: string, value: number, unit: string) => console.log(`${name}: ${value.toFixed(value < 10 ? 2 : 1)} ${unit}`);
+const out = (name: string, value: number, unit: string) =>
+  console.log(`${name}: ${value.toFixed(value < 10 ? 2 : 1)} ${unit}`);
 
 const FILES = [
   'mr-transfer-syntaxes/1_explicit_LE.dcm',
@@ -83,7 +91,14 @@ async function main(): Promise<void> {
     for (const file of FILES.filter(existsSync)) {
       const key = keyOf.get(file)!;
       const codec = transferSyntax(parseDicom(readFileSync(file), { untilTag: '7FE00010' }).transferSyntaxUid)?.codec;
-      const tool = codec === 'rle' ? 'dcmdrle' : codec === 'jpeg-ls' ? 'dcmdjpls' : codec === 'jpeg-baseline' || codec === 'jpeg-lossless' ? 'dcmdjpeg' : undefined;
+      const tool =
+        codec === 'rle'
+          ? 'dcmdrle'
+          : codec === 'jpeg-ls'
+            ? 'dcmdjpls'
+            : codec === 'jpeg-baseline' || codec === 'jpeg-lossless'
+              ? 'dcmdjpeg'
+              : undefined;
       if (!tool || spawnSync(tool, ['--version']).status !== 0) continue;
       const ds = parseDicom(readFileSync(file));
       const frames = readPixelModule(ds).numberOfFrames;

@@ -23,7 +23,8 @@ async function wrapDicom<T>(work: () => Promise<T>, what = 'DICOM object'): Prom
   try {
     return await work();
   } catch (error) {
-    if (error instanceof DicomParseError) throw new OslerError('unavailable', `${what}: ${error.reason}: ${error.message}`);
+    if (error instanceof DicomParseError)
+      throw new OslerError('unavailable', `${what}: ${error.reason}: ${error.message}`);
     throw error;
   }
 }
@@ -203,7 +204,8 @@ export function imagingHandlers(
 
     'seg.slice': async ({ segInstanceId, seriesId, sliceIndex }) => {
       const order = sliceOrder(seriesId);
-      if (sliceIndex >= order.length) throw new OslerError('not-found', `series ${seriesId} has ${order.length} slices`);
+      if (sliceIndex >= order.length)
+        throw new OslerError('not-found', `series ${seriesId} has ${order.length} slices`);
       const placed = await wrapDicom(() => segmentations.placed(segInstanceId, seriesId, order));
       const perSlice = placed.rows * placed.columns;
       return { sliceIndex, labelmap: placed.labelmap.slice(sliceIndex * perSlice, (sliceIndex + 1) * perSlice) };

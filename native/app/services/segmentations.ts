@@ -36,7 +36,11 @@ export function cielabToRgb(lab: readonly number[]): [number, number, number] {
   x = 0.95047 * f(x);
   y = 1.0 * f(y);
   z = 1.08883 * f(z);
-  const lin = [3.2406 * x - 1.5372 * y - 0.4986 * z, -0.9689 * x + 1.8758 * y + 0.0415 * z, 0.0557 * x - 0.204 * y + 1.057 * z];
+  const lin = [
+    3.2406 * x - 1.5372 * y - 0.4986 * z,
+    -0.9689 * x + 1.8758 * y + 0.0415 * z,
+    0.0557 * x - 0.204 * y + 1.057 * z,
+  ];
   const gamma = (c: number) => (c > 0.0031308 ? 1.055 * c ** (1 / 2.4) - 0.055 : 12.92 * c);
   return lin.map((c) => Math.round(Math.min(1, Math.max(0, gamma(c))) * 255)) as [number, number, number];
 }
@@ -64,7 +68,12 @@ export class SegmentationService {
         `SELECT i.id, i.path, se.id AS series_id, se.description FROM instances i JOIN series se ON se.id = i.series_id
          WHERE se.study_id = ? AND i.sop_class_uid = ? ORDER BY i.id`,
       )
-      .all(series.studyId, SEG_CLASS) as Array<{ id: number; path: string; series_id: number; description: string | null }>;
+      .all(series.studyId, SEG_CLASS) as Array<{
+      id: number;
+      path: string;
+      series_id: number;
+      description: string | null;
+    }>;
     const sops = new Set(listInstances(this.#db, seriesId).map((i) => i.sopInstanceUid));
     const out: SegRef[] = [];
     for (const c of candidates) {
@@ -74,7 +83,11 @@ export class SegmentationService {
         .sequence('ReferencedSeriesSequence')
         .flatMap((s) => s.sequence('0008114A').map((r) => r.string('ReferencedSOPInstanceUID')));
       if (referencedSeries.includes(series.seriesUid) || referencedSops.some((s) => s !== undefined && sops.has(s)))
-        out.push({ instanceId: c.id, seriesId: c.series_id, description: c.description ?? ds.string('SeriesDescription') ?? null });
+        out.push({
+          instanceId: c.id,
+          seriesId: c.series_id,
+          description: c.description ?? ds.string('SeriesDescription') ?? null,
+        });
     }
     return out;
   }
@@ -85,8 +98,7 @@ export class SegmentationService {
     const hit = this.#cache.get(key);
     if (hit) return hit;
     const seg = this.#db.prepare('SELECT path, sop_class_uid FROM instances WHERE id = ?').get(segInstanceId) as
-      | { path: string; sop_class_uid: string | null }
-      | undefined;
+      { path: string; sop_class_uid: string | null } | undefined;
     if (!seg || seg.sop_class_uid !== SEG_CLASS) throw new OslerError('not-found', `no segmentation ${segInstanceId}`);
     const instances = new Map(listInstances(this.#db, seriesId).map((i) => [i.id, i]));
     const sources = [];

@@ -2,7 +2,13 @@ import { DicomParseError } from '../errors.js';
 import type { PixelModule } from '../pixelModule.js';
 
 /** Refuse a codestream whose size disagrees with the DICOM header, before anything is allocated for it. */
-export function checkDimensions(pm: PixelModule, columns: number, rows: number, components: number, codec: string): void {
+export function checkDimensions(
+  pm: PixelModule,
+  columns: number,
+  rows: number,
+  components: number,
+  codec: string,
+): void {
   if (columns !== pm.columns || rows !== pm.rows || components !== pm.samplesPerPixel) {
     throw new DicomParseError(
       'decode-failed',
@@ -13,7 +19,8 @@ export function checkDimensions(pm: PixelModule, columns: number, rows: number, 
 
 /** Refuse a decoder output whose byte length is not the expected frame size. */
 export function checkLength(actual: number, expected: number, codec: string): void {
-  if (actual !== expected) throw new DicomParseError('decode-failed', `${codec} produced ${actual} bytes, expected ${expected}`);
+  if (actual !== expected)
+    throw new DicomParseError('decode-failed', `${codec} produced ${actual} bytes, expected ${expected}`);
 }
 
 /** Convert planar samples (RRR..GGG..BBB..) to interleaved (RGBRGB..) for 1-, 2- or 4-byte samples. */

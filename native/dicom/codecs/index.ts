@@ -25,6 +25,10 @@ const DECODERS: Record<string, FrameDecoder> = {
 export function decoderFor(uid: string): FrameDecoder {
   const ts = transferSyntax(uid);
   const decoder = ts ? DECODERS[ts.codec] : undefined;
-  if (!decoder) throw new DicomParseError('unsupported-transfer-syntax', `pixel data in ${transferSyntaxName(uid)} cannot be decoded`);
+  if (!decoder)
+    throw new DicomParseError(
+      'unsupported-transfer-syntax',
+      `pixel data in ${transferSyntaxName(uid)} cannot be decoded`,
+    );
   return decoder;
 }

@@ -26,7 +26,8 @@ async function decodeJ2kFamily(encoded: Uint8Array, pm: PixelModule, htj2k: bool
     return { bytes: d.getDecodedBuffer().slice(), bitsPerSample: info.bitsPerSample, isSigned: info.isSigned };
   });
   const bytesPerSample = bitsPerSample <= 8 ? 1 : 2;
-  if (bitsPerSample > 16) throw new DicomParseError('decode-failed', `${name} precision ${bitsPerSample} exceeds 16 bits`);
+  if (bitsPerSample > 16)
+    throw new DicomParseError('decode-failed', `${name} precision ${bitsPerSample} exceeds 16 bits`);
   checkLength(bytes.length, pm.rows * pm.columns * pm.samplesPerPixel * bytesPerSample, name);
   // Some writers mark signed data unsigned (or vice versa); the codestream is authoritative (as in pydicom and GDCM).
   const signed = isSigned !== (pm.pixelRepresentation === 1) ? isSigned : undefined;

@@ -20,7 +20,8 @@ export async function decodeJpegBaseline(encoded: Uint8Array, pm: PixelModule): 
     );
   }
   const decoder = await wasmDecoder('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs', 'JPEGDecoder');
-  const stream = pm.samplesPerPixel === 3 && pm.photometricInterpretation === 'RGB' ? withoutColorTransform(encoded) : encoded;
+  const stream =
+    pm.samplesPerPixel === 3 && pm.photometricInterpretation === 'RGB' ? withoutColorTransform(encoded) : encoded;
   const bytes = runWasm(decoder, stream, (d) => {
     d.decode();
     const info = d.getFrameInfo();
@@ -54,7 +55,24 @@ function colorMarkers(bytes: Uint8Array): { jfif: boolean; adobe: boolean } {
 function withoutColorTransform(encoded: Uint8Array): Uint8Array {
   const { jfif, adobe } = colorMarkers(encoded);
   if (jfif || adobe) return encoded;
-  const app14 = Uint8Array.of(0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00);
+  const app14 = Uint8Array.of(
+    0xff,
+    0xee,
+    0x00,
+    0x0e,
+    0x41,
+    0x64,
+    0x6f,
+    0x62,
+    0x65,
+    0x00,
+    0x64,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+  );
   const out = new Uint8Array(encoded.length + app14.length);
   out.set(encoded.subarray(0, 2));
   out.set(app14, 2);

@@ -22,7 +22,8 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | undefi
       continue;
     }
     const len = (bytes[p + 2]! << 8) | bytes[p + 3]!;
-    const isSof = (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
+    const isSof =
+      (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
     if (isSof) {
       if (p + 10 > bytes.length) return undefined;
       return {
@@ -44,7 +45,8 @@ export function readJ2kSize(bytes: Uint8Array): { columns: number; rows: number;
   let p = 0;
   // A JP2 file wrapper may precede the codestream; find SOC+SIZ.
   const limit = Math.min(bytes.length - 4, 4096);
-  while (p < limit && !(bytes[p] === 0xff && bytes[p + 1] === 0x4f && bytes[p + 2] === 0xff && bytes[p + 3] === 0x51)) p++;
+  while (p < limit && !(bytes[p] === 0xff && bytes[p + 1] === 0x4f && bytes[p + 2] === 0xff && bytes[p + 3] === 0x51))
+    p++;
   if (p >= limit || p + 42 > bytes.length) return undefined;
   const r32 = (o: number) => ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
   const siz = p + 4;

@@ -16,7 +16,10 @@ export interface WasmDecoder {
   delete?(): void;
 }
 
-type Factory = (options?: { print?: (s: string) => void; printErr?: (s: string) => void }) => Promise<Record<string, new () => WasmDecoder>>;
+type Factory = (options?: {
+  print?: (s: string) => void;
+  printErr?: (s: string) => void;
+}) => Promise<Record<string, new () => WasmDecoder>>;
 
 const instances = new Map<string, Promise<WasmDecoder>>();
 

@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFrame, isDicomParseError, parseDicom, readPixelModule, transferSyntax, type DicomDataset } from '../../../native/dicom/index.js';
+import {
+  decodeFrame,
+  isDicomParseError,
+  parseDicom,
+  readPixelModule,
+  transferSyntax,
+  type DicomDataset,
+} from '../../../native/dicom/index.js';
 import { dataDir, tempDir } from '../helpers.js';
 
 // Reference decodes: pydicom + GDCM (Debian python3-pydicom, python3-gdcm), dcmtk where they refuse.
@@ -18,7 +25,8 @@ const haveDcmtk = spawnSync('dcmdjpeg', ['--version']).status === 0;
  * says RGB; GDCM trusts the header and skips the colour transform, libjpeg trusts the stream and applies it.
  */
 const KNOWN_DIFFERENT: Record<string, string> = {
-  'SC_rgb_jpeg.dcm': 'JFIF stream labelled RGB: we follow the stream (YCbCr->RGB), GDCM the header; dcmtk cannot parse the file',
+  'SC_rgb_jpeg.dcm':
+    'JFIF stream labelled RGB: we follow the stream (YCbCr->RGB), GDCM the header; dcmtk cannot parse the file',
 };
 
 /** Files our engine is known not to decode, with the reason; anything else must match. */
@@ -63,7 +71,16 @@ interface Row {
   file: string;
   syntax: string;
   frames: string;
-  status: 'known-different' | 'exact' | 'within-tolerance' | 'MISMATCH' | 'no-pixel-data' | 'both-refuse' | 'OURS-REFUSED' | 'ref-refused' | 'known-unsupported';
+  status:
+    | 'known-different'
+    | 'exact'
+    | 'within-tolerance'
+    | 'MISMATCH'
+    | 'no-pixel-data'
+    | 'both-refuse'
+    | 'OURS-REFUSED'
+    | 'ref-refused'
+    | 'known-unsupported';
   detail: string;
 }
 
@@ -91,7 +108,10 @@ function diff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; mean: 
   return { max, mean: a.length ? sum / a.length : 0 };
 }
 
-async function ourFrames(ds: DicomDataset, count: number): Promise<{ values: number[] | Float64Array; photometric: string }> {
+async function ourFrames(
+  ds: DicomDataset,
+  count: number,
+): Promise<{ values: number[] | Float64Array; photometric: string }> {
   const parts: ArrayLike<number>[] = [];
   let photometric = '';
   for (let f = 0; f < count; f++) {
@@ -112,20 +132,33 @@ async function ourFrames(ds: DicomDataset, count: number): Promise<{ values: num
 /** dcmtk fallback: decompress to Explicit VR LE with the right tool, read back the native pixels. */
 function dcmtkReference(file: string, tsUid: string, out: string): string | undefined {
   const codec = transferSyntax(tsUid)?.codec;
-  const tool = codec === 'rle' ? 'dcmdrle' : codec === 'jpeg-ls' ? 'dcmdjpls' : codec === 'jpeg-baseline' || codec === 'jpeg-lossless' ? 'dcmdjpeg' : undefined;
+  const tool =
+    codec === 'rle'
+      ? 'dcmdrle'
+      : codec === 'jpeg-ls'
+        ? 'dcmdjpls'
+        : codec === 'jpeg-baseline' || codec === 'jpeg-lossless'
+          ? 'dcmdjpeg'
+          : undefined;
   if (!tool) return undefined;
   const r = spawnSync(tool, [file, out], { encoding: 'utf8' });
   return r.status === 0 ? tool : undefined;
 }
 
 describe.skipIf(!havePydicom)('conformance against pydicom + GDCM (and dcmtk)', () => {
-  const files = [...(data ? dcmFiles(join(data, 'dicom')) : []), ...(existsSync(PYDICOM_FILES) ? dcmFiles(PYDICOM_FILES).filter((f) => !f.includes('dicomdirtests')) : [])];
+  const files = [
+    ...(data ? dcmFiles(join(data, 'dicom')) : []),
+    ...(existsSync(PYDICOM_FILES) ? dcmFiles(PYDICOM_FILES).filter((f) => !f.includes('dicomdirtests')) : []),
+  ];
   const refs = new Map<string, RefRecord>();
   const tmp = tempDir('osler-dicom-conf-');
   const rows: Row[] = [];
 
   beforeAll(() => {
-    const r = spawnSync(PYTHON, [join(import.meta.dirname, 'reference.py'), tmp.path, String(MAX_FRAMES), ...files], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(PYTHON, [join(import.meta.dirname, 'reference.py'), tmp.path, String(MAX_FRAMES), ...files], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     for (const line of r.stdout.split('\n')) {
       if (!line.startsWith('{')) continue;
       const rec = JSON.parse(line) as RefRecord & { index: number };
@@ -140,7 +173,9 @@ describe.skipIf(!havePydicom)('conformance against pydicom + GDCM (and dcmtk)', 
   }, 120_000);
 
   afterAll(() => {
-    const lines = rows.map((r) => `${r.status.padEnd(18)} ${r.syntax.padEnd(22)} ${r.frames.padEnd(6)} ${r.file}  ${r.detail}`);
+    const lines = rows.map(
+      (r) => `${r.status.padEnd(18)} ${r.syntax.padEnd(22)} ${r.frames.padEnd(6)} ${r.file}  ${r.detail}`,
+    );
     const counts = rows.reduce<Record<string, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
     console.log(`\nDICOM conformance (${rows.length} files):\n${lines.join('\n')}\n${JSON.stringify(counts)}`);
     tmp.cleanup();
@@ -164,7 +199,13 @@ describe.skipIf(!havePydicom)('conformance against pydicom + GDCM (and dcmtk)', 
         ourError = isDicomParseError(e) ? `${e.reason}: ${e.message}` : `CRASH ${String(e)}`;
       }
       if (ds && !ds.has('PixelData') && !ds.has('FloatPixelData')) {
-        rows.push({ file: name, syntax: ts, frames: '-', status: 'no-pixel-data', detail: ref.ok ? 'but the reference found pixels!' : '' });
+        rows.push({
+          file: name,
+          syntax: ts,
+          frames: '-',
+          status: 'no-pixel-data',
+          detail: ref.ok ? 'but the reference found pixels!' : '',
+        });
         continue;
       }
       let frames = 0;
@@ -187,20 +228,40 @@ describe.skipIf(!havePydicom)('conformance against pydicom + GDCM (and dcmtk)', 
       }
       const frameText = `${frames}`;
       if (ourError) {
-        const known = /12-bit JPEG/.test(ourError) ? KNOWN_UNSUPPORTED['12-bit-jpeg']! : KNOWN_UNSUPPORTED[file.split('/').pop()!];
+        const known = /12-bit JPEG/.test(ourError)
+          ? KNOWN_UNSUPPORTED['12-bit-jpeg']!
+          : KNOWN_UNSUPPORTED[file.split('/').pop()!];
         const status: Row['status'] = known ? 'known-unsupported' : ref.ok ? 'OURS-REFUSED' : 'both-refuse';
-        rows.push({ file: name, syntax: ts, frames: frameText, status, detail: `ours: ${ourError.slice(0, 120)}${ref.ok ? '' : ` | ref: ${ref.error?.slice(0, 80)}`}` });
+        rows.push({
+          file: name,
+          syntax: ts,
+          frames: frameText,
+          status,
+          detail: `ours: ${ourError.slice(0, 120)}${ref.ok ? '' : ` | ref: ${ref.error?.slice(0, 80)}`}`,
+        });
         continue;
       }
       if (!ref.ok || !ref.values) {
-        rows.push({ file: name, syntax: ts, frames: frameText, status: 'ref-refused', detail: `ref: ${ref.error?.slice(0, 120)}` });
+        rows.push({
+          file: name,
+          syntax: ts,
+          frames: frameText,
+          status: 'ref-refused',
+          detail: `ref: ${ref.error?.slice(0, 120)}`,
+        });
         continue;
       }
       let refValues: ArrayLike<number> = ref.values;
       let note = ref.source;
       const lossy = transferSyntax(ds!.transferSyntaxUid)?.lossy ?? false;
       if (refValues.length !== ours!.values.length) {
-        rows.push({ file: name, syntax: ts, frames: frameText, status: 'MISMATCH', detail: `length ${ours!.values.length} vs ref ${refValues.length}` });
+        rows.push({
+          file: name,
+          syntax: ts,
+          frames: frameText,
+          status: 'MISMATCH',
+          detail: `length ${ours!.values.length} vs ref ${refValues.length}`,
+        });
         continue;
       }
       // GDCM leaves JPEG YCbCr as is where libjpeg converts to RGB: compare in RGB.
@@ -225,11 +286,24 @@ describe.skipIf(!havePydicom)('conformance against pydicom + GDCM (and dcmtk)', 
       // Lossy decoders differ by IDCT rounding; YCbCr->RGB conversion adds rounding of its own.
       const tolerance = lossy || colourConverted ? 3 : 0;
       const knownDiff = KNOWN_DIFFERENT[file.split('/').pop()!];
-      const status: Row['status'] = d.max === 0 ? 'exact' : d.max <= tolerance ? 'within-tolerance' : knownDiff ? 'known-different' : 'MISMATCH';
+      const status: Row['status'] =
+        d.max === 0 ? 'exact' : d.max <= tolerance ? 'within-tolerance' : knownDiff ? 'known-different' : 'MISMATCH';
       if (status === 'known-different') note += ` [${knownDiff}]`;
-      rows.push({ file: name, syntax: ts, frames: frameText, status, detail: `${note}; max|d|=${d.max} mean|d|=${d.mean.toFixed(4)}` });
+      rows.push({
+        file: name,
+        syntax: ts,
+        frames: frameText,
+        status,
+        detail: `${note}; max|d|=${d.max} mean|d|=${d.mean.toFixed(4)}`,
+      });
     }
-    const bad = rows.filter((r) => r.status === 'MISMATCH' || r.status === 'OURS-REFUSED' || r.detail.includes('CRASH') || r.detail.includes('reference found pixels'));
+    const bad = rows.filter(
+      (r) =>
+        r.status === 'MISMATCH' ||
+        r.status === 'OURS-REFUSED' ||
+        r.detail.includes('CRASH') ||
+        r.detail.includes('reference found pixels'),
+    );
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
   }, 120_000);
 });

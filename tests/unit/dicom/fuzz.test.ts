@@ -69,11 +69,17 @@ describe.skipIf(!data)('fuzz: mutated real files never crash or hang', () => {
           const v = kind === 'huge' ? 0x7ffffff0 + (bytes[0]! & 0xf) : (bytes[0]! << 8) | bytes[1 % bytes.length]!;
           new DataView(out.buffer).setUint32(Math.min(pos, out.length - 4), v, true);
         } else if (kind === 'splice') {
-          out = Uint8Array.from([...out.subarray(0, pos), ...out.subarray(Math.min(out.length, pos + (bytes[0]! % 64)))]);
+          out = Uint8Array.from([
+            ...out.subarray(0, pos),
+            ...out.subarray(Math.min(out.length, pos + (bytes[0]! % 64))),
+          ]);
         } else {
           // Deeply nested undefined-length sequences injected after the meta header.
           const depth = 50 + (bytes[0]! % 200);
-          const sq = [0x09, 0x00, 0x10, 0x10, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff];
+          const sq = [
+            0x09, 0x00, 0x10, 0x10, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff,
+            0xff,
+          ];
           const nest = new Uint8Array(sq.length * depth);
           for (let i = 0; i < depth; i++) nest.set(sq, i * sq.length);
           out = Uint8Array.from([...out.subarray(0, pos), ...nest, ...out.subarray(pos)]);

@@ -1,13 +1,28 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDicom, patientToPixel, pixelToPatient, seriesGeometry, sliceGeometryInput, type SliceGeometryInput } from '../../../native/dicom/index.js';
+import {
+  parseDicom,
+  patientToPixel,
+  pixelToPatient,
+  seriesGeometry,
+  sliceGeometryInput,
+  type SliceGeometryInput,
+} from '../../../native/dicom/index.js';
 import { dataDir } from '../helpers.js';
 
 const data = dataDir();
 
 function axial(id: string, z: number, extra: Partial<SliceGeometryInput> = {}): SliceGeometryInput {
-  return { id, imagePositionPatient: [0, 0, z], imageOrientationPatient: [1, 0, 0, 0, 1, 0], pixelSpacingMm: [0.5, 0.5], rows: 4, columns: 4, ...extra };
+  return {
+    id,
+    imagePositionPatient: [0, 0, z],
+    imageOrientationPatient: [1, 0, 0, 0, 1, 0],
+    pixelSpacingMm: [0.5, 0.5],
+    rows: 4,
+    columns: 4,
+    ...extra,
+  };
 }
 
 describe('series geometry (synthetic)', () => {
@@ -30,11 +45,21 @@ describe('series geometry (synthetic)', () => {
     expect(g.issues).toContain('missing-pixel-spacing');
   });
   it('reports duplicates, mixed orientation and uneven spacing', () => {
-    const g = seriesGeometry([axial('a', 0), axial('b', 0), axial('c', 2), axial('d', 7, { imageOrientationPatient: [0, 1, 0, 0, 0, -1] })]);
+    const g = seriesGeometry([
+      axial('a', 0),
+      axial('b', 0),
+      axial('c', 2),
+      axial('d', 7, { imageOrientationPatient: [0, 1, 0, 0, 0, -1] }),
+    ]);
     expect(g.issues).toEqual(expect.arrayContaining(['duplicate-position', 'mixed-orientation', 'uneven-spacing']));
   });
   it('maps pixels to patient LPS and back', () => {
-    const s = { id: 's', imagePositionPatient: [-100, -50, 20], imageOrientationPatient: [1, 0, 0, 0, 0.8, -0.6], pixelSpacingMm: [0.7, 0.5] };
+    const s = {
+      id: 's',
+      imagePositionPatient: [-100, -50, 20],
+      imageOrientationPatient: [1, 0, 0, 0, 0.8, -0.6],
+      pixelSpacingMm: [0.7, 0.5],
+    };
     const p = pixelToPatient(s, 10, 20)!;
     expect(p[0]).toBeCloseTo(-100 + 10 * 0.5);
     expect(p[1]).toBeCloseTo(-50 + 20 * 0.7 * 0.8);
@@ -51,8 +76,12 @@ describe.skipIf(!data)('head CT (GE, tilted, uneven spacing)', () => {
   it('sorts 28 slices, detects the 18.5 degree gantry tilt and the uneven spacing', () => {
     const dir = join(data!, 'dicom/ct-head-ge');
     const files = readdirSync(dir).filter((f) => f.endsWith('.dcm'));
-    const slices = files.map((f) => sliceGeometryInput(parseDicom(readFileSync(join(dir, f)), { untilTag: '7FE00010' }), f));
-    const shuffled = [...slices].reverse().sort((a, b) => ((a.id.charCodeAt(1) * 31) % 7) - ((b.id.charCodeAt(1) * 31) % 7));
+    const slices = files.map((f) =>
+      sliceGeometryInput(parseDicom(readFileSync(join(dir, f)), { untilTag: '7FE00010' }), f),
+    );
+    const shuffled = [...slices]
+      .reverse()
+      .sort((a, b) => ((a.id.charCodeAt(1) * 31) % 7) - ((b.id.charCodeAt(1) * 31) % 7));
     const g = seriesGeometry(shuffled);
     expect(g.order).toHaveLength(28);
     expect(g.sortedBy).toBe('position');

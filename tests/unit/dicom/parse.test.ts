@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DicomParseError, decodeFrame, decodeText, extractMetadata, parseDicom, transferSyntax } from '../../../native/dicom/index.js';
+import {
+  DicomParseError,
+  decodeFrame,
+  decodeText,
+  extractMetadata,
+  parseDicom,
+  transferSyntax,
+} from '../../../native/dicom/index.js';
 import { dataDir } from '../helpers.js';
 
 const data = dataDir();
@@ -71,9 +78,21 @@ describe('parseDicom', () => {
       'Yamada^Tarou=\u5c71\u7530^\u592a\u90ce=\u3084\u307e\u3060^\u305f\u308d\u3046',
     ],
     // PS3.5 I.2 Korean example with ISO 2022 IR 149.
-    ['\\ISO 2022 IR 149', Buffer.from('Hong^Gildong=\x1b$)C\xfb\xf3^\x1b$)C\xd1\xce\xd4\xd7=\x1b$)C\xc8\xab^\x1b$)C\xb1\xe6\xb5\xbf', 'latin1'), 'Hong^Gildong=\u6d2a^\u5409\u6d1e=\ud64d^\uae38\ub3d9'],
+    [
+      '\\ISO 2022 IR 149',
+      Buffer.from(
+        'Hong^Gildong=\x1b$)C\xfb\xf3^\x1b$)C\xd1\xce\xd4\xd7=\x1b$)C\xc8\xab^\x1b$)C\xb1\xe6\xb5\xbf',
+        'latin1',
+      ),
+      'Hong^Gildong=\u6d2a^\u5409\u6d1e=\ud64d^\uae38\ub3d9',
+    ],
   ])('decodes PN under Specific Character Set %s', (charset, bytes, expected) => {
-    const ds = parseDicom(part10([[0x00080005, 'CS', charset], [0x00100010, 'PN', bytes]]));
+    const ds = parseDicom(
+      part10([
+        [0x00080005, 'CS', charset],
+        [0x00100010, 'PN', bytes],
+      ]),
+    );
     expect(ds.string('PatientName')).toBe(expected);
     expect(decodeText(bytes, charset.split('\\'), 'PN')).toBe(expected);
   });
@@ -81,11 +100,14 @@ describe('parseDicom', () => {
   it('refuses random bytes, empty input and a non-DICOM text as not-dicom', () => {
     expectReason(() => parseDicom(new Uint8Array(0)), 'not-dicom');
     expectReason(() => parseDicom(Buffer.from('hello, this is not a DICOM file at all'.repeat(10))), 'not-dicom');
-    expectReason(() => parseDicom(Uint8Array.from({ length: 500 }, (_, i) => (i * 7919) % 251 | 0x80)), 'not-dicom');
+    expectReason(() => parseDicom(Uint8Array.from({ length: 500 }, (_, i) => ((i * 7919) % 251) | 0x80)), 'not-dicom');
   });
 
   it('refuses a gigabyte declared length fast, without allocating', () => {
-    const file = part10([[0x00080060, 'CS', 'CT'], [0x7fe00010, 'OW', new Uint8Array(16)]]);
+    const file = part10([
+      [0x00080060, 'CS', 'CT'],
+      [0x7fe00010, 'OW', new Uint8Array(16)],
+    ]);
     file.writeUInt32LE(0x40000000, file.length - 16 - 4);
     const t0 = performance.now();
     expectReason(() => parseDicom(file), 'bad-length');
@@ -93,7 +115,10 @@ describe('parseDicom', () => {
   });
 
   it('refuses a file cut inside an element as truncated', () => {
-    const file = part10([[0x00080060, 'CS', 'CT'], [0x7fe00010, 'OW', new Uint8Array(64)]]);
+    const file = part10([
+      [0x00080060, 'CS', 'CT'],
+      [0x7fe00010, 'OW', new Uint8Array(64)],
+    ]);
     expectReason(() => parseDicom(file.subarray(0, file.length - 10)), 'truncated');
   });
 
@@ -102,7 +127,10 @@ describe('parseDicom', () => {
   });
 
   it('parses only up to a tag when asked (metadata without pixel data)', () => {
-    const file = part10([[0x00080060, 'CS', 'MR'], [0x7fe00010, 'OW', new Uint8Array(64)]]);
+    const file = part10([
+      [0x00080060, 'CS', 'MR'],
+      [0x7fe00010, 'OW', new Uint8Array(64)],
+    ]);
     const ds = parseDicom(file, { untilTag: '7FE00010' });
     expect(ds.string('Modality')).toBe('MR');
     expect(ds.has('PixelData')).toBe(false);
@@ -122,17 +150,22 @@ describe('parseDicom', () => {
     await expect(decodeFrame(ds, 0)).rejects.toMatchObject({ reason: 'unsupported-transfer-syntax' });
   });
 
-  it.skipIf(!havePydicomFiles)('reads files without a meta header (explicit LE and BE) given or sniffing the syntax', () => {
-    for (const [name, ts] of [
-      ['ExplVR_LitEndNoMeta.dcm', '1.2.840.10008.1.2.1'],
-      ['ExplVR_BigEndNoMeta.dcm', '1.2.840.10008.1.2.2'],
-    ] as const) {
-      const ds = parseDicom(readFileSync(join(PYDICOM, name)));
-      expect(ds.transferSyntaxUid).toBe(ts);
-      expect(ds.string('Modality')).toBeDefined();
-      expect(parseDicom(readFileSync(join(PYDICOM, name)), { transferSyntaxUid: ts }).string('Modality')).toBe(ds.string('Modality'));
-    }
-  });
+  it.skipIf(!havePydicomFiles)(
+    'reads files without a meta header (explicit LE and BE) given or sniffing the syntax',
+    () => {
+      for (const [name, ts] of [
+        ['ExplVR_LitEndNoMeta.dcm', '1.2.840.10008.1.2.1'],
+        ['ExplVR_BigEndNoMeta.dcm', '1.2.840.10008.1.2.2'],
+      ] as const) {
+        const ds = parseDicom(readFileSync(join(PYDICOM, name)));
+        expect(ds.transferSyntaxUid).toBe(ts);
+        expect(ds.string('Modality')).toBeDefined();
+        expect(parseDicom(readFileSync(join(PYDICOM, name)), { transferSyntaxUid: ts }).string('Modality')).toBe(
+          ds.string('Modality'),
+        );
+      }
+    },
+  );
 
   it.skipIf(!data)('parses deflated files from a Buffer and from a bare Uint8Array', () => {
     for (const name of ['SR_deflate.dcm', 'ECG_waveform_deflate.dcm']) {
@@ -148,7 +181,14 @@ describe('parseDicom', () => {
   it.skipIf(!data)('extracts indexing metadata', () => {
     const ds = parseDicom(readFileSync(join(data!, 'dicom/ct-head-ge/01.dcm')));
     const m = extractMetadata(ds);
-    expect(m).toMatchObject({ modality: 'CT', rows: 512, columns: 512, numberOfFrames: 1, gantryDetectorTiltDeg: 18.5, hasPixelData: true });
+    expect(m).toMatchObject({
+      modality: 'CT',
+      rows: 512,
+      columns: 512,
+      numberOfFrames: 1,
+      gantryDetectorTiltDeg: 18.5,
+      hasPixelData: true,
+    });
     expect(m.studyInstanceUid).toMatch(/^[0-9.]+$/);
     expect(m.seriesInstanceUid).toMatch(/^[0-9.]+$/);
     expect(m.sopInstanceUid).toMatch(/^[0-9.]+$/);

@@ -2,7 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyWindow, decodeFrame, decodeFrameRaw, dicomInfo, displayFrame, modalityValues, parseDicom, windowPresets } from '../../../native/dicom/index.js';
+import {
+  applyWindow,
+  decodeFrame,
+  decodeFrameRaw,
+  dicomInfo,
+  displayFrame,
+  modalityValues,
+  parseDicom,
+  windowPresets,
+} from '../../../native/dicom/index.js';
 import { dataDir } from '../helpers.js';
 
 const data = dataDir();
@@ -45,7 +54,11 @@ describe.skipIf(!data)('pixel pipeline on real files', () => {
     const file = join(data!, 'dicom/ct-head-ge/14.dcm');
     const py = spawnSync(
       '/usr/bin/python3',
-      ['-c', 'import sys,pydicom,numpy as np;from pydicom.pixel_data_handlers.util import apply_modality_lut as m;d=pydicom.dcmread(sys.argv[1]);sys.stdout.buffer.write(m(d.pixel_array,d).astype("<f4").tobytes())', file],
+      [
+        '-c',
+        'import sys,pydicom,numpy as np;from pydicom.pixel_data_handlers.util import apply_modality_lut as m;d=pydicom.dcmread(sys.argv[1]);sys.stdout.buffer.write(m(d.pixel_array,d).astype("<f4").tobytes())',
+        file,
+      ],
       { maxBuffer: 8 << 20 },
     );
     expect(py.status).toBe(0);

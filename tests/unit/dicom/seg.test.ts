@@ -2,16 +2,24 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDicom, readRtStruct, readSegmentation, seriesGeometry, sliceGeometryInput } from '../../../native/dicom/index.js';
+import {
+  parseDicom,
+  readRtStruct,
+  readSegmentation,
+  seriesGeometry,
+  sliceGeometryInput,
+} from '../../../native/dicom/index.js';
 import { dataDir } from '../helpers.js';
 
 const data = dataDir();
 const havePydicom = spawnSync('/usr/bin/python3', ['-c', 'import pydicom']).status === 0;
 
 describe.skipIf(!data)('DICOM SEG on ct-abdomen-3slice', () => {
-  it.skipIf(!havePydicom)('places each liver frame on its source slice with pydicom\'s pixels', async () => {
+  it.skipIf(!havePydicom)("places each liver frame on its source slice with pydicom's pixels", async () => {
     const dir = join(data!, 'dicom/ct-abdomen-3slice');
-    const cts = ['01.dcm', '02.dcm', '03.dcm'].map((f) => parseDicom(readFileSync(join(dir, f)), { untilTag: '7FE00010' }));
+    const cts = ['01.dcm', '02.dcm', '03.dcm'].map((f) =>
+      parseDicom(readFileSync(join(dir, f)), { untilTag: '7FE00010' }),
+    );
     const inputs = cts.map((ds) => sliceGeometryInput(ds, ds.string('SOPInstanceUID')!));
     const order = seriesGeometry(inputs).order;
     const sources = order.map((uid) => ({ sopInstanceUid: uid, geometry: inputs.find((i) => i.id === uid)! }));
@@ -51,7 +59,10 @@ describe.skipIf(!data)('DICOM SEG on ct-abdomen-3slice', () => {
     expect(total).toBeGreaterThan(1000);
 
     // Without SOP references the Plane Position must find the same slices.
-    const byPosition = await readSegmentation(seg, sources.map((s) => ({ sopInstanceUid: `other-${s.sopInstanceUid}`, geometry: s.geometry })));
+    const byPosition = await readSegmentation(
+      seg,
+      sources.map((s) => ({ sopInstanceUid: `other-${s.sopInstanceUid}`, geometry: s.geometry })),
+    );
     expect(byPosition.frames.map((f) => f.sliceIndex)).toEqual(result.frames.map((f) => f.sliceIndex));
     expect(byPosition.frames.every((f) => f.matchedBy === 'position')).toBe(true);
   });
