@@ -108,7 +108,7 @@ export class StackViewer {
     group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Auxiliary }] });
     group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Secondary }] });
     group.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Wheel }] });
-    element.addEventListener(Enums.Events.IMAGE_RENDERED, this.#report);
+    element.addEventListener(Enums.Events.IMAGE_RENDERED, this.#rendered);
     element.addEventListener(Enums.Events.STACK_NEW_IMAGE, this.#report);
     element.addEventListener('contextmenu', (e) => e.preventDefault());
   }
@@ -121,8 +121,12 @@ export class StackViewer {
     return () => this.#renderListeners.delete(listener);
   }
 
-  readonly #report = (): void => {
+  readonly #rendered = (): void => {
+    this.#report();
     for (const listener of this.#renderListeners) listener();
+  };
+
+  readonly #report = (): void => {
     const props = this.#viewport.getProperties();
     const range = props.voiRange ?? { lower: 0, upper: 1 };
     this.#onChange({
@@ -271,7 +275,8 @@ export class StackViewer {
   destroy(): void {
     toolUtilities.cine.stopClip(this.#element);
     toolUtilities.stackPrefetch.disable(this.#element);
-    this.#element.removeEventListener(Enums.Events.IMAGE_RENDERED, this.#report);
+    this.#element.removeEventListener(Enums.Events.IMAGE_RENDERED, this.#rendered);
+    this.#element.removeEventListener(Enums.Events.STACK_NEW_IMAGE, this.#report);
     ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
     this.#engine.destroy();
   }
