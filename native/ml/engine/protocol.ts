@@ -34,6 +34,15 @@ export const trainOptionsSchema = z.strictObject({
   classWeights: z.array(z.number().nonnegative()).optional(),
   patience: z.number().int().nonnegative().optional(),
   lrDecay: z.number().positive().max(1).optional(),
+  /** Image augmentation (image models only), drawn from a generator seeded with `seed`. */
+  augment: z
+    .strictObject({
+      flipHorizontal: z.boolean().optional(),
+      maxRotationDeg: z.number().min(0).max(45).optional(),
+      maxShiftFraction: z.number().min(0).max(0.5).optional(),
+      intensityJitter: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
 });
 
 /** Requests the main thread sends; each carries a jobId its answer will carry. */

@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend, type BackendName } from '../backend.js';
 import { gradCam, integratedGradients, occlusion, predictedClass } from '../explain/attributions.js';
+import { augmentBatch } from '../image/augment.js';
 import { folderIOHandler } from '../io/folderHandler.js';
 import { buildModel, isClassifier, modelSpecSchema, type ModelSpec } from '../models/index.js';
 import { IMAGE_RESNET_CAM_LAYER } from '../models/imageResnet.js';
+import { seededRandom } from '../random.js';
 import { evaluateLoss, trainLoop } from '../train/loop.js';
 import type { LossKind } from '../train/losses.js';
 import {
@@ -96,10 +98,13 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
         const validation = request.validation && { x: keep(toTensor(request.validation.x)), y: keep(toTensor(request.validation.y)) };
         let samplesPerSec = 0;
         const report = progressThrottle(request.jobId);
+        const { augment, ...options } = request.options;
+        if (augment !== undefined && request.spec.family !== 'image-resnet') throw new JobError('invalid-input', 'augmentation applies to image models only');
+        const augmentRandom = seededRandom(request.options.seed + 7919);
         const outcome = await trainLoop(
           model,
           train,
-          { ...request.options, loss: kind },
+          { ...options, loss: kind, ...(augment !== undefined ? { augment: (x: tf.Tensor) => augmentBatch(x as tf.Tensor4D, augment, augmentRandom) } : {}) },
           {
             onProgress: (p) => {
               samplesPerSec = p.samplesPerSec;

@@ -21,6 +21,8 @@ export interface TrainOptions {
   readonly patience?: number;
   /** Multiply the learning rate by this factor after every epoch (1 = constant). */
   readonly lrDecay?: number;
+  /** Applied to every training batch's inputs (augmentation), never to validation data. */
+  readonly augment?: (x: tf.Tensor) => tf.Tensor;
 }
 
 /** One progress report: after a batch (`phase: 'batch'`) or after an epoch with validation figures. */
@@ -115,7 +117,8 @@ export async function trainLoop(model: tf.LayersModel, train: Dataset, options: 
         const size = ids.length;
         tf.tidy(() => {
           const idx = tf.tensor1d(ids, 'int32');
-          const xb = tf.gather(train.x, idx);
+          const gathered = tf.gather(train.x, idx);
+          const xb = options.augment !== undefined ? options.augment(gathered) : gathered;
           const yb = tf.gather(train.y, idx);
           const cost = optimizer.minimize(
             () => {
