@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { OslerError } from '../../contract/result.js';
 import { addAnnotation, deleteAnnotation, listAnnotations, updateAnnotation } from '../../store/annotations.js';
 import { writeAudit } from '../../store/audit.js';
-import { importDicom } from '../../store/dicomImport.js';
 import { DicomParseError } from '../../dicom/index.js';
 import {
   getSeries,
@@ -15,6 +14,7 @@ import {
 import type { CoreContext, HandlerGroup } from '../context.js';
 import { FrameService } from '../services/frames.js';
 import { SegmentationService } from '../services/segmentations.js';
+import { runImport } from './importRunner.js';
 
 type Vec3 = [number, number, number];
 
@@ -85,9 +85,19 @@ export function imagingHandlers(
   return {
     'dicom.import': async ({ paths }, call) => {
       const jobId = randomUUID();
-      const report = await importDicom(db, ctx.home, paths, {
-        actor: call.via,
-        onProgress: (p) => ctx.emit('import.progress', { jobId, kind: 'dicom', ...p }),
+      // In a worker with its own connection: parsing and hashing big files never blocks calls.
+      const report = await runImport(db.name, db, {
+        kind: 'dicom',
+        options: { home: ctx.home, sources: paths, actor: call.via },
+        onProgress: (p) =>
+          ctx.emit('import.progress', {
+            jobId,
+            kind: 'dicom',
+            filesSeen: p.filesSeen ?? 0,
+            imported: p.imported ?? 0,
+            duplicates: p.duplicates ?? 0,
+            skipped: p.skipped ?? 0,
+          }),
       });
       return {
         jobId,

@@ -7,18 +7,56 @@ import { OslerError, type ErrorCode } from '../../contract/result.js';
 import type Database from 'better-sqlite3';
 import { importNotes, type NotesImportOptions, type NotesImportSummary } from '../../text/notesImport.js';
 import { importVitals, type VitalsImportOptions, type VitalsImportSummary } from '../../vitals/vitalsImport.js';
+import { importDicom, type DicomImportReport } from '../../store/dicomImport.js';
 import { packageRoot } from '../paths.js';
 import type { ImportJob, WorkerMessage } from './importWorker.js';
 
+/** What a DICOM import job needs (the worker opens its own store connection). */
+export interface DicomJobOptions {
+  readonly home: string;
+  readonly sources: readonly string[];
+  readonly actor: string;
+}
+
+/** Kinds of import a worker runs. */
+export type ImportKind = 'notes' | 'vitals' | 'dicom';
+
+type OptionsOf<K extends ImportKind> = K extends 'notes'
+  ? NotesImportOptions
+  : K extends 'vitals'
+    ? VitalsImportOptions
+    : DicomJobOptions;
+
 /** How to run an import. */
-export interface RunImportOptions<K extends 'notes' | 'vitals'> {
+export interface RunImportOptions<K extends ImportKind> {
   readonly kind: K;
-  readonly options: K extends 'notes' ? NotesImportOptions : VitalsImportOptions;
+  readonly options: OptionsOf<K>;
   readonly onProgress?: (progress: Record<string, number>) => void;
   readonly signal?: AbortSignal;
 }
 
-type SummaryOf<K> = K extends 'notes' ? NotesImportSummary : VitalsImportSummary;
+type SummaryOf<K> = K extends 'notes'
+  ? NotesImportSummary
+  : K extends 'vitals'
+    ? VitalsImportSummary
+    : DicomImportReport;
+
+/** Runs an import on this thread (no worker script, or an in-memory store). */
+export function runInProcess(
+  db: Database.Database,
+  kind: ImportKind,
+  options: NotesImportOptions | VitalsImportOptions | DicomJobOptions,
+  hooks: { onProgress?: (p: object) => void; signal?: AbortSignal },
+): Promise<unknown> {
+  if (kind === 'notes') return importNotes(db, options as NotesImportOptions, hooks);
+  if (kind === 'vitals') return importVitals(db, options as VitalsImportOptions, hooks);
+  const d = options as DicomJobOptions;
+  return importDicom(db, d.home, d.sources, {
+    actor: d.actor,
+    ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
+}
 
 /**
  * How to start the worker script next to this module, or null if it is absent (a bundle that
@@ -60,7 +98,7 @@ export function workerAvailable(): boolean {
  * cancels (batches already committed stay). Falls back to running in-process on `db` when no
  * worker script is available.
  */
-export function runImport<K extends 'notes' | 'vitals'>(
+export function runImport<K extends ImportKind>(
   storeFile: string,
   db: Database.Database,
   run: RunImportOptions<K>,
@@ -68,11 +106,7 @@ export function runImport<K extends 'notes' | 'vitals'>(
   const script = workerScript();
   if (script === null || storeFile === ':memory:') {
     const hooks = { onProgress: run.onProgress as (p: object) => void, ...(run.signal ? { signal: run.signal } : {}) };
-    return (
-      run.kind === 'notes'
-        ? importNotes(db, run.options as NotesImportOptions, hooks)
-        : importVitals(db, run.options as VitalsImportOptions, hooks)
-    ) as Promise<SummaryOf<K>>;
+    return runInProcess(db, run.kind, run.options, hooks) as Promise<SummaryOf<K>>;
   }
   return new Promise((resolvePromise, reject) => {
     const job: ImportJob = { kind: run.kind, storeFile, options: run.options };

@@ -1,15 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OslerError } from '../../contract/result.js';
 import { openStore } from '../../store/database.js';
-import { importNotes, type NotesImportOptions } from '../../text/notesImport.js';
-import { importVitals, type VitalsImportOptions } from '../../vitals/vitalsImport.js';
+import type { NotesImportOptions } from '../../text/notesImport.js';
+import type { VitalsImportOptions } from '../../vitals/vitalsImport.js';
+import { runInProcess, type DicomJobOptions, type ImportKind } from './importRunner.js';
 
 /** What the parent sends when it starts the worker. */
 export interface ImportJob {
-  readonly kind: 'notes' | 'vitals';
+  readonly kind: ImportKind;
   /** The store file; the worker opens its own connection (WAL lets the parent keep reading). */
   readonly storeFile: string;
-  readonly options: NotesImportOptions | VitalsImportOptions;
+  readonly options: NotesImportOptions | VitalsImportOptions | DicomJobOptions;
 }
 
 /** Messages from the worker to its parent. */
@@ -31,10 +32,7 @@ async function run(job: ImportJob): Promise<void> {
       onProgress: (progress: object) =>
         port.postMessage({ type: 'progress', progress: progress as Record<string, number> } satisfies WorkerMessage),
     };
-    const summary =
-      job.kind === 'notes'
-        ? await importNotes(store.db, job.options as NotesImportOptions, hooks)
-        : await importVitals(store.db, job.options as VitalsImportOptions, hooks);
+    const summary = await runInProcess(store.db, job.kind, job.options, hooks);
     port.postMessage({ type: 'done', summary } satisfies WorkerMessage);
   } catch (error) {
     const code = error instanceof OslerError ? error.code : 'internal';
