@@ -12,7 +12,9 @@ export const tensorDataSchema = z
   .strictObject({
     shape: z.array(z.number().int().nonnegative()),
     dtype: z.enum(['float32', 'int32']),
-    values: z.union([z.instanceof(Float32Array), z.instanceof(Int32Array)]),
+    // z.custom keeps the plain Float32Array/Int32Array types (any backing buffer), which
+    // z.instanceof would narrow to ArrayBuffer-backed arrays.
+    values: z.custom<Float32Array | Int32Array>((v) => v instanceof Float32Array || v instanceof Int32Array, { message: 'expected a Float32Array or Int32Array' }),
   })
   .refine((t) => t.values.length === t.shape.reduce((a, b) => a * b, 1), { message: 'values do not match shape' })
   .refine((t) => (t.dtype === 'float32') === t.values instanceof Float32Array, { message: 'values do not match dtype' });
