@@ -79,6 +79,16 @@ describe('EngineClient + worker', () => {
     expect((await engine.memory()).numTensors).toBe(start);
   });
 
+  it('a train job and disposing its model leave no tensors behind (cancelled or not)', async () => {
+    const start = (await engine.memory()).numTensors;
+    const small = squares(16, 9);
+    await engine.train({ modelId: 'tmp', spec, train: { x: small.x, y: small.y }, validation: { x: small.x, y: small.y }, options: { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 1, patience: 0, augment: { flipHorizontal: true, maxShiftFraction: 0.1 } } }).result;
+    await engine.dispose('tmp');
+    const job = engine.train({ modelId: 'tmp2', spec, train: { x: small.x, y: small.y }, options: { epochs: 5, batchSize: 4, learningRate: 0.01, seed: 1 } }, () => job.cancel());
+    await expect(job.result).rejects.toMatchObject({ code: 'cancelled' });
+    expect((await engine.memory()).numTensors).toBe(start);
+  });
+
   it('Grad-CAM on a bright square peaks on the square', async () => {
     let hits = 0;
     let tried = 0;
