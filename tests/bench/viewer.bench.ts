@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { createCore } from '../../native/app/core.js';
 import { startHost } from '../../native/host/server.js';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../e2e/chromium.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const data = resolve(process.env.OSLER_DATA ?? join(root, '..', 'shared', 'data'));
@@ -61,17 +62,10 @@ if (hasDcmodify) {
 const core = createCore({ home, mode: 'browser', log: () => undefined });
 const host = await startHost({ core, rendererDir: join(root, 'dist', 'renderer') });
 const context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-  executablePath: process.env.OSLER_CHROMIUM ?? '/usr/bin/chromium',
+  executablePath: CHROMIUM,
   headless: true,
   viewport: { width: 1280, height: 800 },
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
+  args: CHROMIUM_FLAGS,
 });
 // tsx compiles this file with esbuild's keepNames, whose __name helper would be missing inside
 // functions shipped to the page by page.evaluate.

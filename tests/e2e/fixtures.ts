@@ -2,18 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base, chromium, type BrowserContext, type Page } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_FLAGS } from './chromium.js';
 
-/** Debian's Chromium; Playwright's own browser download is not possible offline. */
-export const CHROMIUM = process.env.OSLER_CHROMIUM ?? '/usr/bin/chromium';
-
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { CHROMIUM, CHROMIUM_FLAGS };
 
 interface Fixtures {
   /** The browser-mode URL with its session token. */
@@ -34,7 +25,7 @@ export const test = base.extend<Fixtures & { context: BrowserContext; page: Page
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport: { width: 1280, height: 800 },
     });
     await use(context);

@@ -46,9 +46,7 @@ test.describe('image viewer on the real head CT', () => {
 
   test('window/level by dragging with the left button changes the window', async ({ page, appUrl }) => {
     const viewer = new ViewerPage(page);
-    await viewer.open(appUrl);
-    await viewer.selectStudy(/HEAD/);
-    await viewer.openSeries(/28 images/);
+    await viewer.openHeadCt(appUrl);
     await page.keyboard.press('1');
     await expect(viewer.windowText).toHaveText(/^W 80 L 40/);
     const box = (await viewer.viewport.boundingBox())!;
@@ -58,10 +56,6 @@ test.describe('image viewer on the real head CT', () => {
     await page.mouse.up();
     await expect(viewer.windowText).not.toHaveText(/^W 80 L 40/);
   });
-});
-
-test.describe('measurements on the head CT', () => {
-  test.skip(!process.env.OSLER_E2E_HEAD_CT, 'the shared data folder with dicom/ct-head-ge is not present');
 
   test('a length is measured in mm, saved, restored after a reload, and deleted', async ({
     page,
@@ -69,9 +63,7 @@ test.describe('measurements on the head CT', () => {
     consoleErrors,
   }, info) => {
     const viewer = new ViewerPage(page);
-    await viewer.open(appUrl);
-    await viewer.selectStudy(/HEAD/);
-    await viewer.openSeries(/28 images/);
+    await viewer.openHeadCt(appUrl);
     await expect(viewer.orientationRight).toHaveText('L');
     await expect(viewer.orientationLeft).toHaveText('R');
     await expect(page.getByTestId('scale-bar')).toContainText(/\d+ mm/);
@@ -193,16 +185,10 @@ test.describe('segmentation overlay on ct-abdomen-3slice', () => {
     await expect(drawnText).toHaveAttribute('data-drawn', '0');
     expect(consoleErrors).toEqual([]);
   });
-});
-
-test.describe('ROI statistics in Hounsfield units', () => {
-  test.skip(!process.env.OSLER_E2E_HEAD_CT, 'the shared data folder with dicom/ct-head-ge is not present');
 
   test('a rectangle in air reads about -1000 HU and one in brain 20-45 HU', async ({ page, appUrl }, info) => {
     const viewer = new ViewerPage(page);
-    await viewer.open(appUrl);
-    await viewer.selectStudy(/HEAD/);
-    await viewer.openSeries(/28 images/);
+    await viewer.openHeadCt(appUrl);
     await expect(viewer.sliceIndex).toHaveText('Im 15/28');
     await page.getByRole('toolbar', { name: 'Viewer tools' }).getByRole('button', { name: 'Rect' }).click();
     const layer = page.getByTestId('overlay-layer');

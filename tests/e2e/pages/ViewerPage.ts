@@ -45,6 +45,13 @@ export class ViewerPage {
     await this.sliceIndex.waitFor();
   }
 
+  /** Opens the app on the seeded head CT series (28 slices). */
+  async openHeadCt(url: string): Promise<void> {
+    await this.open(url);
+    await this.selectStudy(/HEAD/);
+    await this.openSeries(/28 images/);
+  }
+
   /** Selects the study whose entry matches `text`. */
   async selectStudy(text: RegExp): Promise<void> {
     const options = await this.studySelect.locator('option').allTextContents();
