@@ -201,6 +201,17 @@ export const imagingChannels = {
   'series.list': { input: z.strictObject({ studyId: idSchema }), output: z.array(seriesSummarySchema) },
   /** A series opened for viewing: ordered frames and geometry. */
   'series.get': { input: z.strictObject({ seriesId: idSchema }), output: seriesDetailSchema },
+  /** A small preview of a series' middle image at its own window, for the series browser. */
+  'series.thumbnail': {
+    input: z.strictObject({ seriesId: idSchema, size: z.number().int().min(16).max(256).optional() }),
+    output: z.strictObject({
+      rows: z.number().int().nonnegative(),
+      columns: z.number().int().nonnegative(),
+      /** Gray bytes (`gray`) or RGB bytes (`rgb`), row-major; empty when the series has no image. */
+      format: z.enum(['gray', 'rgb']),
+      pixels: pixelArraySchema,
+    }),
+  },
   /** One decoded frame as a typed array. */
   'frames.get': {
     input: z.strictObject({ instanceId: idSchema, frame: z.number().int().min(0).max(99_999) }),

@@ -13,6 +13,8 @@ test.describe('image viewer on the real head CT', () => {
     await viewer.open(appUrl);
     await viewer.selectStudy(/HEAD/);
     await expect(viewer.seriesList).toContainText('28 images');
+    // The series browser shows a preview drawn from the series' middle image.
+    await expect(viewer.seriesList.getByTestId('series-thumb').first()).toHaveJSProperty('width', 64);
     await viewer.openSeries(/28 images/);
     // Opens on the middle slice with the file's own window; geometry problems are shown.
     await expect(viewer.sliceIndex).toHaveText('Im 15/28');

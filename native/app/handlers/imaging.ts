@@ -60,6 +60,7 @@ export function imagingHandlers(
   | 'series.list'
   | 'series.get'
   | 'frames.get'
+  | 'series.thumbnail'
   | 'annotations.list'
   | 'annotations.save'
   | 'annotations.update'
@@ -219,6 +220,22 @@ export function imagingHandlers(
       const placed = await wrapDicom(() => segmentations.placed(segInstanceId, seriesId, order));
       const perSlice = placed.rows * placed.columns;
       return { sliceIndex, labelmap: placed.labelmap.slice(sliceIndex * perSlice, (sliceIndex + 1) * perSlice) };
+    },
+
+    'series.thumbnail': async ({ seriesId, size }) => {
+      const found = getSeries(db, seriesId);
+      if (found === null) throw new OslerError('not-found', `no series ${seriesId}`);
+      const order = displayOrder(found.geometry as StoredGeometry | null, listInstances(db, seriesId));
+      const middle = order[Math.floor(order.length / 2)];
+      const empty = { rows: 0, columns: 0, format: 'gray' as const, pixels: new Uint8Array(0) };
+      if (!middle || found.rows === null) return empty;
+      try {
+        return await frames.thumbnail(middle.id, middle.path, size ?? 96);
+      } catch (error) {
+        // A series without decodable pixels (SR, RTSTRUCT, unsupported syntax) simply has no preview.
+        if (error instanceof DicomParseError) return empty;
+        throw error;
+      }
     },
 
     'frames.get': async ({ instanceId, frame }) => {

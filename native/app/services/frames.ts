@@ -115,6 +115,41 @@ export class FrameService {
     };
   }
 
+  /**
+   * A preview of a frame at most `size` pixels on its long side, at the file's first window (else
+   * the frame's range), by area averaging so thin structures do not alias away.
+   */
+  async thumbnail(
+    instanceId: number,
+    path: string,
+    size: number,
+  ): Promise<{ rows: number; columns: number; format: 'gray' | 'rgb'; pixels: Uint8Array }> {
+    const ds = await this.#dataset(instanceId, path);
+    const stored = await decodeFrame(ds, 0);
+    const image = displayFrame(ds, stored, 0, { rgba: true });
+    const scale = Math.min(1, size / Math.max(image.rows, image.columns));
+    const rows = Math.max(1, Math.round(image.rows * scale));
+    const columns = Math.max(1, Math.round(image.columns * scale));
+    const color = stored.samplesPerPixel === 3 || stored.photometric === 'PALETTE COLOR';
+    const channels = color ? 3 : 1;
+    const out = new Uint8Array(rows * columns * channels);
+    for (let y = 0; y < rows; y++) {
+      const y0 = Math.floor((y * image.rows) / rows);
+      const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * image.rows) / rows));
+      for (let x = 0; x < columns; x++) {
+        const x0 = Math.floor((x * image.columns) / columns);
+        const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * image.columns) / columns));
+        for (let c = 0; c < channels; c++) {
+          let sum = 0;
+          for (let yy = y0; yy < y1; yy++)
+            for (let xx = x0; xx < x1; xx++) sum += image.data[(yy * image.columns + xx) * 4 + c]!;
+          out[(y * columns + x) * channels + c] = Math.round(sum / ((y1 - y0) * (x1 - x0)));
+        }
+      }
+    }
+    return { rows, columns, format: color ? 'rgb' : 'gray', pixels: out };
+  }
+
   /** Drops every cached file (after a delete or an import that replaced files). */
   clear(): void {
     this.#cache.clear();

@@ -94,6 +94,25 @@ describe.skipIf(!data)('imaging channels on the real head CT', () => {
     expect(await core.dispatch('dicom.import', { paths: [] }, ctx)).toMatchObject({ ok: false, code: 'invalid-input' });
   });
 
+  it('makes a small preview of the series at its own window', async () => {
+    const [study] = await call<ChannelOutput<'studies.list'>>(core, 'studies.list', {});
+    const [series] = await call<ChannelOutput<'series.list'>>(core, 'series.list', { studyId: study!.id });
+    const thumb = await call<ChannelOutput<'series.thumbnail'>>(core, 'series.thumbnail', {
+      seriesId: series!.id,
+      size: 64,
+    });
+    expect(thumb).toMatchObject({ rows: 64, columns: 64, format: 'gray' });
+    const px = Array.from(thumb.pixels);
+    expect(px).toHaveLength(64 * 64);
+    // A head on black: both dark and bright pixels.
+    expect(px.filter((v) => v < 20).length).toBeGreaterThan(500);
+    expect(px.filter((v) => v > 200).length).toBeGreaterThan(50);
+    expect(await core.dispatch('series.thumbnail', { seriesId: series!.id, size: 5000 }, ctx)).toMatchObject({
+      ok: false,
+      code: 'invalid-input',
+    });
+  });
+
   it('audits opening a series', () => {
     const n = core.store.db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'series.get'").get() as {
       n: number;
