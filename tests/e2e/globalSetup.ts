@@ -24,6 +24,24 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     });
     process.env.OSLER_E2E_HEAD_CT = '1';
   }
+  // Notes: the first 600 abstracts with their condition labels, the rest unlabelled (for triage).
+  const abstracts = join(data, 'text', 'medical-abstracts', 'abstracts.csv');
+  if (existsSync(abstracts)) {
+    const notes = ['import', 'notes', abstracts, '--text-col', 'medical_abstract', '--home', home, '--json'];
+    const labelled = ['--label-col', 'condition_label', '--label-task', 'condition', '--limit', '600'];
+    execFileSync(process.execPath, [osler, ...notes, ...labelled], { stdio: 'ignore' });
+    execFileSync(process.execPath, [osler, ...notes], { stdio: 'ignore' });
+    process.env.OSLER_E2E_NOTES = '1';
+  }
+  // Vitals: every WFDB record (MIT-BIH 100 among them) and a few PhysioNet 2012 ICU stays.
+  const wfdb = join(data, 'vitals', 'wfdb');
+  const stays = join(data, 'vitals', 'physionet2012');
+  if (existsSync(wfdb) && existsSync(stays)) {
+    const vitals = [osler, 'import', 'vitals', '--home', home, '--json'];
+    execFileSync(process.execPath, [...vitals, wfdb], { stdio: 'ignore' });
+    execFileSync(process.execPath, [...vitals, stays, '--limit', '5'], { stdio: 'ignore' });
+    process.env.OSLER_E2E_VITALS = '1';
+  }
   const child = spawn(process.execPath, [osler, 'serve', '--json', '--home', home], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,11 +1,16 @@
 import type { Component } from 'svelte';
 import type { OslerApi } from '../../../native/contract/index.js';
+import NotesView from '../views/NotesView.svelte';
 import StatusView from '../views/StatusView.svelte';
 import ViewerView from '../views/ViewerView.svelte';
+import VitalsView from '../views/VitalsView.svelte';
+import WorklistView from '../views/WorklistView.svelte';
 
 /** Props every top-level view receives. */
 export interface ViewProps {
   api: OslerApi;
+  /** Switches to another section by its id (a view opening a case in another view). */
+  navigate: (sectionId: string) => void;
 }
 
 /** One entry of the navigation frame. */
@@ -22,6 +27,9 @@ export interface Section {
  * join this list as each becomes real; none is shown before it does something.
  */
 export const SECTIONS: readonly Section[] = [
+  { id: 'worklist', label: 'Worklist', key: '1', view: WorklistView },
   { id: 'viewer', label: 'Viewer', key: '2', view: ViewerView },
+  { id: 'vitals', label: 'Vitals', key: '4', view: VitalsView },
+  { id: 'notes', label: 'Notes', key: '3', view: NotesView },
   { id: 'status', label: 'Status', key: '0', view: StatusView },
 ];

@@ -17,6 +17,7 @@ describe('Electron window options', () => {
     expect(web.webviewTag).toBe(false);
     expect(web.experimentalFeatures).toBe(false);
     expect(web.enableBlinkFeatures).toBe('');
+    expect(web.disableBlinkFeatures).toBe('Auxclick');
     expect(web.spellcheck).toBe(false);
     expect(web.preload).toBe('/app/preload.cjs');
   });

@@ -1,0 +1,36 @@
+import type { Locator, Page } from '@playwright/test';
+
+/** Page object of note triage. */
+export class NotesPage {
+  readonly view: Locator;
+  readonly text: Locator;
+  readonly hits: Locator;
+  readonly classes: Locator;
+  readonly states: Locator;
+  readonly history: Locator;
+  readonly status: Locator;
+  readonly queue: Locator;
+  readonly prediction: Locator;
+
+  constructor(readonly page: Page) {
+    this.view = page.getByTestId('note-view');
+    this.text = page.getByTestId('note-text');
+    this.hits = this.text.getByTestId('hit');
+    this.classes = page.getByTestId('classes');
+    this.states = page.getByTestId('task-states');
+    this.history = page.getByTestId('label-history');
+    this.status = page.getByTestId('triage-status');
+    this.queue = page.getByTestId('queue-toggle');
+    this.prediction = page.getByTestId('prediction');
+  }
+
+  /** Id of the open note. */
+  async noteId(): Promise<number> {
+    return Number(await this.view.getAttribute('data-note-id'));
+  }
+
+  /** Waits until the classes of the condition task are known and shown as buttons. */
+  async classesReady(): Promise<void> {
+    await this.classes.getByRole('button').first().waitFor();
+  }
+}

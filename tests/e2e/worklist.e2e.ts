@@ -1,0 +1,98 @@
+import { expect, test } from './fixtures.js';
+import { WorklistPage } from './pages/WorklistPage.js';
+
+test.describe('worklist over the seeded store', () => {
+  test.skip(!process.env.OSLER_E2E_NOTES, 'the shared data folder with text/medical-abstracts is not present');
+
+  test('lists every case, renders only the visible rows and pages in more as it scrolls', async ({
+    page,
+    appUrl,
+    consoleErrors,
+  }, info) => {
+    const worklist = new WorklistPage(page);
+    await worklist.open(appUrl);
+    await expect(worklist.summary).toContainText('200+ cases');
+    await page.screenshot({ path: info.outputPath('worklist.png') });
+    const rendered = await worklist.rows.count();
+    expect(rendered).toBeGreaterThan(10);
+    expect(rendered).toBeLessThan(60);
+
+    // Scrolling to the end of what is loaded fetches the next page; the DOM stays small.
+    for (const target of [200, 400]) {
+      await worklist.list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await expect.poll(() => worklist.loadedCount()).toBeGreaterThan(target);
+    }
+    expect(await worklist.rows.count()).toBeLessThan(60);
+    await expect(worklist.list.locator('#wl-399')).toBeAttached();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('filters by kind and label state, and moves and opens with the keyboard', async ({
+    page,
+    appUrl,
+    consoleErrors,
+  }, info) => {
+    const worklist = new WorklistPage(page);
+    await worklist.open(appUrl);
+
+    await worklist.label.selectOption('labelled');
+    await worklist.settled();
+    await expect(worklist.rows.first()).toHaveAttribute('data-state', 'labelled');
+    expect(new Set(await worklist.rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-state'))))).toEqual(
+      new Set(['labelled']),
+    );
+
+    await worklist.label.selectOption('unlabelled');
+    await worklist.kind.selectOption('note');
+    await worklist.settled();
+    const kinds = await worklist.rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
+    expect(new Set(kinds)).toEqual(new Set(['note']));
+    await expect(worklist.rows.first()).toHaveAttribute('data-state', 'unlabelled');
+
+    await worklist.list.focus();
+    await expect(worklist.selected()).toHaveAttribute('id', 'wl-0');
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    await expect(worklist.selected()).toHaveAttribute('id', 'wl-1');
+    // Moving far down keeps the selection in view (the list scrolls under it).
+    for (let i = 0; i < 30; i++) await page.keyboard.press('j');
+    await expect(worklist.selected()).toHaveAttribute('id', 'wl-31');
+    await expect(worklist.selected()).toBeInViewport();
+    await page.screenshot({ path: info.outputPath('worklist-filtered.png') });
+    const id = await worklist.selected().getAttribute('data-id');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('note-view')).toHaveAttribute('data-note-id', id!);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('full-text search lists matching notes with the terms highlighted', async ({
+    page,
+    appUrl,
+    consoleErrors,
+  }, info) => {
+    const worklist = new WorklistPage(page);
+    await worklist.open(appUrl);
+    await worklist.searchFor('migraine');
+    await expect(worklist.rows.first().locator('mark').first()).toHaveText(/migraine/i);
+    await expect(worklist.kind).toBeDisabled();
+    await page.screenshot({ path: info.outputPath('worklist-search.png') });
+    await worklist.search.fill('');
+    await worklist.search.press('Enter');
+    await expect(worklist.summary).toContainText('cases');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('opening a study switches to the viewer', async ({ page, appUrl, consoleErrors }) => {
+    test.skip(!process.env.OSLER_E2E_HEAD_CT, 'no DICOM seeded');
+    const worklist = new WorklistPage(page);
+    await worklist.open(appUrl);
+    await worklist.kind.selectOption('study');
+    await worklist.settled();
+    await expect(worklist.rows.first()).toHaveAttribute('data-kind', 'study');
+    await worklist.list.focus();
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('study-select')).toBeVisible();
+    expect(consoleErrors).toEqual([]);
+  });
+});
