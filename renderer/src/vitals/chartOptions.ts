@@ -1,0 +1,174 @@
+import type uPlot from 'uplot';
+import type { Mark } from './annotations.js';
+import type { Forecast, Shade } from './forecast.js';
+import type { Panel } from './series.js';
+import { formatElapsed, type TimeWindow } from './timeWindow.js';
+
+/** What the draw hooks read; the chart component updates it in place and redraws. */
+export interface Overlays {
+  marks: readonly Mark[];
+  shades: readonly Shade[];
+  forecast: Forecast | null;
+  xRange: TimeWindow;
+}
+
+const AXIS = '#a3b0bd';
+const GRID = '#26303a';
+const FONT = '11px system-ui, sans-serif';
+
+const PALETTE: Record<Panel['group'], readonly string[]> = {
+  hr: ['#5fd38d', '#a6e8bf'],
+  bp: ['#f07a70', '#f5b0a9', '#ffd7d2', '#d9574d', '#f09a70', '#f5c4a9', '#ffe4d2', '#e88d8d', '#c98080'],
+  spo2: ['#5ad4e6', '#a9ebf4'],
+  resp: ['#e8cc5a', '#f2e3a3'],
+  temp: ['#f0a060'],
+  waveform: ['#5fd38d'],
+  other: ['#c1a9f0'],
+};
+
+/** Colour of a waveform by what it records (monitor conventions: ECG green, pressure red, ...). */
+function waveColour(name: string): string {
+  if (/abp|art|bp|pap|cvp/i.test(name)) return '#f07a70';
+  if (/resp/i.test(name)) return '#e8cc5a';
+  if (/pleth|spo2/i.test(name)) return '#5ad4e6';
+  return '#5fd38d';
+}
+
+/** The colour of each signal of a panel, in order. */
+export function coloursOf(panel: Panel): string[] {
+  if (panel.group === 'waveform') return panel.signals.map(waveColour);
+  const p = PALETTE[panel.group];
+  return panel.signals.map((_, i) => p[i % p.length]!);
+}
+
+/** Whether a waveform is an ECG lead (beat marks go on these). */
+export function isEcg(name: string): boolean {
+  return !/abp|art|bp|pap|cvp|resp|pleth|spo2|icp|co2/i.test(name);
+}
+
+function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '–';
+  const a = Math.abs(v);
+  return v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2);
+}
+
+function drawShades(u: uPlot, o: Overlays): void {
+  const { ctx, bbox } = u;
+  for (const s of o.shades) {
+    const x0 = Math.max(bbox.left, u.valToPos(s.fromMs / 1000, 'x', true));
+    const x1 = Math.min(bbox.left + bbox.width, u.valToPos(s.toMs / 1000, 'x', true));
+    if (x1 <= x0) continue;
+    ctx.fillStyle = s.color;
+    ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+  }
+}
+
+function drawMarks(u: uPlot, o: Overlays): void {
+  const { ctx, bbox } = u;
+  const dpr = devicePixelRatio || 1;
+  const beats = o.marks.filter((m) => m.kind === 'beat').length;
+  // Symbols need about 8 px each; denser than that only the ticks are drawn.
+  const withText = beats * 8 * dpr < bbox.width;
+  ctx.save();
+  ctx.font = `${Math.round(11 * dpr)}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  for (const m of o.marks) {
+    const x = u.valToPos(m.tMs / 1000, 'x', true);
+    if (x < bbox.left || x > bbox.left + bbox.width) continue;
+    const colour = m.kind === 'rhythm' ? '#e8cc5a' : m.abnormal ? '#ff8a65' : '#cfd8e0';
+    ctx.strokeStyle = colour;
+    ctx.fillStyle = colour;
+    ctx.lineWidth = dpr;
+    ctx.beginPath();
+    ctx.moveTo(x, bbox.top);
+    ctx.lineTo(x, bbox.top + 5 * dpr);
+    ctx.stroke();
+    if (m.kind === 'rhythm') ctx.fillText(m.text, x, bbox.top + 20 * dpr);
+    else if (withText || m.abnormal) ctx.fillText(m.text, x, bbox.top + 6 * dpr);
+  }
+  ctx.restore();
+}
+
+/** Draws a forecast's interval band and dashed mean ahead of the data (unused until a model serves one). */
+function drawForecast(u: uPlot, o: Overlays): void {
+  const f = o.forecast;
+  if (f === null || f.tMs.length === 0) return;
+  const { ctx } = u;
+  const xs = f.tMs.map((t) => u.valToPos(t / 1000, 'x', true));
+  const y = (v: number) => u.valToPos(v, 'y', true);
+  ctx.save();
+  ctx.fillStyle = 'rgba(79, 163, 224, 0.2)';
+  ctx.beginPath();
+  xs.forEach((x, i) => ctx.lineTo(x, y(f.upper[i]!)));
+  for (let i = xs.length - 1; i >= 0; i--) ctx.lineTo(xs[i]!, y(f.lower[i]!));
+  ctx.closePath();
+  ctx.fill();
+  ctx.strokeStyle = '#4fa3e0';
+  ctx.setLineDash([4, 4]);
+  ctx.beginPath();
+  xs.forEach((x, i) => ctx.lineTo(x, y(f.mean[i]!)));
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** uPlot options for one panel on the dark theme; x is seconds from the recording start. */
+export function chartOptions(
+  panel: Panel,
+  size: { width: number; height: number },
+  overlays: Overlays,
+  syncKey: string,
+  onSelect: (fromMs: number, toMs: number) => void,
+): uPlot.Options {
+  const colours = coloursOf(panel);
+  const span = () => overlays.xRange.toMs - overlays.xRange.fromMs;
+  return {
+    ...size,
+    pxAlign: false,
+    legend: { live: true },
+    cursor: { sync: { key: syncKey }, drag: { x: true, y: false, setScale: false } },
+    scales: { x: { time: false, auto: false }, y: { auto: true } },
+    axes: [
+      {
+        stroke: AXIS,
+        font: FONT,
+        grid: { stroke: GRID, width: 1 },
+        ticks: { stroke: GRID, width: 1 },
+        values: (_u, splits) => splits.map((s) => formatElapsed(s * 1000, span())),
+      },
+      {
+        stroke: AXIS,
+        font: FONT,
+        size: 56,
+        grid: { stroke: GRID, width: 1 },
+        ticks: { stroke: GRID, width: 1 },
+        values: (_u, splits) => splits.map((s) => fmt(s)),
+      },
+    ],
+    series: [
+      { label: 'Time', value: (_u, v) => (v === null ? '–' : formatElapsed(v * 1000, span())) },
+      ...panel.signals.map((name, i) => ({
+        label: name,
+        stroke: colours[i]!,
+        width: panel.group === 'waveform' ? 1 : 1.5,
+        spanGaps: panel.group !== 'waveform',
+        points: { show: panel.group !== 'waveform', size: 4 },
+        value: (_u: uPlot, v: number | null) => fmt(v),
+      })),
+    ],
+    hooks: {
+      drawClear: [(u) => drawShades(u, overlays)],
+      draw: [(u) => drawMarks(u, overlays), (u) => drawForecast(u, overlays)],
+      setSelect: [
+        (u) => {
+          if (u.select.width > 3) {
+            const a = u.posToVal(u.select.left, 'x');
+            const b = u.posToVal(u.select.left + u.select.width, 'x');
+            onSelect(a * 1000, b * 1000);
+          }
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+        },
+      ],
+    },
+  };
+}
