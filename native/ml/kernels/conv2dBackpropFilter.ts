@@ -6,7 +6,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { allocate, callWasmKernel, heapF32, release, type WasmBackend } from './wasmBackend.js';
+import { aliasRows, allocate, callWasmKernel, heapF32, release, releaseAlias, type WasmBackend } from './wasmBackend.js';
 
 /**
  * Attributes of Conv2DBackpropFilter. `dilations` is an extension: tfjs's own gradient never
@@ -16,8 +16,8 @@ export type Conv2DBackpropFilterKernelAttrs = Conv2DBackpropFilterAttrs & {
   dilations?: [number, number] | number;
 };
 
-/** Upper bound on the im2col buffer, in float32 elements (16 MB): long inputs are done in chunks. */
-const MAX_COLS_ELEMENTS = 1 << 22;
+/** Upper bound on the im2col buffer, in float32 elements (4 MB, cache-friendly): longer inputs go in chunks. */
+const MAX_COLS_ELEMENTS = 1 << 20;
 
 /**
  * dW[fh, fw, ci, co] = sum over (b, oh, ow) of x[b, ih, iw, ci] * dy[b, oh, ow, co], with
@@ -69,11 +69,10 @@ function conv2DBackpropFilter(args: {
     const r1 = Math.min(totalRows, r0 + rowsPerChunk);
     const n = (r1 - r0) * outWidth;
     const colsT = allocate(backend, [k, n]);
-    const dyChunk = allocate(backend, [n, outChannels]);
+    // The dy rows of this chunk are contiguous: view them in place rather than copying.
+    const dyChunk = aliasRows(backend, dy, r0 * outWidth * outChannels, [n, outChannels]);
     const xv = heapF32(backend, x);
-    const dyv = heapF32(backend, dy);
     const cv = heapF32(backend, colsT);
-    heapF32(backend, dyChunk).set(dyv.subarray(r0 * outWidth * outChannels, r1 * outWidth * outChannels));
     // Patches are written transposed ([k, n]) because the wasm BatchMatMul takes its XNNPACK path
     // only without transposes. Reads run along x's contiguous channels and fan out to one output
     // row per channel, each written sequentially (a blocked transpose, ~3x faster than scanning x
@@ -116,7 +115,7 @@ function conv2DBackpropFilter(args: {
     }
     const product = callWasmKernel(backend, 'BatchMatMul', { a: colsT, b: dyChunk }, { transposeA: false, transposeB: false });
     release(backend, colsT);
-    release(backend, dyChunk);
+    releaseAlias(backend, dyChunk);
     if (r0 === 0 && r1 === totalRows) {
       single = product;
     } else {

@@ -22,6 +22,22 @@ export function release(backend: WasmBackend, t: TensorInfo): void {
   backend.disposeData(t.dataId);
 }
 
+/**
+ * A tensor viewing `shape` elements of `t` from element `offset` on, without copying. Must be
+ * freed with {@link releaseAlias} (never `release`: the memory belongs to `t`), before `t` is.
+ */
+export function aliasRows(backend: WasmBackend, t: TensorInfo, offset: number, shape: number[]): TensorInfo {
+  return backend.makeOutput(shape, t.dtype, backend.getMemoryOffset(t.dataId) + offset * 4);
+}
+
+/** Unregisters an alias made by {@link aliasRows} without freeing the memory it views. */
+export function releaseAlias(backend: WasmBackend, alias: TensorInfo): void {
+  const data = backend.dataIdMap.get(alias.dataId);
+  if (data === undefined) return;
+  (backend.wasm as unknown as { tfjs: { disposeData(id: number): void } }).tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(alias.dataId);
+}
+
 /** Calls another kernel already registered for the wasm backend (e.g. its BatchMatMul). */
 export function callWasmKernel(
   backend: WasmBackend,

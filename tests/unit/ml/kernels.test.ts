@@ -124,13 +124,13 @@ describe('wasm training kernels', () => {
   });
 
   it('Conv2DBackpropFilter splits long inputs into chunks without changing the result', async () => {
-    // 1 x 16 x 16 x 1900 with a 3x3 filter: 256 rows of 17,100 columns exceeds one 4M-element
+    // 1 x 16 x 16 x 4000 with a 3x3 filter: 256 rows of 36,000 columns exceeds one 1M-element
     // chunk (wide rather than long, so float32 sums of 256 terms stay within 1e-5 of cpu's float64).
     const next = rng(7);
-    const xShape = [1, 16, 16, 1900];
-    const xv = randomValues(16 * 16 * 1900, next);
+    const xShape = [1, 16, 16, 4000];
+    const xv = randomValues(16 * 16 * 4000, next);
     const dyv = randomValues(16 * 16 * 2, next);
-    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 1900, 2] };
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4000, 2] };
     const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, [1, 16, 16, 2]) }, attrs as never) as tf.Tensor;
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
