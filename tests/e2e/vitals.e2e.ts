@@ -75,7 +75,11 @@ test.describe('vitals review on the shared PhysioNet data', () => {
 
     // The outcome shown is the one in Outcomes-a.txt.
     const outcomes = readFileSync(join(data, 'vitals', 'physionet2012', 'Outcomes-a.txt'), 'utf8').split('\n');
-    const died = outcomes.find((l) => l.startsWith('132539,'))!.trim().split(',').at(-1);
+    const died = outcomes
+      .find((l) => l.startsWith('132539,'))!
+      .trim()
+      .split(',')
+      .at(-1);
     const death = vitals.outcomes.locator('[data-task=in-hospital-death]');
     await expect(death).toContainText('In-hospital death');
     await expect(death).toContainText(died === '1' ? 'Yes' : 'No');

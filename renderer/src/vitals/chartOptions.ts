@@ -15,6 +15,10 @@ export interface Overlays {
 const AXIS = '#a3b0bd';
 const GRID = '#26303a';
 const FONT = '11px system-ui, sans-serif';
+/** Tick steps of the time axis in seconds, so ticks fall on whole seconds, minutes and hours. */
+const TIME_INCRS = [
+  0.04, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+];
 
 const PALETTE: Record<Panel['group'], readonly string[]> = {
   hr: ['#5fd38d', '#a6e8bf'],
@@ -76,6 +80,8 @@ function drawMarks(u: uPlot, o: Overlays): void {
   for (const m of o.marks) {
     const x = u.valToPos(m.tMs / 1000, 'x', true);
     if (x < bbox.left || x > bbox.left + bbox.width) continue;
+    // Zoomed out, a tick per normal beat is a solid bar: only the beats worth finding are marked.
+    if (!withText && m.kind === 'beat' && !m.abnormal) continue;
     const colour = m.kind === 'rhythm' ? '#e8cc5a' : m.abnormal ? '#ff8a65' : '#cfd8e0';
     ctx.strokeStyle = colour;
     ctx.fillStyle = colour;
@@ -132,6 +138,8 @@ export function chartOptions(
       {
         stroke: AXIS,
         font: FONT,
+        space: 70,
+        incrs: TIME_INCRS,
         grid: { stroke: GRID, width: 1 },
         ticks: { stroke: GRID, width: 1 },
         values: (_u, splits) => splits.map((s) => formatElapsed(s * 1000, span())),
@@ -140,6 +148,7 @@ export function chartOptions(
         stroke: AXIS,
         font: FONT,
         size: 56,
+        space: 24,
         grid: { stroke: GRID, width: 1 },
         ticks: { stroke: GRID, width: 1 },
         values: (_u, splits) => splits.map((s) => fmt(s)),
@@ -152,7 +161,8 @@ export function chartOptions(
         stroke: colours[i]!,
         width: panel.group === 'waveform' ? 1 : 1.5,
         spanGaps: panel.group !== 'waveform',
-        points: { show: panel.group !== 'waveform', size: 4 },
+        // uPlot draws the points only where they are sparse enough to see (a charted ICU stay).
+        points: panel.group === 'waveform' ? { show: false } : { size: 5 },
         value: (_u: uPlot, v: number | null) => fmt(v),
       })),
     ],

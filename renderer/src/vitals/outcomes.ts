@@ -30,7 +30,10 @@ function show(task: string, value: string): { value: string; adverse: boolean } 
     return { value: value === '1' ? 'Yes' : value === '0' ? 'No' : value, adverse: value === '1' };
   if (task === 'length-of-stay') return { value: `${value} d`, adverse: false };
   if (task === 'alarm-true')
-    return { value: value === 'true' ? 'Yes' : value === 'false' ? 'No (false alarm)' : value, adverse: value === 'true' };
+    return {
+      value: value === 'true' ? 'Yes' : value === 'false' ? 'No (false alarm)' : value,
+      adverse: value === 'true',
+    };
   if (task === 'survival') return { value: `${value} d`, adverse: false };
   return { value: value.replace(/_/g, ' '), adverse: false };
 }

@@ -4,7 +4,16 @@ import type { Annotation } from './annotations.js';
 import type { Forecast, RiskAssessment } from './forecast.js';
 import type { TaskState } from './outcomes.js';
 import { defaultShown, groupOf, mergeTiles, panelsFor, type SignalWindow } from './series.js';
-import { clampWindow, MAX_CALL_MS, panWindow, pointBudget, tilesOf, zoomWindow, type TimeWindow, type WindowLimits } from './timeWindow.js';
+import {
+  clampWindow,
+  MAX_CALL_MS,
+  panWindow,
+  pointBudget,
+  tilesOf,
+  zoomWindow,
+  type TimeWindow,
+  type WindowLimits,
+} from './timeWindow.js';
 
 type Item = ChannelOutput<'worklist.list'>['items'][number];
 type Recording = ChannelOutput<'vitals.get'>['recording'];

@@ -51,7 +51,12 @@ export class VitalsPage {
   async drawn(panel: string): Promise<{ points: number; fromMs: number; toMs: number; marks: number }> {
     const c = this.chart(panel);
     const n = async (a: string) => Number(await c.getAttribute(a));
-    return { points: await n('data-points'), fromMs: await n('data-from'), toMs: await n('data-to'), marks: await n('data-marks') };
+    return {
+      points: await n('data-points'),
+      fromMs: await n('data-from'),
+      toMs: await n('data-to'),
+      marks: await n('data-marks'),
+    };
   }
 
   /** Drags across a chart's plot area from `a` to `b` (fractions of its width), then waits for the new window. */
