@@ -52,3 +52,25 @@ export function segmentText(text: string, hits: readonly Span[], scores: readonl
   }
   return out;
 }
+
+/**
+ * Cuts a snippet so its first highlight starts about `leadChars` in, with an ellipsis for what
+ * was dropped, so the match shows even in a one-line cell. Highlights are shifted to match.
+ */
+export function focusSnippet(
+  text: string,
+  highlights: readonly Span[],
+  leadChars = 24,
+): { text: string; highlights: Span[] } {
+  const first = highlights.reduce((m, [s]) => Math.min(m, s), Infinity);
+  if (!Number.isFinite(first) || first <= leadChars + 1) return { text, highlights: [...highlights] };
+  // Start at a word boundary so the cut does not split a word.
+  let from = first - leadChars;
+  const space = text.indexOf(' ', from);
+  if (space >= 0 && space < first) from = space + 1;
+  const shift = from - 1;
+  return {
+    text: `…${text.slice(from)}`,
+    highlights: highlights.filter(([, e]) => e > from).map(([s, e]) => [Math.max(1, s - shift), e - shift] as const),
+  };
+}

@@ -53,6 +53,7 @@ export class MeasurementStore {
   readonly #seriesId: number;
   readonly #ids = new Map<string, number>();
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #pending = new Map<string, Annotation>();
   #restoring = false;
 
   constructor(api: OslerApi, seriesId: number) {
@@ -148,17 +149,29 @@ export class MeasurementStore {
   #scheduleUpdate(ann: Annotation): void {
     const uid = ann.annotationUID!;
     clearTimeout(this.#timers.get(uid));
+    this.#pending.set(uid, ann);
     this.#timers.set(
       uid,
-      setTimeout(async () => {
-        this.#timers.delete(uid);
-        const id = this.#ids.get(uid);
-        if (id === undefined) return;
-        const result = await this.#api.invoke('annotations.update', { id, data: this.#serialise(ann) });
-        if (!result.ok) this.error = `measurement not updated: ${result.message}`;
-        this.rows = this.rows.map((r) => (r.uid === uid ? { ...r, summary: summarise(r.kind, ann.data) } : r));
-      }, 300),
+      setTimeout(() => void this.#flush(uid), 300),
     );
+  }
+
+  /** Stores an annotation's latest data now. */
+  async #flush(uid: string): Promise<void> {
+    clearTimeout(this.#timers.get(uid));
+    this.#timers.delete(uid);
+    const ann = this.#pending.get(uid);
+    this.#pending.delete(uid);
+    const id = this.#ids.get(uid);
+    if (!ann || id === undefined) return;
+    // The panel shows exactly what was stored: one snapshot for both.
+    const data = this.#serialise(ann);
+    const result = await this.#api.invoke('annotations.update', { id, data });
+    if (!result.ok) this.error = `measurement not updated: ${result.message}`;
+    else
+      this.rows = this.rows.map((r) =>
+        r.uid === uid ? { ...r, summary: summarise(r.kind, data.data as Annotation['data']) } : r,
+      );
   }
 
   readonly #onRemoved = async (event: Event): Promise<void> => {
@@ -183,7 +196,8 @@ export class MeasurementStore {
     eventTarget.removeEventListener(ToolEnums.Events.ANNOTATION_COMPLETED, this.#onCompleted);
     eventTarget.removeEventListener(ToolEnums.Events.ANNOTATION_MODIFIED, this.#onModified);
     eventTarget.removeEventListener(ToolEnums.Events.ANNOTATION_REMOVED, this.#onRemoved);
-    for (const t of this.#timers.values()) clearTimeout(t);
+    // Edits still waiting for their debounce are stored now, not lost with the series.
+    for (const uid of [...this.#pending.keys()]) void this.#flush(uid);
     for (const uid of this.#ids.keys()) csAnnotation.state.removeAnnotation(uid);
   }
 }

@@ -1,5 +1,6 @@
 import type { OslerApi } from '../../../native/contract/api.js';
 import type { ChannelInput, ChannelOutput } from '../../../native/contract/channels.js';
+import { focusSnippet } from '../notes/segments.js';
 
 /** One worklist row as the contract carries it. */
 export type WorklistItem = ChannelOutput<'worklist.list'>['items'][number];
@@ -53,7 +54,7 @@ function fromHit(hit: NoteHit): Row {
     modality: null,
     labelState: null,
     priority: null,
-    snippet: { text: hit.snippet, highlights: hit.highlights },
+    snippet: focusSnippet(hit.snippet, hit.highlights),
   };
 }
 

@@ -60,6 +60,36 @@ export class ViewerPage {
     await this.studySelect.selectOption({ index });
   }
 
+  /**
+   * Drags with the left button from `from` to `to` (screen pixels) and releases only once
+   * `settled()` holds: cornerstone applies pointer moves once per animation frame, so on a
+   * loaded machine the last move can still be pending when the button comes up.
+   */
+  async drag(
+    from: readonly [number, number],
+    to: readonly [number, number],
+    settled: () => Promise<boolean>,
+  ): Promise<void> {
+    await this.page.mouse.move(from[0], from[1]);
+    await this.page.mouse.down();
+    await this.page.mouse.move(to[0], to[1], { steps: 8 });
+    for (let nudge = 0; !(await settled()); nudge++) {
+      if (nudge > 50) throw new Error('the drag never settled at its end point');
+      await this.page.mouse.move(to[0] + (nudge % 2), to[1]);
+      await this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    }
+    await this.page.mouse.up();
+  }
+
+  /** Numbers in the measurement text cornerstone draws on the image. */
+  async imageReadout(pattern: RegExp): Promise<number[]> {
+    const texts = await this.viewport.locator('svg text').allTextContents();
+    return texts
+      .map((t) => pattern.exec(t)?.[1])
+      .filter((v) => v !== undefined)
+      .map(Number);
+  }
+
   /** A screenshot of the image area only. */
   image(): Promise<Buffer> {
     return this.viewport.screenshot();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { segmentText } from '../../../../renderer/src/notes/segments.js';
+import { focusSnippet, segmentText } from '../../../../renderer/src/notes/segments.js';
 
 describe('note text segments', () => {
   const text = 'Acute migraine with aura and migraine';
@@ -32,5 +32,22 @@ describe('note text segments', () => {
       { text: 'migraine', start: 6, hit: true, score: 0.8 },
     ]);
     expect(segs[2]).toMatchObject({ hit: false, score: null });
+  });
+});
+
+describe('snippet focus', () => {
+  it('moves the first match near the start of a one-line cell', () => {
+    const text = 'Calcium channel blockers have also been used in the treatment of migraine in children.';
+    const at = text.indexOf('migraine');
+    const out = focusSnippet(text, [[at, at + 8]], 10);
+    expect(out.text.startsWith('…')).toBe(true);
+    const [[s, e]] = out.highlights as [[number, number]];
+    expect(out.text.slice(s, e)).toBe('migraine');
+    expect(s).toBeLessThanOrEqual(12);
+  });
+
+  it('leaves a snippet whose match is already near the start alone', () => {
+    expect(focusSnippet('migraine now', [[0, 8]])).toEqual({ text: 'migraine now', highlights: [[0, 8]] });
+    expect(focusSnippet('no match', [])).toEqual({ text: 'no match', highlights: [] });
   });
 });
