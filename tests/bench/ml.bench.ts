@@ -41,17 +41,21 @@ async function benchBackpropFilter(): Promise<void> {
       const x = tf.randomNormal([...c.x]);
       const dy = tf.randomNormal([c.x[0], c.x[1], c.x[2], c.f[3]]);
       const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [...c.f] };
-      const ms = timeMs(() => {
-        const out = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor;
-        out.dataSync();
-        out.dispose();
-      }, backend === 'cpu' ? 1 : 7);
+      const ms = timeMs(
+        () => {
+          const out = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor;
+          out.dataSync();
+          out.dispose();
+        },
+        backend === 'cpu' ? 1 : 7,
+      );
       print(`ml.kernel.conv2d_backprop_filter.${c.name}.${backend}_ms`, ms, 'ms');
       tf.dispose([x, dy]);
     }
     print(
       `ml.kernel.conv2d_backprop_filter.${c.name}.speedup_vs_cpu`,
-      results.get(`ml.kernel.conv2d_backprop_filter.${c.name}.cpu_ms`)! / results.get(`ml.kernel.conv2d_backprop_filter.${c.name}.wasm_ms`)!,
+      results.get(`ml.kernel.conv2d_backprop_filter.${c.name}.cpu_ms`)! /
+        results.get(`ml.kernel.conv2d_backprop_filter.${c.name}.wasm_ms`)!,
       'x',
     );
   }
@@ -78,7 +82,13 @@ function lstm128(): tf.LayersModel {
   return m;
 }
 
-async function benchModel(name: string, build: () => tf.LayersModel, input: () => tf.Tensor, backends: readonly ('wasm' | 'cpu')[], trainSteps: Record<string, number>): Promise<void> {
+async function benchModel(
+  name: string,
+  build: () => tf.LayersModel,
+  input: () => tf.Tensor,
+  backends: readonly ('wasm' | 'cpu')[],
+  trainSteps: Record<string, number>,
+): Promise<void> {
   for (const backend of backends) {
     await tf.setBackend(backend);
     const model = build();
@@ -90,11 +100,14 @@ async function benchModel(name: string, build: () => tf.LayersModel, input: () =
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await model.trainOnBatch(xs, ys);
     print(`ml.${name}.${backend}.train_samples_s`, (steps * BATCH * 1000) / (performance.now() - t0), 'samples/s');
-    const inferMs = timeMs(() => {
-      const y = model.predict(xs) as tf.Tensor;
-      y.dataSync();
-      y.dispose();
-    }, backend === 'cpu' ? 2 : 7);
+    const inferMs = timeMs(
+      () => {
+        const y = model.predict(xs) as tf.Tensor;
+        y.dataSync();
+        y.dispose();
+      },
+      backend === 'cpu' ? 2 : 7,
+    );
     print(`ml.${name}.${backend}.infer_samples_s`, (BATCH * 1000) / inferMs, 'samples/s');
     tf.dispose([xs, ys]);
     model.dispose();
@@ -157,6 +170,14 @@ const only = new Set(process.argv.slice(2));
 const want = (what: string) => only.size === 0 || only.has(what);
 if (want('kernel')) await benchBackpropFilter();
 // The cpu backend takes ~45 s per CNN training step: one timed step only.
-if (want('cnn')) await benchModel('cnn64', cnn64, () => tf.randomNormal([BATCH, 64, 64, 1]), ['wasm', 'cpu'], { wasm: 5, cpu: 1 });
-if (want('lstm')) await benchModel('lstm128', lstm128, () => tf.randomUniform([BATCH, 128], 0, 5000, 'int32').toFloat(), ['wasm', 'cpu'], { wasm: 3, cpu: 1 });
+if (want('cnn'))
+  await benchModel('cnn64', cnn64, () => tf.randomNormal([BATCH, 64, 64, 1]), ['wasm', 'cpu'], { wasm: 5, cpu: 1 });
+if (want('lstm'))
+  await benchModel(
+    'lstm128',
+    lstm128,
+    () => tf.randomUniform([BATCH, 128], 0, 5000, 'int32').toFloat(),
+    ['wasm', 'cpu'],
+    { wasm: 3, cpu: 1 },
+  );
 if (want('torch')) benchTorch();

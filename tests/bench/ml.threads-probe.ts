@@ -48,7 +48,8 @@ class PathWorker extends NodeWorker {
   override postMessage(message: unknown, transfer?: readonly TransferListItem[]): void {
     const m = message as { cmd?: string; urlOrBlob?: unknown } | null;
     if (m?.cmd === 'run') runMessages++;
-    if (m?.cmd === 'load' && m.urlOrBlob instanceof TextBlob) message = { ...m, urlOrBlob: fileFor(m.urlOrBlob, false) };
+    if (m?.cmd === 'load' && m.urlOrBlob instanceof TextBlob)
+      message = { ...m, urlOrBlob: fileFor(m.urlOrBlob, false) };
     super.postMessage(message, transfer);
   }
 }

@@ -67,7 +67,9 @@ function tsxBootstrap(entry: string): string {
   // The ESM build of tsx/esm/api, found through tsx's own exports map (require.resolve would give
   // the CommonJS build, which cannot be import()ed).
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exportsMap = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
+  const exportsMap = (
+    JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
+  ).exports;
   const api = pathToFileURL(join(dirname(manifest), exportsMap['./esm/api']!.import.default)).href;
   const parent = pathToFileURL(entry).href;
   return `import(${JSON.stringify(api)}).then((m) => (m.tsImport ? m : m.default).tsImport(${JSON.stringify(entry)}, ${JSON.stringify(parent)}));`;
@@ -86,11 +88,15 @@ export function resolveWorkerEntry(): WorkerEntry {
   }
   for (let dir = dirname(here); ; dir = dirname(dir)) {
     for (const candidate of [join(dir, 'worker.js'), join(dir, 'native', 'ml', 'engine', 'worker.js')]) {
-      if (candidate !== here && existsSync(candidate) && candidate.endsWith(join('engine', 'worker.js'))) return { path: candidate };
+      if (candidate !== here && existsSync(candidate) && candidate.endsWith(join('engine', 'worker.js')))
+        return { path: candidate };
     }
     if (dirname(dir) === dir) break;
   }
-  throw new EngineError('unavailable', 'ML engine worker entry (native/ml/engine/worker.js) not found beside the bundle');
+  throw new EngineError(
+    'unavailable',
+    'ML engine worker entry (native/ml/engine/worker.js) not found beside the bundle',
+  );
 }
 
 /**
@@ -110,7 +116,9 @@ export class EngineClient {
     this.#worker = worker;
     this.backend = backend;
     worker.on('message', (raw: unknown) => this.#onMessage(raw));
-    worker.on('error', (error) => this.#fail(new EngineError('internal', `ML engine worker crashed: ${error.message.split('\n')[0]}`)));
+    worker.on('error', (error) =>
+      this.#fail(new EngineError('internal', `ML engine worker crashed: ${error.message.split('\n')[0]}`)),
+    );
     worker.on('exit', (code) => this.#fail(new EngineError('unavailable', `ML engine worker exited (code ${code})`)));
   }
 
@@ -128,8 +136,10 @@ export class EngineClient {
         ? new Worker(entry.bootstrap, { eval: true, workerData: data, name: 'osler-ml-engine' })
         : new Worker(entry.path, { workerData: data, name: 'osler-ml-engine' });
     const backend = await new Promise<BackendInfo>((resolve, reject) => {
-      const onExit = (code: number) => reject(new EngineError('unavailable', `ML engine worker exited during start (code ${code})`));
-      const onError = (error: Error) => reject(new EngineError('unavailable', `ML engine worker failed to start: ${error.message.split('\n')[0]}`));
+      const onExit = (code: number) =>
+        reject(new EngineError('unavailable', `ML engine worker exited during start (code ${code})`));
+      const onError = (error: Error) =>
+        reject(new EngineError('unavailable', `ML engine worker failed to start: ${error.message.split('\n')[0]}`));
       worker.once('exit', onExit);
       worker.once('error', onError);
       worker.once('message', (raw: unknown) => {
@@ -139,7 +149,14 @@ export class EngineClient {
         if (message.success && message.data.type === 'ready') resolve(message.data.backend);
         else {
           void worker.terminate();
-          reject(new EngineError('unavailable', message.success && message.data.type === 'fatal' ? message.data.message : 'ML engine worker sent an unexpected first message'));
+          reject(
+            new EngineError(
+              'unavailable',
+              message.success && message.data.type === 'fatal'
+                ? message.data.message
+                : 'ML engine worker sent an unexpected first message',
+            ),
+          );
         }
       });
     });
@@ -152,7 +169,10 @@ export class EngineClient {
   }
 
   /** Runs a loaded model over `x` in batches. */
-  predict(request: RequestOf<'predict'>, onProgress?: (p: EngineProgress) => void): EngineJob<EngineResults['predict']> {
+  predict(
+    request: RequestOf<'predict'>,
+    onProgress?: (p: EngineProgress) => void,
+  ): EngineJob<EngineResults['predict']> {
     return this.#submit('predict', request, onProgress);
   }
 
@@ -192,7 +212,11 @@ export class EngineClient {
     await this.#worker.terminate();
   }
 
-  #submit<K extends JobType>(type: K, request: object, onProgress?: (p: EngineProgress) => void): EngineJob<EngineResults[K]> {
+  #submit<K extends JobType>(
+    type: K,
+    request: object,
+    onProgress?: (p: EngineProgress) => void,
+  ): EngineJob<EngineResults[K]> {
     const id = `job-${this.#nextId++}`;
     const result = new Promise<EngineResults[K]>((resolve, reject) => {
       if (this.#closed !== null) return reject(this.#closed);
@@ -202,7 +226,12 @@ export class EngineClient {
         this.#worker.postMessage({ ...request, type, jobId: id });
       } catch (error) {
         this.#pending.delete(id);
-        reject(new EngineError('invalid-input', `cannot send the job: ${error instanceof Error ? error.message : String(error)}`));
+        reject(
+          new EngineError(
+            'invalid-input',
+            `cannot send the job: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
       }
     });
     return {

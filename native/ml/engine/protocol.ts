@@ -14,10 +14,14 @@ export const tensorDataSchema = z
     dtype: z.enum(['float32', 'int32']),
     // z.custom keeps the plain Float32Array/Int32Array types (any backing buffer), which
     // z.instanceof would narrow to ArrayBuffer-backed arrays.
-    values: z.custom<Float32Array | Int32Array>((v) => v instanceof Float32Array || v instanceof Int32Array, { message: 'expected a Float32Array or Int32Array' }),
+    values: z.custom<Float32Array | Int32Array>((v) => v instanceof Float32Array || v instanceof Int32Array, {
+      message: 'expected a Float32Array or Int32Array',
+    }),
   })
   .refine((t) => t.values.length === t.shape.reduce((a, b) => a * b, 1), { message: 'values do not match shape' })
-  .refine((t) => (t.dtype === 'float32') === t.values instanceof Float32Array, { message: 'values do not match dtype' });
+  .refine((t) => (t.dtype === 'float32') === t.values instanceof Float32Array, {
+    message: 'values do not match dtype',
+  });
 
 /** A tensor crossing the thread boundary. */
 export type TensorData = z.infer<typeof tensorDataSchema>;
@@ -60,7 +64,14 @@ export const requestSchema = z.discriminatedUnion('type', [
     options: trainOptionsSchema,
   }),
   z.strictObject({ type: z.literal('predict'), jobId, modelId, x: tensorDataSchema, batchSize: batchSize.default(64) }),
-  z.strictObject({ type: z.literal('evaluate'), jobId, modelId, x: tensorDataSchema, y: tensorDataSchema, batchSize: batchSize.default(64) }),
+  z.strictObject({
+    type: z.literal('evaluate'),
+    jobId,
+    modelId,
+    x: tensorDataSchema,
+    y: tensorDataSchema,
+    batchSize: batchSize.default(64),
+  }),
   z.strictObject({
     type: z.literal('explain'),
     jobId,
@@ -72,7 +83,13 @@ export const requestSchema = z.discriminatedUnion('type', [
     target: z.number().int().nonnegative().optional(),
     steps: z.number().int().positive().max(512).optional(),
   }),
-  z.strictObject({ type: z.literal('save'), jobId, modelId, dir: z.string().min(1), metadata: z.record(z.string(), z.unknown()).optional() }),
+  z.strictObject({
+    type: z.literal('save'),
+    jobId,
+    modelId,
+    dir: z.string().min(1),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  }),
   z.strictObject({ type: z.literal('load'), jobId, modelId, dir: z.string().min(1) }),
   z.strictObject({ type: z.literal('dispose'), jobId, modelId }),
   z.strictObject({ type: z.literal('memory'), jobId }),
@@ -128,9 +145,17 @@ export const trainResultSchema = z.strictObject({
 /** Result of a predict job: the model's outputs for every input row. */
 export const predictResultSchema = z.strictObject({ y: tensorDataSchema });
 /** Result of an evaluate job. */
-export const evaluateResultSchema = z.strictObject({ loss: z.number(), accuracy: z.number().optional(), samples: z.number().int().nonnegative() });
+export const evaluateResultSchema = z.strictObject({
+  loss: z.number(),
+  accuracy: z.number().optional(),
+  samples: z.number().int().nonnegative(),
+});
 /** Result of an explain job: attribution scores on the input grid (pixels, tokens, time steps x features). */
-export const explainResultSchema = z.strictObject({ method: z.string(), target: z.number().int(), attribution: tensorDataSchema });
+export const explainResultSchema = z.strictObject({
+  method: z.string(),
+  target: z.number().int(),
+  attribution: tensorDataSchema,
+});
 /** Result of a save/load/dispose job. */
 export const modelResultSchema = z.strictObject({ modelId, spec: modelSpecSchema.nullable() });
 /** Result of a memory query. */
@@ -157,7 +182,13 @@ export function transferablesOf(value: unknown, out: ArrayBuffer[] = [], depth =
   if (ArrayBuffer.isView(value)) {
     const buffer = value.buffer;
     // Only whole, unshared buffers can be transferred; views into larger buffers are copied.
-    if (buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === buffer.byteLength && !out.includes(buffer)) out.push(buffer);
+    if (
+      buffer instanceof ArrayBuffer &&
+      value.byteOffset === 0 &&
+      value.byteLength === buffer.byteLength &&
+      !out.includes(buffer)
+    )
+      out.push(buffer);
     return out;
   }
   for (const v of Object.values(value)) transferablesOf(v, out, depth + 1);

@@ -95,16 +95,26 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
       const keep = (t: tf.Tensor) => (tensors.push(t), t);
       try {
         const train = { x: keep(toTensor(request.train.x)), y: keep(toTensor(request.train.y)) };
-        const validation = request.validation && { x: keep(toTensor(request.validation.x)), y: keep(toTensor(request.validation.y)) };
+        const validation = request.validation && {
+          x: keep(toTensor(request.validation.x)),
+          y: keep(toTensor(request.validation.y)),
+        };
         let samplesPerSec = 0;
         const report = progressThrottle(request.jobId);
         const { augment, ...options } = request.options;
-        if (augment !== undefined && request.spec.family !== 'image-resnet') throw new JobError('invalid-input', 'augmentation applies to image models only');
+        if (augment !== undefined && request.spec.family !== 'image-resnet')
+          throw new JobError('invalid-input', 'augmentation applies to image models only');
         const augmentRandom = seededRandom(request.options.seed + 7919);
         const outcome = await trainLoop(
           model,
           train,
-          { ...options, loss: kind, ...(augment !== undefined ? { augment: (x: tf.Tensor) => augmentBatch(x as tf.Tensor4D, augment, augmentRandom) } : {}) },
+          {
+            ...options,
+            loss: kind,
+            ...(augment !== undefined
+              ? { augment: (x: tf.Tensor) => augmentBatch(x as tf.Tensor4D, augment, augmentRandom) }
+              : {}),
+          },
           {
             onProgress: (p) => {
               samplesPerSec = p.samplesPerSec;
@@ -151,7 +161,17 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
             parts.push(Float32Array.from(y.dataSync()));
           });
           const elapsed = performance.now() - started;
-          report({ phase: 'batch', epoch: 1, epochs: 1, batch: b + 1, batches, loss: 0, metrics: {}, samplesPerSec: ((start + size) * 1000) / Math.max(elapsed, 1e-3), etaMs: (elapsed / (b + 1)) * (batches - b - 1) });
+          report({
+            phase: 'batch',
+            epoch: 1,
+            epochs: 1,
+            batch: b + 1,
+            batches,
+            loss: 0,
+            metrics: {},
+            samplesPerSec: ((start + size) * 1000) / Math.max(elapsed, 1e-3),
+            etaMs: (elapsed / (b + 1)) * (batches - b - 1),
+          });
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const values = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
@@ -181,11 +201,14 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
         const target = request.target ?? predictedClass(model, x);
         let attribution: tf.Tensor;
         if (request.method === 'grad-cam') {
-          if (spec?.family !== 'image-resnet') throw new JobError('invalid-input', 'grad-cam needs an image-resnet model');
+          if (spec?.family !== 'image-resnet')
+            throw new JobError('invalid-input', 'grad-cam needs an image-resnet model');
           attribution = tf.tidy(() => {
             const cam = gradCam(model, x, target, IMAGE_RESNET_CAM_LAYER);
             // Back onto the model's input grid, pixel centres aligned.
-            return tf.image.resizeBilinear(cam.expandDims(-1) as tf.Tensor4D, [x.shape[1]!, x.shape[2]!], false, true).squeeze([3]);
+            return tf.image
+              .resizeBilinear(cam.expandDims(-1) as tf.Tensor4D, [x.shape[1]!, x.shape[2]!], false, true)
+              .squeeze([3]);
           });
         } else if (request.method === 'integrated-gradients') {
           attribution = integratedGradients(model, x, target, request.steps ?? 32);
@@ -212,7 +235,10 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
       try {
         model = await tf.loadLayersModel(folderIOHandler(request.dir));
       } catch (error) {
-        throw new JobError('not-found', `cannot load a model from that folder: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+        throw new JobError(
+          'not-found',
+          `cannot load a model from that folder: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        );
       }
       const meta = model.getUserDefinedMetadata() as { osler?: { spec?: unknown } } | undefined;
       const parsed = modelSpecSchema.safeParse(meta?.osler?.spec);
@@ -239,7 +265,15 @@ function onMessage(raw: unknown): void {
   const parsed = requestSchema.safeParse(raw);
   if (!parsed.success) {
     const jobId = typeof (raw as { jobId?: unknown })?.jobId === 'string' ? (raw as { jobId: string }).jobId : '?';
-    send({ type: 'error', jobId, code: 'invalid-input', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 500) });
+    send({
+      type: 'error',
+      jobId,
+      code: 'invalid-input',
+      message: parsed.error.issues
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')
+        .slice(0, 500),
+    });
     return;
   }
   const request = parsed.data;

@@ -68,7 +68,9 @@ export function occlusion(model: tf.LayersModel, x: tf.Tensor, target: number): 
 export function gradCam(model: tf.LayersModel, x: tf.Tensor, target: number, layerName: string): tf.Tensor {
   return tf.tidy(() => {
     const layer = model.getLayer(layerName);
-    const features = tf.model({ inputs: model.inputs, outputs: layer.output as tf.SymbolicTensor }).predict(x) as tf.Tensor4D;
+    const features = tf
+      .model({ inputs: model.inputs, outputs: layer.output as tf.SymbolicTensor })
+      .predict(x) as tf.Tensor4D;
     const head = layersAfter(model, layerName);
     const grads = tf.grad((f: tf.Tensor) => applyChain(head, f).gather([target], 1).sum())(features);
     const weights = tf.mean(grads, [1, 2], true);

@@ -23,7 +23,12 @@ export function augmentBatch(x: tf.Tensor4D, options: AugmentOptions, random: ()
     let out: tf.Tensor4D = x;
     if (options.flipHorizontal === true) {
       const flip = Array.from({ length: n }, () => random() < 0.5);
-      const mask = tf.tensor1d(flip.map((f) => (f ? 1 : 0)), 'bool').reshape([n, 1, 1, 1]);
+      const mask = tf
+        .tensor1d(
+          flip.map((f) => (f ? 1 : 0)),
+          'bool',
+        )
+        .reshape([n, 1, 1, 1]);
       out = tf.where(tf.broadcastTo(mask, out.shape), tf.image.flipLeftRight(out), out) as tf.Tensor4D;
     }
     const maxAngle = ((options.maxRotationDeg ?? 0) * Math.PI) / 180;

@@ -26,7 +26,8 @@ export function listImageFolder(root: string, classes?: readonly string[]): Imag
   const items: ImageFolderItem[] = [];
   names.forEach((name, classIndex) => {
     if (!found.includes(name)) return;
-    for (const f of readdirSync(join(root, name)).sort()) if (/\.png$/i.test(f)) items.push({ path: join(root, name, f), classIndex });
+    for (const f of readdirSync(join(root, name)).sort())
+      if (/\.png$/i.test(f)) items.push({ path: join(root, name, f), classIndex });
   });
   return { classes: names, items };
 }
@@ -45,7 +46,14 @@ export interface ImageGeometry {
  * Bilinear resampling with pixel centres aligned (the half-pixel convention of
  * tf.image.resizeBilinear(..., halfPixelCenters = true)), edges clamped.
  */
-export function resizeBilinear(src: Float32Array, sw: number, sh: number, dw: number, dh: number, crop = { x: 0, y: 0, width: sw, height: sh }): Float32Array {
+export function resizeBilinear(
+  src: Float32Array,
+  sw: number,
+  sh: number,
+  dw: number,
+  dh: number,
+  crop = { x: 0, y: 0, width: sw, height: sh },
+): Float32Array {
   const out = new Float32Array(dw * dh);
   for (let y = 0; y < dh; y++) {
     const fy = Math.min(sh - 1, Math.max(0, crop.y + ((y + 0.5) * crop.height) / dh - 0.5));
@@ -66,14 +74,23 @@ export function resizeBilinear(src: Float32Array, sw: number, sh: number, dw: nu
 }
 
 /** Loads PNGs as grayscale [0, 1], resized to `height` x `width`: row-major [n, height, width, 1]. */
-export function loadImages(paths: readonly string[], height: number, width: number): { values: Float32Array; geometry: ImageGeometry[] } {
+export function loadImages(
+  paths: readonly string[],
+  height: number,
+  width: number,
+): { values: Float32Array; geometry: ImageGeometry[] } {
   const values = new Float32Array(paths.length * height * width);
   const geometry: ImageGeometry[] = [];
   paths.forEach((path, i) => {
     const image = decodePng(readFileSync(path));
     const gray = toGrayscale(image);
     const crop = { x: 0, y: 0, width: image.width, height: image.height };
-    values.set(image.width === width && image.height === height ? gray : resizeBilinear(gray, image.width, image.height, width, height, crop), i * height * width);
+    values.set(
+      image.width === width && image.height === height
+        ? gray
+        : resizeBilinear(gray, image.width, image.height, width, height, crop),
+      i * height * width,
+    );
     geometry.push({ sourceWidth: image.width, sourceHeight: image.height, crop });
   });
   return { values, geometry };
@@ -101,7 +118,9 @@ export function heatmapToSource(map: Float32Array, w: number, h: number, geometr
       const x0 = Math.floor(fx);
       const x1 = Math.min(w - 1, x0 + 1);
       const wx = fx - x0;
-      out[y * sw + x] = (map[y0 * w + x0]! * (1 - wx) + map[y0 * w + x1]! * wx) * (1 - wy) + (map[y1 * w + x0]! * (1 - wx) + map[y1 * w + x1]! * wx) * wy;
+      out[y * sw + x] =
+        (map[y0 * w + x0]! * (1 - wx) + map[y0 * w + x1]! * wx) * (1 - wy) +
+        (map[y1 * w + x0]! * (1 - wx) + map[y1 * w + x1]! * wx) * wy;
     }
   }
   return out;

@@ -41,7 +41,8 @@ function paeth(a: number, b: number, c: number): number {
  * slices); interlaced and sub-byte images are refused with reason `unsupported`.
  */
 export function decodePng(bytes: Uint8Array): DecodedImage {
-  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new PngDecodeError('not-png', 'not a PNG file');
+  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b))
+    throw new PngDecodeError('not-png', 'not a PNG file');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 8;
   let header: { width: number; height: number; bitDepth: number; colorType: number; interlace: number } | null = null;
@@ -52,11 +53,18 @@ export function decodePng(bytes: Uint8Array): DecodedImage {
     const length = view.getUint32(offset);
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
     const start = offset + 8;
-    if (start + length + 4 > bytes.length) throw new PngDecodeError('truncated', `chunk ${type} runs past the end of the file`);
+    if (start + length + 4 > bytes.length)
+      throw new PngDecodeError('truncated', `chunk ${type} runs past the end of the file`);
     const body = bytes.subarray(start, start + length);
     if (type === 'IHDR') {
       if (length < 13) throw new PngDecodeError('bad-header', 'IHDR too short');
-      header = { width: view.getUint32(start), height: view.getUint32(start + 4), bitDepth: body[8]!, colorType: body[9]!, interlace: body[12]! };
+      header = {
+        width: view.getUint32(start),
+        height: view.getUint32(start + 4),
+        bitDepth: body[8]!,
+        colorType: body[9]!,
+        interlace: body[12]!,
+      };
     } else if (type === 'PLTE') palette = body;
     else if (type === 'tRNS') alpha = body;
     else if (type === 'IDAT') idat.push(body);
@@ -66,16 +74,23 @@ export function decodePng(bytes: Uint8Array): DecodedImage {
   if (header === null) throw new PngDecodeError('bad-header', 'no IHDR chunk');
   const { width, height, bitDepth, colorType, interlace } = header;
   const baseChannels = CHANNELS[colorType];
-  if (width === 0 || height === 0 || width * height > 1 << 28) throw new PngDecodeError('bad-header', `image size ${width}x${height} out of range`);
+  if (width === 0 || height === 0 || width * height > 1 << 28)
+    throw new PngDecodeError('bad-header', `image size ${width}x${height} out of range`);
   if (baseChannels === undefined) throw new PngDecodeError('bad-header', `colour type ${colorType}`);
   if (interlace !== 0) throw new PngDecodeError('unsupported', 'interlaced PNG');
   if (bitDepth !== 8 && bitDepth !== 16) throw new PngDecodeError('unsupported', `bit depth ${bitDepth}`);
-  if (colorType === 3 && bitDepth !== 8) throw new PngDecodeError('unsupported', 'palette PNG with bit depth other than 8');
+  if (colorType === 3 && bitDepth !== 8)
+    throw new PngDecodeError('unsupported', 'palette PNG with bit depth other than 8');
   let raw: Buffer;
   try {
-    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: height * (1 + width * baseChannels * (bitDepth / 8)) + 1 });
+    raw = inflateSync(Buffer.concat(idat), {
+      maxOutputLength: height * (1 + width * baseChannels * (bitDepth / 8)) + 1,
+    });
   } catch (error) {
-    throw new PngDecodeError('bad-data', `image data does not inflate: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PngDecodeError(
+      'bad-data',
+      `image data does not inflate: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const bpp = baseChannels * (bitDepth / 8);
   const stride = width * bpp;
@@ -130,7 +145,8 @@ export function toGrayscale(image: DecodedImage): Float32Array {
   const out = new Float32Array(width * height);
   for (let i = 0; i < out.length; i++) {
     const o = i * channels;
-    out[i] = channels >= 3 ? (0.299 * data[o]! + 0.587 * data[o + 1]! + 0.114 * data[o + 2]!) * scale : data[o]! * scale;
+    out[i] =
+      channels >= 3 ? (0.299 * data[o]! + 0.587 * data[o + 1]! + 0.114 * data[o + 2]!) * scale : data[o]! * scale;
   }
   return out;
 }

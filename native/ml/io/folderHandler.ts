@@ -52,9 +52,12 @@ export function folderIOHandler(dir: string): tf.io.IOHandler {
   const root = resolve(dir);
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error('folderIOHandler saves Layers models (JSON topology) only');
+      if (artifacts.modelTopology instanceof ArrayBuffer)
+        throw new Error('folderIOHandler saves Layers models (JSON topology) only');
       mkdirSync(root, { recursive: true });
-      const weights = new Uint8Array(artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData));
+      const weights = new Uint8Array(
+        artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData),
+      );
       writeDurably(join(root, WEIGHTS_FILE), weights);
       const json: ModelJson = {
         modelTopology: artifacts.modelTopology,
@@ -88,7 +91,8 @@ export function folderIOHandler(dir: string): tf.io.IOHandler {
         for (const path of group.paths) {
           const file = resolve(root, path);
           // Shard names come from the file: never read outside the model folder.
-          if (!file.startsWith(root + sep) || basename(file) === MODEL_FILE) throw new Error(`weights path outside the model folder: ${path}`);
+          if (!file.startsWith(root + sep) || basename(file) === MODEL_FILE)
+            throw new Error(`weights path outside the model folder: ${path}`);
           const bytes = readFileSync(file);
           buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
         }
@@ -101,7 +105,9 @@ export function folderIOHandler(dir: string): tf.io.IOHandler {
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy,
         ...(json.trainingConfig !== undefined ? { trainingConfig: json.trainingConfig as tf.io.TrainingConfig } : {}),
-        ...(json.userDefinedMetadata !== undefined ? { userDefinedMetadata: json.userDefinedMetadata as Record<string, never> } : {}),
+        ...(json.userDefinedMetadata !== undefined
+          ? { userDefinedMetadata: json.userDefinedMetadata as Record<string, never> }
+          : {}),
       };
     },
   };

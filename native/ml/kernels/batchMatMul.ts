@@ -1,4 +1,10 @@
-import { BatchMatMul, type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import {
+  BatchMatMul,
+  type BatchMatMulAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
 import { callWasmKernel, release, type WasmBackend } from './wasmBackend.js';
 
 function swapLastTwo(rank: number): number[] {
@@ -15,7 +21,11 @@ function swapLastTwo(rank: number): number[] {
  */
 export function untransposedBatchMatMul(original: KernelConfig): KernelConfig {
   const inner = original.kernelFunc;
-  const kernelFunc = (args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: WasmBackend; attrs: BatchMatMulAttrs }) => {
+  const kernelFunc = (args: {
+    inputs: { a: TensorInfo; b: TensorInfo };
+    backend: WasmBackend;
+    attrs: BatchMatMulAttrs;
+  }) => {
     const { backend, attrs } = args;
     let { a, b } = args.inputs;
     const temporaries: TensorInfo[] = [];
@@ -36,5 +46,10 @@ export function untransposedBatchMatMul(original: KernelConfig): KernelConfig {
     }
   };
   // The stock setup (binding the wasm function) must still run when the backend initialises.
-  return { kernelName: BatchMatMul, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc, ...(original.setupFunc !== undefined ? { setupFunc: original.setupFunc } : {}) };
+  return {
+    kernelName: BatchMatMul,
+    backendName: 'wasm',
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+    ...(original.setupFunc !== undefined ? { setupFunc: original.setupFunc } : {}),
+  };
 }

@@ -6,7 +6,15 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { aliasRows, allocate, callWasmKernel, heapF32, release, releaseAlias, type WasmBackend } from './wasmBackend.js';
+import {
+  aliasRows,
+  allocate,
+  callWasmKernel,
+  heapF32,
+  release,
+  releaseAlias,
+  type WasmBackend,
+} from './wasmBackend.js';
 
 /**
  * Attributes of Conv2DBackpropFilter. `dilations` is an extension: tfjs's own gradient never
@@ -90,7 +98,8 @@ function conv2DBackpropFilter(args: {
           const oh = r - b * outHeight;
           const ih = oh * sh - padTop + fh * dh;
           if (ih < 0 || ih >= inHeight) {
-            for (let ci = 0; ci < inChannels; ci++) cv.fill(0, (rowBase + ci) * n + col, (rowBase + ci) * n + col + outWidth);
+            for (let ci = 0; ci < inChannels; ci++)
+              cv.fill(0, (rowBase + ci) * n + col, (rowBase + ci) * n + col + outWidth);
             continue;
           }
           if (owMin > 0 || owMax < outWidth) {
@@ -113,7 +122,12 @@ function conv2DBackpropFilter(args: {
         }
       }
     }
-    const product = callWasmKernel(backend, 'BatchMatMul', { a: colsT, b: dyChunk }, { transposeA: false, transposeB: false });
+    const product = callWasmKernel(
+      backend,
+      'BatchMatMul',
+      { a: colsT, b: dyChunk },
+      { transposeA: false, transposeB: false },
+    );
     release(backend, colsT);
     releaseAlias(backend, dyChunk);
     if (r0 === 0 && r1 === totalRows) {

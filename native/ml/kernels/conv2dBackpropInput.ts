@@ -38,10 +38,18 @@ function conv2DBackpropInput(args: {
     false,
     nchw ? 'channelsFirst' : 'channelsLast',
   );
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') throw new Error('Conv2DBackpropInput (wasm) supports float32 only');
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32')
+    throw new Error('Conv2DBackpropInput (wasm) supports float32 only');
   if (nchw) dy = callWasmKernel(backend, 'Transpose', { x: dy }, { perm: [0, 2, 3, 1] });
   const { batchSize: nb, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fhN, filterWidth: fwN } = info;
+  const {
+    strideHeight: sh,
+    strideWidth: sw,
+    dilationHeight: dh,
+    dilationWidth: dw,
+    filterHeight: fhN,
+    filterWidth: fwN,
+  } = info;
   const hp = inHeight + (fhN - 1) * dh;
   const wp = inWidth + (fwN - 1) * dw;
   const top = (fhN - 1) * dh - info.padInfo.top;
@@ -78,12 +86,13 @@ function conv2DBackpropInput(args: {
     }
   }
   if (nchw) release(backend, dy);
-  let dx = callWasmKernel(
-    backend,
-    'Conv2D',
-    { x: spread, filter: flipped },
-    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [dh, dw], dimRoundingMode: undefined } as never,
-  );
+  let dx = callWasmKernel(backend, 'Conv2D', { x: spread, filter: flipped }, {
+    strides: [1, 1],
+    pad: 'valid',
+    dataFormat: 'NHWC',
+    dilations: [dh, dw],
+    dimRoundingMode: undefined,
+  } as never);
   release(backend, spread);
   release(backend, flipped);
   if (nchw) {

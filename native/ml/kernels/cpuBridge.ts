@@ -1,4 +1,11 @@
-import { findBackend, getKernel, type KernelConfig, type KernelFunc, type TensorInfo, type DataType } from '@tensorflow/tfjs';
+import {
+  findBackend,
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+  type DataType,
+} from '@tensorflow/tfjs';
 import type { WasmBackend } from './wasmBackend.js';
 
 interface BridgeBackend {
@@ -14,18 +21,31 @@ interface BridgeBackend {
  * a missing kernel would otherwise be a hard failure.
  */
 export function cpuBridgedKernel(kernelName: string): KernelConfig {
-  const kernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> }) => {
+  const kernelFunc = (args: {
+    inputs: Record<string, TensorInfo>;
+    backend: WasmBackend;
+    attrs: Record<string, unknown>;
+  }) => {
     const cpuKernel = getKernel(kernelName, 'cpu');
     const cpu = findBackend('cpu') as unknown as BridgeBackend | null;
-    if (cpuKernel === undefined || cpu === null) throw new Error(`${kernelName}: cpu backend unavailable for the wasm bridge`);
+    if (cpuKernel === undefined || cpu === null)
+      throw new Error(`${kernelName}: cpu backend unavailable for the wasm bridge`);
     const { inputs, backend, attrs } = args;
     const cpuInputs: Record<string, TensorInfo> = {};
     for (const [name, t] of Object.entries(inputs)) {
       if (t === undefined || t === null) continue;
-      cpuInputs[name] = { dataId: cpu.write(backend.readSync(t.dataId), t.shape, t.dtype), shape: t.shape, dtype: t.dtype };
+      cpuInputs[name] = {
+        dataId: cpu.write(backend.readSync(t.dataId), t.shape, t.dtype),
+        shape: t.shape,
+        dtype: t.dtype,
+      };
     }
     try {
-      const result = (cpuKernel.kernelFunc as KernelFunc)({ inputs: cpuInputs, backend: cpu as never, attrs: attrs as never });
+      const result = (cpuKernel.kernelFunc as KernelFunc)({
+        inputs: cpuInputs,
+        backend: cpu as never,
+        attrs: attrs as never,
+      });
       const outs = Array.isArray(result) ? result : [result];
       const moved = outs.map((o) => {
         const values = cpu.readSync(o.dataId) as Float32Array | Int32Array | Uint8Array;

@@ -1,4 +1,11 @@
-import { backend_util, type KernelConfig, type KernelFunc, MaxPoolGrad, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
+import {
+  backend_util,
+  type KernelConfig,
+  type KernelFunc,
+  MaxPoolGrad,
+  type MaxPoolGradAttrs,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
 import { heapF32, type WasmBackend } from './wasmBackend.js';
 
 /**
@@ -6,11 +13,22 @@ import { heapF32, type WasmBackend } from './wasmBackend.js';
  * the cpu backend does; a window with no value above -Infinity gets nothing). One pass over the
  * windows, where tfjs-backend-wasm 4.22 loops over every (input, window) pair.
  */
-function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo }; backend: WasmBackend; attrs: MaxPoolGradAttrs }): TensorInfo {
+function maxPoolGrad(args: {
+  inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
+  backend: WasmBackend;
+  attrs: MaxPoolGradAttrs;
+}): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, input } = inputs;
   const { filterSize, strides, pad, dimRoundingMode } = attrs;
-  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { batchSize, inHeight, inWidth, inChannels: ch, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { effectiveFilterHeight: fh, effectiveFilterWidth: fw, dilationHeight: dh, dilationWidth: dw } = info;
   const top = info.padInfo.top;

@@ -1,4 +1,10 @@
-import { type KernelConfig, type KernelFunc, ResizeBilinearGrad, type ResizeBilinearGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
+import {
+  type KernelConfig,
+  type KernelFunc,
+  ResizeBilinearGrad,
+  type ResizeBilinearGradAttrs,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
 import { heapF32, type WasmBackend } from './wasmBackend.js';
 
 /** Source row/column of each output index and its interpolation weight, exactly as the forward kernel samples. */
@@ -22,7 +28,11 @@ function sampling(inSize: number, outSize: number, alignCorners: boolean, halfPi
  * the forward pass's weights. tfjs 4.22's kernels ignore `halfPixelCenters` here (wasm) or swap
  * height and width for non-square images (cpu); this one honours both attributes.
  */
-function resizeBilinearGrad(args: { inputs: { images: TensorInfo; dy: TensorInfo }; backend: WasmBackend; attrs: ResizeBilinearGradAttrs & { halfPixelCenters?: boolean } }): TensorInfo {
+function resizeBilinearGrad(args: {
+  inputs: { images: TensorInfo; dy: TensorInfo };
+  backend: WasmBackend;
+  attrs: ResizeBilinearGradAttrs & { halfPixelCenters?: boolean };
+}): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { images, dy } = inputs;
   const alignCorners = attrs.alignCorners;

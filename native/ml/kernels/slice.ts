@@ -103,8 +103,20 @@ function splitVKernel(args: { inputs: { x: TensorInfo }; backend: WasmBackend; a
 }
 
 /** Slice reading the heap in place (replaces tfjs-backend-wasm's whole-input copy). */
-export const sliceConfig: KernelConfig = { kernelName: Slice, backendName: 'wasm', kernelFunc: sliceKernel as unknown as KernelFunc };
+export const sliceConfig: KernelConfig = {
+  kernelName: Slice,
+  backendName: 'wasm',
+  kernelFunc: sliceKernel as unknown as KernelFunc,
+};
 /** Unpack (unstack) via {@link sliceHeap}: RNN layers unstack their input over time. */
-export const unpackConfig: KernelConfig = { kernelName: Unpack, backendName: 'wasm', kernelFunc: unpackKernel as unknown as KernelFunc };
+export const unpackConfig: KernelConfig = {
+  kernelName: Unpack,
+  backendName: 'wasm',
+  kernelFunc: unpackKernel as unknown as KernelFunc,
+};
 /** SplitV via {@link sliceHeap}: LSTM/GRU cells split their gates every step. */
-export const splitVConfig: KernelConfig = { kernelName: SplitV, backendName: 'wasm', kernelFunc: splitVKernel as unknown as KernelFunc };
+export const splitVConfig: KernelConfig = {
+  kernelName: SplitV,
+  backendName: 'wasm',
+  kernelFunc: splitVKernel as unknown as KernelFunc,
+};

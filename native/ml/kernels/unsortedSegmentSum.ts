@@ -27,7 +27,8 @@ function unsortedSegmentSum(args: {
       `UnsortedSegmentSum (wasm) needs 1-D segmentIds matching x's first dimension, got ${JSON.stringify(segmentIds.shape)} for x ${JSON.stringify(x.shape)}`,
     );
   }
-  if (x.dtype !== 'float32' && x.dtype !== 'int32') throw new Error(`UnsortedSegmentSum (wasm): unsupported dtype ${x.dtype}`);
+  if (x.dtype !== 'float32' && x.dtype !== 'int32')
+    throw new Error(`UnsortedSegmentSum (wasm): unsupported dtype ${x.dtype}`);
   const inner = util.sizeFromShape(x.shape.slice(1));
   const outShape = [numSegments, ...x.shape.slice(1)];
   const out = backend.makeOutput(outShape, x.dtype);

@@ -15,9 +15,24 @@ export interface ImageResnetOptions {
 /** Name of the last convolutional activation, the layer Grad-CAM reads. */
 export const IMAGE_RESNET_CAM_LAYER = 'cam_features';
 
-function convBnRelu(x: tf.SymbolicTensor, filters: number, strides: number, seed: number, name: string, relu = true): tf.SymbolicTensor {
+function convBnRelu(
+  x: tf.SymbolicTensor,
+  filters: number,
+  strides: number,
+  seed: number,
+  name: string,
+  relu = true,
+): tf.SymbolicTensor {
   let h = tf.layers
-    .conv2d({ filters, kernelSize: 3, strides, padding: 'same', useBias: false, kernelInitializer: tf.initializers.heNormal({ seed }), name: `${name}_conv` })
+    .conv2d({
+      filters,
+      kernelSize: 3,
+      strides,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: tf.initializers.heNormal({ seed }),
+      name: `${name}_conv`,
+    })
     .apply(x) as tf.SymbolicTensor;
   // Momentum 0.9, not Keras's 0.99: with the small datasets trained on site, the moving statistics
   // must settle within a few hundred steps or evaluation-mode predictions lag far behind training.
@@ -42,15 +57,29 @@ export function buildImageResnet(options: ImageResnetOptions): tf.LayersModel {
     let shortcut = x;
     if (strides !== 1 || (x.shape[3] ?? 0) !== filters) {
       shortcut = tf.layers
-        .conv2d({ filters, kernelSize: 1, strides, useBias: false, kernelInitializer: tf.initializers.heNormal({ seed: seed + 10 * s + 3 }), name: `s${s}_proj` })
+        .conv2d({
+          filters,
+          kernelSize: 1,
+          strides,
+          useBias: false,
+          kernelInitializer: tf.initializers.heNormal({ seed: seed + 10 * s + 3 }),
+          name: `s${s}_proj`,
+        })
         .apply(x) as tf.SymbolicTensor;
     }
     h = tf.layers.add({ name: `s${s}_add` }).apply([h, shortcut]) as tf.SymbolicTensor;
-    x = tf.layers.activation({ activation: 'relu', name: s === stages - 1 ? IMAGE_RESNET_CAM_LAYER : `s${s}_out` }).apply(h) as tf.SymbolicTensor;
+    x = tf.layers
+      .activation({ activation: 'relu', name: s === stages - 1 ? IMAGE_RESNET_CAM_LAYER : `s${s}_out` })
+      .apply(h) as tf.SymbolicTensor;
   }
   const pooled = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
   const output = tf.layers
-    .dense({ units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1000 }), name: 'probabilities' })
+    .dense({
+      units: classes,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1000 }),
+      name: 'probabilities',
+    })
     .apply(pooled) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'image_resnet' });
 }

@@ -35,6 +35,13 @@ export function buildTextBilstm(options: TextBilstmOptions): tf.LayersModel {
     name: 'lstm',
   });
   m.add(bidirectional ? tf.layers.bidirectional({ layer: lstm as tf.RNN, mergeMode: 'concat', name: 'bilstm' }) : lstm);
-  m.add(tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 3 }), name: 'probabilities' }));
+  m.add(
+    tf.layers.dense({
+      units: classes,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 3 }),
+      name: 'probabilities',
+    }),
+  );
   return m;
 }

@@ -31,7 +31,14 @@ export function buildVitalsGru(options: VitalsGruOptions): tf.LayersModel {
       name: 'conv',
     }),
   );
-  m.add(tf.layers.gru({ units, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }), recurrentInitializer: tf.initializers.orthogonal({ seed: seed + 2 }), name: 'gru' }));
+  m.add(
+    tf.layers.gru({
+      units,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+      recurrentInitializer: tf.initializers.orthogonal({ seed: seed + 2 }),
+      name: 'gru',
+    }),
+  );
   m.add(
     tf.layers.dense({
       units: task === 'risk' ? outputs : 2 * outputs,

@@ -28,7 +28,8 @@ const TOKEN = /\p{N}+(?:[.,:/]\p{N}+)*|[\p{L}\p{M}]+(?:['’][\p{L}]+)?/gu;
  */
 export function tokenize(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.normalize('NFKC').toLowerCase().matchAll(TOKEN)) out.push(/^\p{N}/u.test(m[0]) ? RESERVED[NUM_ID] : m[0]);
+  for (const m of text.normalize('NFKC').toLowerCase().matchAll(TOKEN))
+    out.push(/^\p{N}/u.test(m[0]) ? RESERVED[NUM_ID] : m[0]);
   return out;
 }
 
@@ -37,16 +38,27 @@ export function tokenize(text: string): string[] {
  * frequent first (ties alphabetical, so the same notes always give the same ids), at most
  * `maxSize` entries including the reserved ones.
  */
-export function buildEncoding(notes: Iterable<string>, options: { sequenceLength: number; maxSize?: number; minCount?: number }): TextEncoding {
+export function buildEncoding(
+  notes: Iterable<string>,
+  options: { sequenceLength: number; maxSize?: number; minCount?: number },
+): TextEncoding {
   const { sequenceLength, maxSize = 20_000, minCount = 2 } = options;
   const counts = new Map<string, number>();
-  for (const note of notes) for (const t of tokenize(note)) if (t !== RESERVED[NUM_ID]) counts.set(t, (counts.get(t) ?? 0) + 1);
+  for (const note of notes)
+    for (const t of tokenize(note)) if (t !== RESERVED[NUM_ID]) counts.set(t, (counts.get(t) ?? 0) + 1);
   const words = [...counts]
     .filter(([, c]) => c >= minCount)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, Math.max(0, maxSize - RESERVED.length))
     .map(([w]) => w);
-  return { version: 1, vocabulary: [...RESERVED, ...words], sequenceLength, truncation: 'keep-start', padding: 'pre', lowercase: true };
+  return {
+    version: 1,
+    vocabulary: [...RESERVED, ...words],
+    sequenceLength,
+    truncation: 'keep-start',
+    padding: 'pre',
+    lowercase: true,
+  };
 }
 
 /** A note encoded for the model, with the token shown at each position (null where padding). */

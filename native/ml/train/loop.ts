@@ -64,7 +64,12 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 }
 
 /** Mean loss and accuracy of `model` over `data`, in batches, without training. */
-export function evaluateLoss(model: tf.LayersModel, data: Dataset, kind: LossKind, batchSize: number): { loss: number; accuracy?: number } {
+export function evaluateLoss(
+  model: tf.LayersModel,
+  data: Dataset,
+  kind: LossKind,
+  batchSize: number,
+): { loss: number; accuracy?: number } {
   const n = data.x.shape[0]!;
   let lossSum = 0;
   let correct = 0;
@@ -89,7 +94,13 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * runs inside tidy (no tensors survive it) and yields to the event loop, so a cancel message is
  * seen before the next batch starts.
  */
-export async function trainLoop(model: tf.LayersModel, train: Dataset, options: TrainOptions, callbacks: TrainCallbacks = {}, validation?: Dataset): Promise<TrainOutcome> {
+export async function trainLoop(
+  model: tf.LayersModel,
+  train: Dataset,
+  options: TrainOptions,
+  callbacks: TrainCallbacks = {},
+  validation?: Dataset,
+): Promise<TrainOutcome> {
   const n = train.x.shape[0]!;
   const batches = Math.ceil(n / options.batchSize);
   const random = seededRandom(options.seed);
@@ -187,7 +198,8 @@ export async function trainLoop(model: tf.LayersModel, train: Dataset, options: 
         etaMs: (elapsed / epoch) * (options.epochs - epoch),
       });
       if (validation !== undefined && options.patience !== undefined && sinceBest > options.patience) break;
-      if (options.lrDecay !== undefined && options.lrDecay !== 1) (optimizer as unknown as { learningRate: number }).learningRate *= options.lrDecay;
+      if (options.lrDecay !== undefined && options.lrDecay !== 1)
+        (optimizer as unknown as { learningRate: number }).learningRate *= options.lrDecay;
     }
     const restoreBest = validation !== undefined && best !== null && !cancelled;
     if (restoreBest) model.setWeights(best!.weights);

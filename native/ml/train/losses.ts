@@ -11,7 +11,12 @@ const EPS = 1e-7;
  * targets, each sample weighted by its class weight when given. `gaussian`: negative
  * log-likelihood of [mean, logVariance] outputs.
  */
-export function batchLoss(kind: LossKind, yTrue: tf.Tensor, yPred: tf.Tensor, classWeights?: readonly number[]): tf.Scalar {
+export function batchLoss(
+  kind: LossKind,
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  classWeights?: readonly number[],
+): tf.Scalar {
   return tf.tidy(() => {
     if (kind === 'gaussian') return gaussianNll(yTrue, yPred) as tf.Scalar;
     const perSample = tf.neg(tf.sum(tf.mul(yTrue, tf.log(tf.clipByValue(yPred, EPS, 1 - EPS))), -1));

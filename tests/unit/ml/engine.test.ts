@@ -19,12 +19,24 @@ function squares(n: number, seed: number): { x: TensorData; y: TensorData; squar
     const r = 1 + Math.floor(next() * (SIZE - 7));
     const c = 1 + Math.floor(next() * (SIZE - 7));
     squareAt.push([r, c]);
-    if (label === 1) for (let dr = 0; dr < 5; dr++) for (let dc = 0; dc < 5; dc++) x[i * SIZE * SIZE + (r + dr) * SIZE + c + dc] = 1;
+    if (label === 1)
+      for (let dr = 0; dr < 5; dr++) for (let dc = 0; dc < 5; dc++) x[i * SIZE * SIZE + (r + dr) * SIZE + c + dc] = 1;
   }
-  return { x: { shape: [n, SIZE, SIZE, 1], dtype: 'float32', values: x }, y: { shape: [n, 2], dtype: 'float32', values: y }, squareAt };
+  return {
+    x: { shape: [n, SIZE, SIZE, 1], dtype: 'float32', values: x },
+    y: { shape: [n, 2], dtype: 'float32', values: y },
+    squareAt,
+  };
 }
 
-const spec = { family: 'image-resnet' as const, inputShape: [SIZE, SIZE, 1] as [number, number, number], classes: 2, width: 4, stages: 2, seed: 3 };
+const spec = {
+  family: 'image-resnet' as const,
+  inputShape: [SIZE, SIZE, 1] as [number, number, number],
+  classes: 2,
+  width: 4,
+  stages: 2,
+  seed: 3,
+};
 
 describe('EngineClient + worker', () => {
   let engine: EngineClient;
@@ -45,7 +57,16 @@ describe('EngineClient + worker', () => {
 
   it('trains with progress (epoch, batch, loss, metrics, samples/s, ETA) and learns the task', async () => {
     const progress: EngineProgress[] = [];
-    const job = engine.train({ modelId: 'cnn', spec, train: { x: data.x, y: data.y }, validation: { x: held.x, y: held.y }, options: { epochs: 10, batchSize: 16, learningRate: 0.01, seed: 1 } }, (p) => progress.push(p));
+    const job = engine.train(
+      {
+        modelId: 'cnn',
+        spec,
+        train: { x: data.x, y: data.y },
+        validation: { x: held.x, y: held.y },
+        options: { epochs: 10, batchSize: 16, learningRate: 0.01, seed: 1 },
+      },
+      (p) => progress.push(p),
+    );
     const result = await job.result;
     expect(result.epochsCompleted).toBe(10);
     expect(result.backend).toBe('wasm');
@@ -67,7 +88,11 @@ describe('EngineClient + worker', () => {
   });
 
   it('predicts in batches and leaks no tensors over 200 predictions', async () => {
-    const one: TensorData = { shape: [1, SIZE, SIZE, 1], dtype: 'float32', values: held.x.values.slice(0, SIZE * SIZE) };
+    const one: TensorData = {
+      shape: [1, SIZE, SIZE, 1],
+      dtype: 'float32',
+      values: held.x.values.slice(0, SIZE * SIZE),
+    };
     await engine.predict({ modelId: 'cnn', x: one }).result;
     const start = (await engine.memory()).numTensors;
     for (let i = 0; i < 200; i++) {
@@ -82,9 +107,30 @@ describe('EngineClient + worker', () => {
   it('a train job and disposing its model leave no tensors behind (cancelled or not)', async () => {
     const start = (await engine.memory()).numTensors;
     const small = squares(16, 9);
-    await engine.train({ modelId: 'tmp', spec, train: { x: small.x, y: small.y }, validation: { x: small.x, y: small.y }, options: { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 1, patience: 0, augment: { flipHorizontal: true, maxShiftFraction: 0.1 } } }).result;
+    await engine.train({
+      modelId: 'tmp',
+      spec,
+      train: { x: small.x, y: small.y },
+      validation: { x: small.x, y: small.y },
+      options: {
+        epochs: 2,
+        batchSize: 8,
+        learningRate: 0.01,
+        seed: 1,
+        patience: 0,
+        augment: { flipHorizontal: true, maxShiftFraction: 0.1 },
+      },
+    }).result;
     await engine.dispose('tmp');
-    const job = engine.train({ modelId: 'tmp2', spec, train: { x: small.x, y: small.y }, options: { epochs: 5, batchSize: 4, learningRate: 0.01, seed: 1 } }, () => job.cancel());
+    const job = engine.train(
+      {
+        modelId: 'tmp2',
+        spec,
+        train: { x: small.x, y: small.y },
+        options: { epochs: 5, batchSize: 4, learningRate: 0.01, seed: 1 },
+      },
+      () => job.cancel(),
+    );
     await expect(job.result).rejects.toMatchObject({ code: 'cancelled' });
     expect((await engine.memory()).numTensors).toBe(start);
   });
@@ -94,7 +140,11 @@ describe('EngineClient + worker', () => {
     let tried = 0;
     for (let i = 1; i < 32 && tried < 6; i += 2) {
       tried++;
-      const x: TensorData = { shape: [1, SIZE, SIZE, 1], dtype: 'float32', values: held.x.values.slice(i * SIZE * SIZE, (i + 1) * SIZE * SIZE) };
+      const x: TensorData = {
+        shape: [1, SIZE, SIZE, 1],
+        dtype: 'float32',
+        values: held.x.values.slice(i * SIZE * SIZE, (i + 1) * SIZE * SIZE),
+      };
       const { attribution, target } = await engine.explain({ modelId: 'cnn', x, method: 'grad-cam', target: 1 }).result;
       expect(target).toBe(1);
       expect(attribution.shape).toEqual([1, SIZE, SIZE]);
@@ -113,19 +163,29 @@ describe('EngineClient + worker', () => {
   it('cancels training within one batch', async () => {
     const big = squares(256, 5);
     let batchesAfterCancel = -1;
-    const job = engine.train({ modelId: 'cancelled', spec, train: { x: big.x, y: big.y }, options: { epochs: 50, batchSize: 8, learningRate: 0.01, seed: 2 } }, (p) => {
-      if (batchesAfterCancel >= 0) batchesAfterCancel++;
-      if (batchesAfterCancel < 0 && p.phase === 'batch') {
-        batchesAfterCancel = 0;
-        job.cancel();
-      }
-    });
+    const job = engine.train(
+      {
+        modelId: 'cancelled',
+        spec,
+        train: { x: big.x, y: big.y },
+        options: { epochs: 50, batchSize: 8, learningRate: 0.01, seed: 2 },
+      },
+      (p) => {
+        if (batchesAfterCancel >= 0) batchesAfterCancel++;
+        if (batchesAfterCancel < 0 && p.phase === 'batch') {
+          batchesAfterCancel = 0;
+          job.cancel();
+        }
+      },
+    );
     const error = await job.result.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineError);
     expect((error as EngineError).code).toBe('cancelled');
     expect(batchesAfterCancel).toBeLessThanOrEqual(1);
     // A cancelled run leaves no model behind and the engine keeps working.
-    await expect(engine.predict({ modelId: 'cancelled', x: held.x }).result).rejects.toMatchObject({ code: 'not-found' });
+    await expect(engine.predict({ modelId: 'cancelled', x: held.x }).result).rejects.toMatchObject({
+      code: 'not-found',
+    });
     expect((await engine.predict({ modelId: 'cnn', x: held.x }).result).y.shape).toEqual([32, 2]);
   });
 
@@ -147,6 +207,8 @@ describe('EngineClient + worker', () => {
   it('rejects invalid jobs with invalid-input and unknown models with not-found', async () => {
     const bad = { shape: [2, 3], dtype: 'float32' as const, values: new Float32Array(5) };
     await expect(engine.predict({ modelId: 'cnn', x: bad }).result).rejects.toMatchObject({ code: 'invalid-input' });
-    await expect(engine.evaluate({ modelId: 'nope', x: held.x, y: held.y }).result).rejects.toMatchObject({ code: 'not-found' });
+    await expect(engine.evaluate({ modelId: 'nope', x: held.x, y: held.y }).result).rejects.toMatchObject({
+      code: 'not-found',
+    });
   });
 });

@@ -31,7 +31,14 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
   return out;
 }
 /** A minimal PNG encoder for fixtures: row r uses filter r % 5, so every filter is exercised. */
-function encodePng(width: number, height: number, colorType: number, bitDepth: 8 | 16, samples: ArrayLike<number>, extra: Uint8Array[] = []): Uint8Array {
+function encodePng(
+  width: number,
+  height: number,
+  colorType: number,
+  bitDepth: 8 | 16,
+  samples: ArrayLike<number>,
+  extra: Uint8Array[] = [],
+): Uint8Array {
   const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colorType]!;
   const bpp = (channels * bitDepth) / 8;
   const stride = width * bpp;
@@ -52,7 +59,17 @@ function encodePng(width: number, height: number, colorType: number, bitDepth: 8
       const b = y > 0 ? rows[(y - 1) * stride + x]! : 0;
       const c = x >= bpp && y > 0 ? rows[(y - 1) * stride + x - bpp]! : 0;
       const p = a + b - c;
-      const pred = [0, a, b, (a + b) >> 1, Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c][f]!;
+      const pred = [
+        0,
+        a,
+        b,
+        (a + b) >> 1,
+        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+          ? a
+          : Math.abs(p - b) <= Math.abs(p - c)
+            ? b
+            : c,
+      ][f]!;
       raw[y * (stride + 1) + 1 + x] = (v - pred) & 0xff;
     }
   }
@@ -60,7 +77,13 @@ function encodePng(width: number, height: number, colorType: number, bitDepth: 8
   new DataView(ihdr.buffer).setUint32(0, width);
   new DataView(ihdr.buffer).setUint32(4, height);
   ihdr.set([bitDepth, colorType, 0, 0, 0], 8);
-  const parts = [new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), ...extra, chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())];
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    ...extra,
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array()),
+  ];
   return Buffer.concat(parts);
 }
 
@@ -76,7 +99,9 @@ describe('PNG decoding', () => {
   ] as const)('%s round-trips through all five row filters', (_name, colorType, bitDepth, channels) => {
     const w = 7;
     const h = 11;
-    const samples = Array.from({ length: w * h * channels }, () => Math.floor(next() * (bitDepth === 16 ? 65536 : 256)));
+    const samples = Array.from({ length: w * h * channels }, () =>
+      Math.floor(next() * (bitDepth === 16 ? 65536 : 256)),
+    );
     const image = decodePng(encodePng(w, h, colorType, bitDepth, samples));
     expect([image.width, image.height, image.channels, image.bitDepth]).toEqual([w, h, channels, bitDepth]);
     expect(Array.from(image.data)).toEqual(samples);
@@ -117,7 +142,11 @@ describe('image geometry and augmentation', () => {
     // A 4x4 map with one hot cell (row 1, col 2) over a 40x20 source cropped to x 10..30, y 0..20.
     const map = new Float32Array(16);
     map[1 * 4 + 2] = 1;
-    const out = heatmapToSource(map, 4, 4, { sourceWidth: 40, sourceHeight: 20, crop: { x: 10, y: 0, width: 20, height: 20 } });
+    const out = heatmapToSource(map, 4, 4, {
+      sourceWidth: 40,
+      sourceHeight: 20,
+      crop: { x: 10, y: 0, width: 20, height: 20 },
+    });
     let at = 0;
     for (let i = 1; i < out.length; i++) if (out[i]! > out[at]!) at = i;
     const [y, x] = [Math.floor(at / 40), at % 40];
@@ -145,47 +174,63 @@ describe('image geometry and augmentation', () => {
 
 const dir = dataDir();
 const pneumonia = dir === null ? null : join(dir, 'images', 'pneumoniamnist');
-describe.skipIf(pneumonia === null || !existsSync(pneumonia))('image model on PneumoniaMNIST (real chest X-rays)', () => {
-  let engine: EngineClient;
-  beforeAll(async () => {
-    engine = await EngineClient.start();
-  });
-  afterAll(async () => {
-    await engine?.close();
-  });
+describe.skipIf(pneumonia === null || !existsSync(pneumonia))(
+  'image model on PneumoniaMNIST (real chest X-rays)',
+  () => {
+    let engine: EngineClient;
+    beforeAll(async () => {
+      engine = await EngineClient.start();
+    });
+    afterAll(async () => {
+      await engine?.close();
+    });
 
-  it('trains in the worker with augmentation, beats chance on the validation folder, Grad-CAM maps onto the source grid', async () => {
-    const take = (root: string, perClass: number) => {
-      const folder = listImageFolder(root);
-      const byClass = folder.classes.map((_, c) => folder.items.filter((i) => i.classIndex === c).slice(0, perClass));
-      return { classes: folder.classes, items: byClass.flat() };
-    };
-    const train = take(join(pneumonia!, 'train'), 200);
-    const val = take(join(pneumonia!, 'val'), 60);
-    expect(train.classes).toEqual(['normal', 'pneumonia']);
-    const asData = (items: typeof train.items) => {
-      const { values } = loadImages(items.map((i) => i.path), 28, 28);
-      const y = new Float32Array(items.length * 2);
-      items.forEach((it, k) => (y[k * 2 + it.classIndex] = 1));
-      return { x: { shape: [items.length, 28, 28, 1], dtype: 'float32' as const, values }, y: { shape: [items.length, 2], dtype: 'float32' as const, values: y } };
-    };
-    const trainData = asData(train.items);
-    const valData = asData(val.items);
-    await engine.train({
-      modelId: 'pneumonia',
-      spec: { family: 'image-resnet', inputShape: [28, 28, 1], classes: 2, width: 8, stages: 2, seed: 1 },
-      train: trainData,
-      validation: valData,
-      options: { epochs: 6, batchSize: 32, learningRate: 0.005, seed: 1, augment: { maxRotationDeg: 8, maxShiftFraction: 0.08, intensityJitter: 0.1 } },
-    }).result;
-    const { accuracy } = await engine.evaluate({ modelId: 'pneumonia', x: valData.x, y: valData.y }).result;
-    // Balanced classes: chance is 0.5.
-    expect(accuracy!).toBeGreaterThanOrEqual(0.75);
-    const one = { shape: [1, 28, 28, 1], dtype: 'float32' as const, values: valData.x.values.slice(0, 28 * 28) };
-    const { attribution } = await engine.explain({ modelId: 'pneumonia', x: one, method: 'grad-cam' }).result;
-    const { geometry } = loadImages([val.items[0]!.path], 28, 28);
-    const onSource = heatmapToSource(attribution.values as Float32Array, 28, 28, geometry[0]!);
-    expect(onSource.length).toBe(geometry[0]!.sourceWidth * geometry[0]!.sourceHeight);
-    expect(Math.max(...onSource)).toBeGreaterThan(0);
-  });
-});
+    it('trains in the worker with augmentation, beats chance on the validation folder, Grad-CAM maps onto the source grid', async () => {
+      const take = (root: string, perClass: number) => {
+        const folder = listImageFolder(root);
+        const byClass = folder.classes.map((_, c) => folder.items.filter((i) => i.classIndex === c).slice(0, perClass));
+        return { classes: folder.classes, items: byClass.flat() };
+      };
+      const train = take(join(pneumonia!, 'train'), 200);
+      const val = take(join(pneumonia!, 'val'), 60);
+      expect(train.classes).toEqual(['normal', 'pneumonia']);
+      const asData = (items: typeof train.items) => {
+        const { values } = loadImages(
+          items.map((i) => i.path),
+          28,
+          28,
+        );
+        const y = new Float32Array(items.length * 2);
+        items.forEach((it, k) => (y[k * 2 + it.classIndex] = 1));
+        return {
+          x: { shape: [items.length, 28, 28, 1], dtype: 'float32' as const, values },
+          y: { shape: [items.length, 2], dtype: 'float32' as const, values: y },
+        };
+      };
+      const trainData = asData(train.items);
+      const valData = asData(val.items);
+      await engine.train({
+        modelId: 'pneumonia',
+        spec: { family: 'image-resnet', inputShape: [28, 28, 1], classes: 2, width: 8, stages: 2, seed: 1 },
+        train: trainData,
+        validation: valData,
+        options: {
+          epochs: 6,
+          batchSize: 32,
+          learningRate: 0.005,
+          seed: 1,
+          augment: { maxRotationDeg: 8, maxShiftFraction: 0.08, intensityJitter: 0.1 },
+        },
+      }).result;
+      const { accuracy } = await engine.evaluate({ modelId: 'pneumonia', x: valData.x, y: valData.y }).result;
+      // Balanced classes: chance is 0.5.
+      expect(accuracy!).toBeGreaterThanOrEqual(0.75);
+      const one = { shape: [1, 28, 28, 1], dtype: 'float32' as const, values: valData.x.values.slice(0, 28 * 28) };
+      const { attribution } = await engine.explain({ modelId: 'pneumonia', x: one, method: 'grad-cam' }).result;
+      const { geometry } = loadImages([val.items[0]!.path], 28, 28);
+      const onSource = heatmapToSource(attribution.values as Float32Array, 28, 28, geometry[0]!);
+      expect(onSource.length).toBe(geometry[0]!.sourceWidth * geometry[0]!.sourceHeight);
+      expect(Math.max(...onSource)).toBeGreaterThan(0);
+    });
+  },
+);

@@ -43,8 +43,18 @@ const convCase: fc.Arbitrary<ConvCase> = fc
     const pad: Pad =
       padKind === 'explicit'
         ? rest.nchw
-          ? [[0, 0], [0, 0], [t, b], [l, r]]
-          : [[0, 0], [t, b], [l, r], [0, 0]]
+          ? [
+              [0, 0],
+              [0, 0],
+              [t, b],
+              [l, r],
+            ]
+          : [
+              [0, 0],
+              [t, b],
+              [l, r],
+              [0, 0],
+            ]
         : (padKind as 'same' | 'valid');
     return { ...rest, pad };
   })
@@ -52,7 +62,8 @@ const convCase: fc.Arbitrary<ConvCase> = fc
     // The output must be non-empty for the effective (dilated) filter.
     const efh = (c.filterHeight - 1) * c.dilations[0] + 1;
     const efw = (c.filterWidth - 1) * c.dilations[1] + 1;
-    const [pt, pb, pl, pr] = typeof c.pad === 'string' ? [0, 0, 0, 0] : c.nchw ? [...c.pad[2], ...c.pad[3]] : [...c.pad[1], ...c.pad[2]];
+    const [pt, pb, pl, pr] =
+      typeof c.pad === 'string' ? [0, 0, 0, 0] : c.nchw ? [...c.pad[2], ...c.pad[3]] : [...c.pad[1], ...c.pad[2]];
     if (c.pad === 'same') return true;
     return c.height + pt! + pb! >= efh && c.width + pl! + pr! >= efw;
   });
@@ -103,8 +114,14 @@ describe('wasm training kernels', () => {
         const next = rng(c.seed);
         const xShape = c.nchw ? [c.batch, c.inChannels, c.height, c.width] : [c.batch, c.height, c.width, c.inChannels];
         const dyShape = outShapeOf(c);
-        const xv = randomValues(xShape.reduce((a, b) => a * b, 1), next);
-        const dyv = randomValues(dyShape.reduce((a, b) => a * b, 1), next);
+        const xv = randomValues(
+          xShape.reduce((a, b) => a * b, 1),
+          next,
+        );
+        const dyv = randomValues(
+          dyShape.reduce((a, b) => a * b, 1),
+          next,
+        );
         const attrs = {
           strides: c.strides,
           pad: c.pad,
@@ -112,10 +129,19 @@ describe('wasm training kernels', () => {
           filterShape: [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels],
           dilations: c.dilations,
         };
-        const [expected] = await on('cpu', () => cpuReference(c, tf.tensor4d(xv, xShape as never), tf.tensor4d(dyv, dyShape as never)));
+        const [expected] = await on('cpu', () =>
+          cpuReference(c, tf.tensor4d(xv, xShape as never), tf.tensor4d(dyv, dyShape as never)),
+        );
         const [actual] = await on(
           'wasm',
-          () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, dyShape) }, attrs as never) as tf.Tensor,
+          () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropFilter',
+                { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, dyShape) },
+                attrs as never,
+              ) as tf.Tensor,
         );
         expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
       }),
@@ -131,7 +157,14 @@ describe('wasm training kernels', () => {
     const xv = randomValues(16 * 16 * 4000, next);
     const dyv = randomValues(16 * 16 * 2, next);
     const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4000, 2] };
-    const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, [1, 16, 16, 2]) }, attrs as never) as tf.Tensor;
+    const run = () =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, [1, 16, 16, 2]) },
+          attrs as never,
+        ) as tf.Tensor;
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
     expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
@@ -144,7 +177,12 @@ describe('wasm training kernels', () => {
     const run = () => {
       const x = tf.tensor4d(xv, [2, 10, 10, 3]);
       const f = tf.tensor4d(fv, [3, 3, 3, 4]);
-      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').square().sum());
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
+          .square()
+          .sum(),
+      );
       return g([x, f]);
     };
     const expected = await on('cpu', run);
@@ -161,21 +199,46 @@ describe('wasm training kernels', () => {
         const dyShape = outShapeOf(c);
         const [dh, dw] = c.dilations;
         const fShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
-        const fv = randomValues(fShape.reduce((a, b) => a * b, 1), next);
-        const dyv = randomValues(dyShape.reduce((a, b) => a * b, 1), next);
+        const fv = randomValues(
+          fShape.reduce((a, b) => a * b, 1),
+          next,
+        );
+        const dyv = randomValues(
+          dyShape.reduce((a, b) => a * b, 1),
+          next,
+        );
         // cpu reference for a dilated filter: the undilated gradient with zeros between the taps.
         const efh = (c.filterHeight - 1) * dh + 1;
         const efw = (c.filterWidth - 1) * dw + 1;
         const expanded = new Float32Array(efh * efw * c.inChannels * c.outChannels);
         const tap = c.inChannels * c.outChannels;
         for (let i = 0; i < c.filterHeight; i++)
-          for (let j = 0; j < c.filterWidth; j++) expanded.set(fv.subarray((i * c.filterWidth + j) * tap, (i * c.filterWidth + j + 1) * tap), (i * dh * efw + j * dw) * tap);
+          for (let j = 0; j < c.filterWidth; j++)
+            expanded.set(
+              fv.subarray((i * c.filterWidth + j) * tap, (i * c.filterWidth + j + 1) * tap),
+              (i * dh * efw + j * dw) * tap,
+            );
         const attrs = { strides: c.strides, pad: c.pad, dataFormat: c.nchw ? 'NCHW' : 'NHWC', inputShape: xShape };
-        const [expected] = await on('cpu', () =>
-          tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(expanded, [efh, efw, c.inChannels, c.outChannels]) }, attrs as never) as tf.Tensor,
+        const [expected] = await on(
+          'cpu',
+          () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropInput',
+                { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(expanded, [efh, efw, c.inChannels, c.outChannels]) },
+                attrs as never,
+              ) as tf.Tensor,
         );
-        const [actual] = await on('wasm', () =>
-          tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(fv, fShape) }, { ...attrs, dilations: c.dilations } as never) as tf.Tensor,
+        const [actual] = await on(
+          'wasm',
+          () =>
+            tf
+              .engine()
+              .runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(fv, fShape) }, {
+                ...attrs,
+                dilations: c.dilations,
+              } as never) as tf.Tensor,
         );
         expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
       }),
@@ -186,24 +249,37 @@ describe('wasm training kernels', () => {
   it('MaxPoolGrad equals the cpu backend, ties included', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({
-          batch: fc.integer({ min: 1, max: 2 }),
-          height: fc.integer({ min: 1, max: 9 }),
-          width: fc.integer({ min: 1, max: 9 }),
-          channels: fc.integer({ min: 1, max: 4 }),
-          filter: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-          strides: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-          pad: fc.constantFrom('same' as const, 'valid' as const),
-          levels: fc.constantFrom(3, 1000),
-          seed: fc.nat(),
-        }).filter((c) => c.pad === 'same' || (c.height >= c.filter[0] && c.width >= c.filter[1])),
+        fc
+          .record({
+            batch: fc.integer({ min: 1, max: 2 }),
+            height: fc.integer({ min: 1, max: 9 }),
+            width: fc.integer({ min: 1, max: 9 }),
+            channels: fc.integer({ min: 1, max: 4 }),
+            filter: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+            strides: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+            pad: fc.constantFrom('same' as const, 'valid' as const),
+            levels: fc.constantFrom(3, 1000),
+            seed: fc.nat(),
+          })
+          .filter((c) => c.pad === 'same' || (c.height >= c.filter[0] && c.width >= c.filter[1])),
         async (c) => {
           const next = rng(c.seed);
           const shape = [c.batch, c.height, c.width, c.channels] as [number, number, number, number];
           // Few levels make ties common: the gradient must go to the same (first) maximum as cpu.
-          const xv = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(next() * c.levels));
+          const xv = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () =>
+            Math.floor(next() * c.levels),
+          );
           const run = () =>
-            tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad).mul(tf.range(1, 1 + tf.maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad).size).reshape(tf.maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad).shape)).sum())(tf.tensor4d(xv, shape));
+            tf.grad((x: tf.Tensor) =>
+              tf
+                .maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad)
+                .mul(
+                  tf
+                    .range(1, 1 + tf.maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad).size)
+                    .reshape(tf.maxPool(x as tf.Tensor4D, c.filter, c.strides, c.pad).shape),
+                )
+                .sum(),
+            )(tf.tensor4d(xv, shape));
           const [expected] = await on('cpu', run);
           const [actual] = await on('wasm', run);
           expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
@@ -223,7 +299,10 @@ describe('wasm training kernels', () => {
         async (n, numSegments, inner, seed) => {
           const next = rng(seed);
           const shape = [n, ...inner];
-          const xv = randomValues(shape.reduce((a, b) => a * b, 1), next);
+          const xv = randomValues(
+            shape.reduce((a, b) => a * b, 1),
+            next,
+          );
           const ids = Int32Array.from({ length: n }, () => Math.floor(next() * (numSegments + 2)) - 1);
           const run = () => tf.unsortedSegmentSum(tf.tensor(xv, shape), tf.tensor1d(ids, 'int32'), numSegments);
           const [expected] = await on('cpu', run);
@@ -239,7 +318,13 @@ describe('wasm training kernels', () => {
     const next = rng(5);
     const table = randomValues(50 * 6, next);
     const ids = Int32Array.from({ length: 64 }, () => Math.floor(next() * 50));
-    const run = () => tf.grad((t: tf.Tensor) => tf.gather(t, tf.tensor2d(ids, [8, 8], 'int32')).square().sum())(tf.tensor2d(table, [50, 6]));
+    const run = () =>
+      tf.grad((t: tf.Tensor) =>
+        tf
+          .gather(t, tf.tensor2d(ids, [8, 8], 'int32'))
+          .square()
+          .sum(),
+      )(tf.tensor2d(table, [50, 6]));
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
     expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
@@ -250,10 +335,12 @@ describe('wasm training kernels', () => {
     const xv = randomValues(2 * 7 * 7 * 3, next);
     const fv = randomValues(3 * 3 * 3 * 2, next);
     const run = () =>
-      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same').square().sum())([
-        tf.tensor4d(xv, [2, 7, 7, 3]),
-        tf.tensor4d(fv, [3, 3, 3, 2]),
-      ]);
+      tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')
+          .square()
+          .sum(),
+      )([tf.tensor4d(xv, [2, 7, 7, 3]), tf.tensor4d(fv, [3, 3, 3, 2])]);
     const expected = await on('cpu', run);
     const actual = await on('wasm', run);
     expect(maxRelDiff(actual[0]!, expected[0]!)).toBeLessThanOrEqual(TOL);
@@ -275,8 +362,12 @@ describe('wasm training kernels', () => {
           const axis = Math.floor(next() * shape.length);
           const run = () => {
             const x = tf.tensor(values, shape, asInt ? 'int32' : 'float32');
-            const splits = [Math.floor(shape[axis]! / 2), shape[axis]! - Math.floor(shape[axis]! / 2)].filter((v) => v > 0);
-            return [tf.slice(x, begin, size), ...tf.unstack(x, axis), ...tf.split(x, splits, axis)].map((t) => t.toFloat());
+            const splits = [Math.floor(shape[axis]! / 2), shape[axis]! - Math.floor(shape[axis]! / 2)].filter(
+              (v) => v > 0,
+            );
+            return [tf.slice(x, begin, size), ...tf.unstack(x, axis), ...tf.split(x, splits, axis)].map((t) =>
+              t.toFloat(),
+            );
           };
           const expected = await on('cpu', run);
           const actual = await on('wasm', run);
@@ -302,7 +393,13 @@ describe('wasm training kernels', () => {
           const next = rng(seed);
           const a = randomValues(batch * m * k, next);
           const b = randomValues(batch * k * n, next);
-          const run = () => tf.matMul(tf.tensor(a, ta ? [batch, k, m] : [batch, m, k]), tf.tensor(b, tb ? [batch, n, k] : [batch, k, n]), ta, tb);
+          const run = () =>
+            tf.matMul(
+              tf.tensor(a, ta ? [batch, k, m] : [batch, m, k]),
+              tf.tensor(b, tb ? [batch, n, k] : [batch, k, n]),
+              ta,
+              tb,
+            );
           const [expected] = await on('cpu', run);
           const [actual] = await on('wasm', run);
           expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
@@ -315,7 +412,11 @@ describe('wasm training kernels', () => {
   it('kernels leave no tensors behind', async () => {
     const before = tf.memory().numTensors;
     const backendBefore = tf.engine().backend.numDataIds();
-    await on('wasm', () => tf.grad((t: tf.Tensor) => tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, t as tf.Tensor4D, 1, 'valid').sum())(tf.ones([3, 3, 2, 2])));
+    await on('wasm', () =>
+      tf.grad((t: tf.Tensor) => tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, t as tf.Tensor4D, 1, 'valid').sum())(
+        tf.ones([3, 3, 2, 2]),
+      ),
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(tf.engine().backend.numDataIds()).toBe(backendBefore);
   });

@@ -5,20 +5,41 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { integratedGradients } from '../../../native/ml/explain/attributions.js';
 import { buildTextBilstm } from '../../../native/ml/models/textBilstm.js';
-import { buildEncoding, encodeNote, encodeNotes, NUM_ID, PAD_ID, tokenize, UNK_ID } from '../../../native/ml/text/tokenizer.js';
+import {
+  buildEncoding,
+  encodeNote,
+  encodeNotes,
+  NUM_ID,
+  PAD_ID,
+  tokenize,
+  UNK_ID,
+} from '../../../native/ml/text/tokenizer.js';
 import { evaluateLoss, trainLoop } from '../../../native/ml/train/loop.js';
 import { dataDir } from '../helpers.js';
 import { bothBackends } from './backends.js';
 
 describe('note tokenizer and vocabulary', () => {
   it('lower-cases, maps numbers to <num> and drops punctuation', () => {
-    expect(tokenize('BP 120/80, HR 72.5 bpm; patient’s O2-sat ↓ (Ålesund)')).toEqual(['bp', '<num>', 'hr', '<num>', 'bpm', 'patient’s', 'o', '<num>', 'sat', 'ålesund']);
+    expect(tokenize('BP 120/80, HR 72.5 bpm; patient’s O2-sat ↓ (Ålesund)')).toEqual([
+      'bp',
+      '<num>',
+      'hr',
+      '<num>',
+      'bpm',
+      'patient’s',
+      'o',
+      '<num>',
+      'sat',
+      'ålesund',
+    ]);
   });
 
   it('builds a deterministic vocabulary from training notes only, frequent words first', () => {
     const enc = buildEncoding(['b a a c', 'c a b', 'd'], { sequenceLength: 4, minCount: 2 });
     expect(enc.vocabulary).toEqual(['<pad>', '<unk>', '<num>', 'a', 'b', 'c']);
-    expect(buildEncoding(['c a b', 'b a a c', 'd'], { sequenceLength: 4, minCount: 2 }).vocabulary).toEqual(enc.vocabulary);
+    expect(buildEncoding(['c a b', 'b a a c', 'd'], { sequenceLength: 4, minCount: 2 }).vocabulary).toEqual(
+      enc.vocabulary,
+    );
   });
 
   it('pre-pads short notes, keeps the start of long ones, marks unknown words', () => {
@@ -50,26 +71,60 @@ describe('text model', () => {
 
   const dir = dataDir();
   const csv = dir === null ? null : join(dir, 'text', 'medical-abstracts', 'abstracts.csv');
-  it.skipIf(csv === null || !existsSync(csv))('Embedding + biLSTM beats chance on held-out medical abstracts (5 classes)', async () => {
-    const rows = parse(readFileSync(csv!), { columns: true }) as { condition_label: string; medical_abstract: string }[];
-    const train = rows.slice(0, 1200);
-    const held = rows.slice(1200, 1400);
-    const enc = buildEncoding(train.map((r) => r.medical_abstract), { sequenceLength: 32, maxSize: 3000 });
-    const asData = (rs: typeof rows) => ({
-      x: tf.tensor2d(encodeNotes(enc, rs.map((r) => r.medical_abstract)), [rs.length, 32], 'int32').toFloat(),
-      y: tf.oneHot(rs.map((r) => Number(r.condition_label) - 1), 5),
-    });
-    const trainData = asData(train);
-    const heldData = asData(held);
-    const model = buildTextBilstm({ vocabSize: enc.vocabulary.length, sequenceLength: 32, classes: 5, embeddingDim: 32, units: 16, seed: 1 });
-    await trainLoop(model, trainData, { epochs: 3, batchSize: 32, learningRate: 0.01, seed: 1, loss: 'categorical' }, {}, heldData);
-    const { accuracy } = evaluateLoss(model, heldData, 'categorical', 64);
-    const counts = [0, 0, 0, 0, 0];
-    for (const r of held) counts[Number(r.condition_label) - 1]!++;
-    const majority = Math.max(...counts) / held.length;
-    // Chance is 0.2; the majority class is ~0.34 of this held-out slice.
-    expect(accuracy!).toBeGreaterThanOrEqual(majority + 0.05);
-    tf.dispose([trainData.x, trainData.y, heldData.x, heldData.y]);
-    model.dispose();
-  });
+  it.skipIf(csv === null || !existsSync(csv))(
+    'Embedding + biLSTM beats chance on held-out medical abstracts (5 classes)',
+    async () => {
+      const rows = parse(readFileSync(csv!), { columns: true }) as {
+        condition_label: string;
+        medical_abstract: string;
+      }[];
+      const train = rows.slice(0, 1200);
+      const held = rows.slice(1200, 1400);
+      const enc = buildEncoding(
+        train.map((r) => r.medical_abstract),
+        { sequenceLength: 32, maxSize: 3000 },
+      );
+      const asData = (rs: typeof rows) => ({
+        x: tf
+          .tensor2d(
+            encodeNotes(
+              enc,
+              rs.map((r) => r.medical_abstract),
+            ),
+            [rs.length, 32],
+            'int32',
+          )
+          .toFloat(),
+        y: tf.oneHot(
+          rs.map((r) => Number(r.condition_label) - 1),
+          5,
+        ),
+      });
+      const trainData = asData(train);
+      const heldData = asData(held);
+      const model = buildTextBilstm({
+        vocabSize: enc.vocabulary.length,
+        sequenceLength: 32,
+        classes: 5,
+        embeddingDim: 32,
+        units: 16,
+        seed: 1,
+      });
+      await trainLoop(
+        model,
+        trainData,
+        { epochs: 3, batchSize: 32, learningRate: 0.01, seed: 1, loss: 'categorical' },
+        {},
+        heldData,
+      );
+      const { accuracy } = evaluateLoss(model, heldData, 'categorical', 64);
+      const counts = [0, 0, 0, 0, 0];
+      for (const r of held) counts[Number(r.condition_label) - 1]!++;
+      const majority = Math.max(...counts) / held.length;
+      // Chance is 0.2; the majority class is ~0.34 of this held-out slice.
+      expect(accuracy!).toBeGreaterThanOrEqual(majority + 0.05);
+      tf.dispose([trainData.x, trainData.y, heldData.x, heldData.y]);
+      model.dispose();
+    },
+  );
 });

@@ -20,7 +20,9 @@ function residualCnn(): tf.LayersModel {
   h = tf.layers.activation({ activation: 'relu' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.zeroPadding2d({ padding: 1 }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.separableConv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'tanh' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers
+    .separableConv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'tanh' })
+    .apply(h) as tf.SymbolicTensor;
   h = tf.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.averagePooling2d({ poolSize: 2, padding: 'same' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
@@ -53,9 +55,27 @@ const vitalsY = randomValues(6 * 2, next);
 const labels = [0, 1, 2, 1, 0, 2];
 
 const FAMILIES: Family[] = [
-  { name: 'residual CNN (batchnorm, separable conv, bilinear upsampling)', build: residualCnn, x: () => tf.tensor4d(cnnX, [6, 8, 8, 2]), y: () => tf.oneHot(labels, 3), loss: 'categoricalCrossentropy' },
-  { name: 'Embedding + biLSTM text model', build: textModel, x: () => tf.tensor2d(textX, [6, 7]), y: () => tf.oneHot(labels, 3), loss: 'categoricalCrossentropy' },
-  { name: 'Conv1D + GRU + LSTM vitals model', build: vitalsModel, x: () => tf.tensor3d(vitalsX, [6, 10, 3]), y: () => tf.tensor2d(vitalsY, [6, 2]), loss: 'meanSquaredError' },
+  {
+    name: 'residual CNN (batchnorm, separable conv, bilinear upsampling)',
+    build: residualCnn,
+    x: () => tf.tensor4d(cnnX, [6, 8, 8, 2]),
+    y: () => tf.oneHot(labels, 3),
+    loss: 'categoricalCrossentropy',
+  },
+  {
+    name: 'Embedding + biLSTM text model',
+    build: textModel,
+    x: () => tf.tensor2d(textX, [6, 7]),
+    y: () => tf.oneHot(labels, 3),
+    loss: 'categoricalCrossentropy',
+  },
+  {
+    name: 'Conv1D + GRU + LSTM vitals model',
+    build: vitalsModel,
+    x: () => tf.tensor3d(vitalsX, [6, 10, 3]),
+    y: () => tf.tensor2d(vitalsY, [6, 2]),
+    loss: 'meanSquaredError',
+  },
 ];
 
 async function train(backend: 'cpu' | 'wasm', family: Family, initial: Float32Array[], steps: number) {
@@ -82,7 +102,10 @@ describe('tiny models train identically on wasm and cpu', () => {
     const probe = family.build();
     const init = rng(family.name.length);
     const initial = probe.weights.map((w) => {
-      const v = randomValues(w.shape.reduce((a: number, b) => a * (b ?? 1), 1), init).map((x) => x * 0.5);
+      const v = randomValues(
+        w.shape.reduce((a: number, b) => a * (b ?? 1), 1),
+        init,
+      ).map((x) => x * 0.5);
       return w.name.includes('moving_variance') ? v.map((x) => Math.abs(x) + 0.5) : v;
     });
     probe.dispose();
@@ -92,7 +115,8 @@ describe('tiny models train identically on wasm and cpu', () => {
     expect(maxRelDiff(wasm.losses, cpu.losses)).toBeLessThanOrEqual(1e-4);
     // Loss must actually move: the optimiser saw real gradients.
     expect(cpu.losses[3]).toBeLessThan(cpu.losses[0]!);
-    for (let i = 0; i < cpu.weights.length; i++) expect(maxRelDiff(wasm.weights[i]!, cpu.weights[i]!), `weight ${i}`).toBeLessThanOrEqual(1e-4);
+    for (let i = 0; i < cpu.weights.length; i++)
+      expect(maxRelDiff(wasm.weights[i]!, cpu.weights[i]!), `weight ${i}`).toBeLessThanOrEqual(1e-4);
     expect(maxRelDiff(wasm.prediction, cpu.prediction)).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inverseFrequencyWeights, rocAuc } from '../../../native/ml/eval/metrics.js';
 import { buildVitalsGru } from '../../../native/ml/models/vitalsGru.js';
 import { trainLoop } from '../../../native/ml/train/loop.js';
-import { binStay, featuresPerStep, fitBinSpec, gaussianInterval, normalQuantile } from '../../../native/ml/vitals/features.js';
+import {
+  binStay,
+  featuresPerStep,
+  fitBinSpec,
+  gaussianInterval,
+  normalQuantile,
+} from '../../../native/ml/vitals/features.js';
 import { parseOutcomes, parseStay } from '../../../native/vitals/physionet2012.js';
 import { dataDir } from '../helpers.js';
 import { bothBackends, rng } from './backends.js';
@@ -16,7 +22,12 @@ describe('vital-sign features and metrics', () => {
   it('bins irregular samples: last value per hour, carried forward, masks and time since last seen', () => {
     const stays = [
       { series: [{ parameter: 'HR', timesMs: [0.5 * H, 0.9 * H, 2.2 * H], values: [80, 100, 60] }] },
-      { series: [{ parameter: 'HR', timesMs: [0.1 * H], values: [80] }, { parameter: 'Temp', timesMs: [1.5 * H], values: [37] }] },
+      {
+        series: [
+          { parameter: 'HR', timesMs: [0.1 * H], values: [80] },
+          { parameter: 'Temp', timesMs: [1.5 * H], values: [37] },
+        ],
+      },
     ];
     const spec = fitBinSpec(stays, { bins: 4 });
     expect(spec.variables).toEqual(['HR', 'Temp']);
@@ -67,7 +78,11 @@ describe('vital-sign models', () => {
     const model = buildVitalsGru({ timeSteps: steps, features: 1, task: 'forecast', outputs: 1, units: 8, seed: 2 });
     const xs = tf.tensor3d(x, [n, steps, 1]);
     const ys = tf.tensor2d(y, [n, 1]);
-    await trainLoop(model, { x: xs.slice(0, split), y: ys.slice(0, split) }, { epochs: 30, batchSize: 64, learningRate: 0.02, seed: 3, loss: 'gaussian' });
+    await trainLoop(
+      model,
+      { x: xs.slice(0, split), y: ys.slice(0, split) },
+      { epochs: 30, batchSize: 64, learningRate: 0.02, seed: 3, loss: 'gaussian' },
+    );
     const out = (model.predict(xs.slice(split)) as tf.Tensor).arraySync() as number[][];
     let covered = 0;
     out.forEach(([mean, logVar], i) => {
@@ -84,29 +99,54 @@ describe('vital-sign models', () => {
 
   const dir = dataDir();
   const root = dir === null ? null : join(dir, 'vitals', 'physionet2012');
-  it.skipIf(root === null || !existsSync(join(root, 'Outcomes-a.txt')))('the GRU risk model beats chance on held-out PhysioNet 2012 stays (in-hospital death)', async () => {
-    const outcomes = new Map(parseOutcomes(readFileSync(join(root!, 'Outcomes-a.txt'), 'utf8')).outcomes.map((o) => [o.recordId, o.labels['in-hospital-death']]));
-    const files = readdirSync(join(root!, 'set-a')).filter((f) => f.endsWith('.txt')).sort().slice(0, 1200);
-    const stays = files.map((f) => parseStay(readFileSync(join(root!, 'set-a', f), 'utf8'), f.replace(/\.txt$/, '')));
-    const labelled = stays.filter((s) => outcomes.get(s.descriptors.recordId) !== undefined);
-    // One stay per patient in set A, so a split by record is a split by patient.
-    const train = labelled.slice(0, 800);
-    const held = labelled.slice(800);
-    const spec = fitBinSpec(train);
-    const asData = (list: typeof labelled) => {
-      const x = new Float32Array(list.length * spec.bins * featuresPerStep(spec));
-      list.forEach((s, i) => x.set(binStay(spec, s), i * spec.bins * featuresPerStep(spec)));
-      const labels = list.map((s) => Number(outcomes.get(s.descriptors.recordId)));
-      return { x: tf.tensor3d(x, [list.length, spec.bins, featuresPerStep(spec)]), y: tf.oneHot(labels, 2), labels };
-    };
-    const trainData = asData(train);
-    const heldData = asData(held);
-    const model = buildVitalsGru({ timeSteps: spec.bins, features: featuresPerStep(spec), task: 'risk', outputs: 2, units: 16, seed: 5 });
-    await trainLoop(model, trainData, { epochs: 6, batchSize: 32, learningRate: 0.005, seed: 5, loss: 'categorical', classWeights: inverseFrequencyWeights(trainData.labels, 2) });
-    const risk = (model.predict(heldData.x) as tf.Tensor).slice([0, 1], [-1, 1]).dataSync();
-    const auc = rocAuc(heldData.labels, risk);
-    expect(auc).toBeGreaterThan(0.65);
-    tf.dispose([trainData.x, trainData.y, heldData.x, heldData.y]);
-    model.dispose();
-  });
+  it.skipIf(root === null || !existsSync(join(root, 'Outcomes-a.txt')))(
+    'the GRU risk model beats chance on held-out PhysioNet 2012 stays (in-hospital death)',
+    async () => {
+      const outcomes = new Map(
+        parseOutcomes(readFileSync(join(root!, 'Outcomes-a.txt'), 'utf8')).outcomes.map((o) => [
+          o.recordId,
+          o.labels['in-hospital-death'],
+        ]),
+      );
+      const files = readdirSync(join(root!, 'set-a'))
+        .filter((f) => f.endsWith('.txt'))
+        .sort()
+        .slice(0, 1200);
+      const stays = files.map((f) => parseStay(readFileSync(join(root!, 'set-a', f), 'utf8'), f.replace(/\.txt$/, '')));
+      const labelled = stays.filter((s) => outcomes.get(s.descriptors.recordId) !== undefined);
+      // One stay per patient in set A, so a split by record is a split by patient.
+      const train = labelled.slice(0, 800);
+      const held = labelled.slice(800);
+      const spec = fitBinSpec(train);
+      const asData = (list: typeof labelled) => {
+        const x = new Float32Array(list.length * spec.bins * featuresPerStep(spec));
+        list.forEach((s, i) => x.set(binStay(spec, s), i * spec.bins * featuresPerStep(spec)));
+        const labels = list.map((s) => Number(outcomes.get(s.descriptors.recordId)));
+        return { x: tf.tensor3d(x, [list.length, spec.bins, featuresPerStep(spec)]), y: tf.oneHot(labels, 2), labels };
+      };
+      const trainData = asData(train);
+      const heldData = asData(held);
+      const model = buildVitalsGru({
+        timeSteps: spec.bins,
+        features: featuresPerStep(spec),
+        task: 'risk',
+        outputs: 2,
+        units: 16,
+        seed: 5,
+      });
+      await trainLoop(model, trainData, {
+        epochs: 6,
+        batchSize: 32,
+        learningRate: 0.005,
+        seed: 5,
+        loss: 'categorical',
+        classWeights: inverseFrequencyWeights(trainData.labels, 2),
+      });
+      const risk = (model.predict(heldData.x) as tf.Tensor).slice([0, 1], [-1, 1]).dataSync();
+      const auc = rocAuc(heldData.labels, risk);
+      expect(auc).toBeGreaterThan(0.65);
+      tf.dispose([trainData.x, trainData.y, heldData.x, heldData.y]);
+      model.dispose();
+    },
+  );
 });
