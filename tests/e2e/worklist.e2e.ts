@@ -11,19 +11,19 @@ test.describe('worklist over the seeded store', () => {
   }, info) => {
     const worklist = new WorklistPage(page);
     await worklist.open(appUrl);
-    await expect(worklist.summary).toContainText('200+ cases');
+    await expect(worklist.summary).toContainText('500+ cases');
     await page.screenshot({ path: info.outputPath('worklist.png') });
     const rendered = await worklist.rows.count();
     expect(rendered).toBeGreaterThan(10);
     expect(rendered).toBeLessThan(60);
 
     // Scrolling to the end of what is loaded fetches the next page; the DOM stays small.
-    for (const target of [200, 400]) {
+    for (const target of [500, 1000]) {
       await worklist.list.evaluate((el) => (el.scrollTop = el.scrollHeight));
       await expect.poll(() => worklist.loadedCount()).toBeGreaterThan(target);
     }
     expect(await worklist.rows.count()).toBeLessThan(60);
-    await expect(worklist.list.locator('#wl-399')).toBeAttached();
+    await expect(worklist.list.locator('#wl-999')).toBeAttached();
     expect(consoleErrors).toEqual([]);
   });
 

@@ -34,8 +34,12 @@ export interface Filters {
   sort: 'priority' | 'date';
 }
 
-/** Rows fetched per call; the contract allows 500 for the worklist and 200 for search. */
-const PAGE = 200;
+/**
+ * Rows fetched per call, the most the contract allows: `worklist.list` pages by offset, so a
+ * deep page costs the store the rows before it, and fewer calls mean less of that.
+ */
+const PAGE = 500;
+const SEARCH_PAGE = 200;
 
 const key = (kind: Kind, id: number) => `${kind}:${id}`;
 
@@ -125,7 +129,7 @@ export class WorklistState {
       const patientKey = this.filters.patientKey.trim();
       const r = await this.#api.invoke('notes.search', {
         query: q,
-        limit: PAGE,
+        limit: SEARCH_PAGE,
         offset,
         ...(patientKey ? { patientKey } : {}),
       });
