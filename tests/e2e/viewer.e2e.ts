@@ -195,23 +195,23 @@ test.describe('ROI statistics in Hounsfield units', () => {
     const box = (await viewer.viewport.boundingBox())!;
     const toScreen = (x: number, y: number) =>
       [box.x + t[0]! * x + t[2]! * y + t[4]!, box.y + t[1]! * x + t[3]! * y + t[5]!] as const;
-    /** Draws a rectangle ROI between image pixels, released once its on-image area is right. */
-    const drawRect = async (x0: number, y0: number, x1: number, y1: number, areaMm2: number) =>
-      viewer.drag(toScreen(x0, y0), toScreen(x1, y1), async () => {
-        const [area] = await viewer.imageReadout(/^Area: ([\d.]+) mm/);
-        return area !== undefined && Math.abs(area - areaMm2) / areaMm2 < 0.05;
+    /** Draws a square ROI of `side` image pixels, released once its on-image area is that square's. */
+    const drawRect = async (x0: number, y0: number, side: number) =>
+      viewer.drag(toScreen(x0, y0), toScreen(x0 + side, y0 + side), async () => {
+        const area = (await viewer.imageReadout(/^Area: ([\d.]+) mm/)).at(-1); // the newest ROI's
+        // Within a pixel (0.49 mm, the head CT's Pixel Spacing) of the intended side.
+        return area !== undefined && Math.abs(Math.sqrt(area) - side * 0.48828125) < 0.6;
       });
-    const mm2 = (px: number) => (px * 0.48828125) ** 2; // the head CT's Pixel Spacing
     const rows = viewer.measurements.getByTestId('measurement');
     const meanOf = async (i: number) => Number(/mean (-?[\d.]+)/.exec((await rows.nth(i).textContent()) ?? '')?.[1]);
 
     // Air inside the reconstruction circle, left of the head (image pixels).
-    await drawRect(30, 230, 60, 260, mm2(30));
+    await drawRect(30, 230, 30);
     await expect(rows).toHaveCount(1);
     await expect.poll(() => meanOf(0)).toBeGreaterThan(-1050);
     expect(await meanOf(0)).toBeLessThan(-950);
     // Brain parenchyma.
-    await drawRect(200, 330, 224, 354, mm2(24));
+    await drawRect(200, 330, 24);
     await expect(rows).toHaveCount(2);
     await expect.poll(() => meanOf(1)).toBeGreaterThan(20);
     expect(await meanOf(1)).toBeLessThan(45);
