@@ -294,6 +294,8 @@ export function highlightNote(db: Database.Database, id: number, query: string):
   if (fts === null) return [];
   const r = db
     .prepare(`SELECT highlight(notes_fts, 0, ?, ?) AS marked FROM notes_fts WHERE notes_fts MATCH ? AND rowid = ?`)
-    .get(HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE, fts, id) as { marked: string } | undefined;
+    // FTS5 honours a rowid constraint only for an INTEGER value; better-sqlite3 binds JS numbers
+    // as REAL, so without BigInt the constraint is ignored and the first match's text comes back.
+    .get(HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE, fts, BigInt(id)) as { marked: string } | undefined;
   return r === undefined ? [] : unmark(r.marked).highlights;
 }

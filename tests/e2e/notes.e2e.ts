@@ -37,17 +37,15 @@ test.describe('note triage over the medical abstracts', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  // notes.get returns the highlights of the first matching note, not of the note asked for:
-  // highlightNote (native/store/notes.ts) binds the rowid as a JS number, which FTS5 ignores as a
-  // rowid constraint. Marked as failing until that is fixed; it then reports "passed unexpectedly".
+  // Guards the fix for notes.get returning the first matching note's highlights (FTS5 ignored a
+  // REAL-bound rowid constraint).
   test('the note view highlights the search terms in the note', async ({ page, appUrl }) => {
-    test.fail();
     const worklist = new WorklistPage(page);
     const notes = new NotesPage(page);
     await worklist.open(appUrl);
     await worklist.searchFor('migraine');
     await worklist.list.focus();
-    // The first hit is rarely the first note that contains the term, which shows the bug.
+    // The first hit is rarely the first note that contains the term, so a wrong note's ranges show.
     await page.keyboard.press('j');
     await page.keyboard.press('Enter');
     await notes.view.waitFor();

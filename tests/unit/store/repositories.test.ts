@@ -71,6 +71,11 @@ describe('notes', () => {
     expect(highlightNote(store.db, 1, 'troponin').map(([a, b]) => getNote(store.db, 1)!.text.slice(a, b))).toEqual([
       'Troponin',
     ]);
+    // The ranges belong to the note asked for, not to the first note that matches.
+    expect(highlightNote(store.db, 2, 'pain').map(([a, b]) => getNote(store.db, 2)!.text.slice(a, b))).toEqual([
+      'pain',
+    ]);
+    expect(highlightNote(store.db, 2, 'pain')).toEqual([[5, 9]]);
   });
 
   it('filters search by patient', () => {
