@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -16,7 +17,12 @@ import { openStore, type StoreHandle } from '../store/database.js';
 import type { CoreContext } from './context.js';
 import { imagingHandlers } from './handlers/imaging.js';
 import { caseStoreHandlers } from './handlers/caseStore.js';
+import type { EngineClient } from '../ml/engine/client.js';
 import { OSLER_VERSION } from './version.js';
+
+const require = createRequire(import.meta.url);
+/** The TensorFlow.js version the engine runs, read without loading TensorFlow.js here. */
+const TFJS_VERSION: string = (require('@tensorflow/tfjs/package.json') as { version: string }).version;
 
 /** What the shell tells the core about where it runs. */
 export interface CoreOptions {
@@ -68,20 +74,25 @@ export function createCore(options: CoreOptions): Core {
   };
 
   let backendInfo: BackendInfo = PENDING_BACKEND;
-  let tfjsVersion = 'unknown';
   let backendError: string | null = null;
-  const backendReady: Promise<BackendInfo> = import('../ml/backend.js')
-    .then(async (m) => {
-      tfjsVersion = m.TFJS_VERSION;
-      backendInfo = await m.selectBackend();
-      emit('app.backend', backendInfo);
-      return backendInfo;
-    })
-    .catch((error: unknown) => {
-      backendError = error instanceof Error ? error.message : String(error);
-      log(`osler: ML backend unavailable: ${backendError}`);
-      return backendInfo;
-    });
+  let engine: EngineClient | null = null;
+  let engineStart: Promise<BackendInfo> | null = null;
+  // TensorFlow.js lives in the ML engine's worker thread, never on this thread (its wasm runtime
+  // installs process-wide error handlers). The worker starts on first need and reports the
+  // backend it selected there, which is the backend every model runs on.
+  const backendReady = (): Promise<BackendInfo> =>
+    (engineStart ??= import('../ml/engine/client.js')
+      .then(async (m) => {
+        engine = await m.EngineClient.start();
+        backendInfo = engine.backend;
+        emit('app.backend', backendInfo);
+        return backendInfo;
+      })
+      .catch((error: unknown) => {
+        backendError = error instanceof Error ? error.message : String(error);
+        log(`osler: ML engine unavailable: ${backendError}`);
+        return backendInfo;
+      }));
 
   const context: CoreContext = { home, store, emit, log };
 
@@ -89,7 +100,7 @@ export function createCore(options: CoreOptions): Core {
     ...imagingHandlers(context),
     ...caseStoreHandlers(context),
     'app.info': async () => {
-      await backendReady;
+      await backendReady();
       return {
         version: OSLER_VERSION,
         home,
@@ -101,7 +112,7 @@ export function createCore(options: CoreOptions): Core {
           node: process.versions.node,
           electron: options.electron?.electron ?? null,
           chrome: options.electron?.chrome ?? null,
-          tfjs: tfjsVersion,
+          tfjs: TFJS_VERSION,
           sqlite: (store.db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
         },
         platform: `${process.platform}-${process.arch}`,
@@ -118,7 +129,7 @@ export function createCore(options: CoreOptions): Core {
         writable = false;
       }
       checks.push({ name: 'data-folder', ok: writable, detail: writable ? 'writable' : 'not writable' });
-      await backendReady;
+      await backendReady();
       checks.push({
         name: 'ml-backend',
         ok: backendError === null,
@@ -150,9 +161,10 @@ export function createCore(options: CoreOptions): Core {
       emitter.on('*', listener);
       return () => emitter.off('*', listener);
     },
-    backend: () => backendReady,
+    backend: backendReady,
     async close() {
-      await backendReady;
+      if (engineStart !== null) await engineStart;
+      await (engine as EngineClient | null)?.close();
       emitter.removeAllListeners();
       store.close();
     },
