@@ -302,6 +302,8 @@ export const caseStoreChannels = {
       signals: z.array(z.string().min(1).max(200)).max(64).optional(),
       maxPoints: z.number().int().min(10).max(20_000).default(4_000),
       maxAnnotations: z.number().int().min(0).max(20_000).default(2_000),
+      /** Only annotations of this annotator (e.g. `atr`, the reference beat labels); all when absent. */
+      annotator: z.string().min(1).max(64).optional(),
     }),
     output: vitalsWindowSchema,
   },

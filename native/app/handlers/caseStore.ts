@@ -257,7 +257,7 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
           ...(w.min === undefined ? {} : { min: w.min, max: w.max! }),
         };
       });
-      const annotations = listRecordingAnnotations(db, rec.id, fromMs, toMs, input.maxAnnotations + 1);
+      const annotations = listRecordingAnnotations(db, rec.id, fromMs, toMs, input.maxAnnotations + 1, input.annotator);
       const labels = labelHistory(db, 'recording', rec.id).filter(
         (l) => l.current && (l.windowStartMs === null || (l.windowStartMs < toMs && (l.windowEndMs ?? 0) > fromMs)),
       );

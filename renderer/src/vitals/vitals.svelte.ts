@@ -22,8 +22,9 @@ type Label = ChannelOutput<'vitals.get'>['labels'][number];
 /** Initial width of an ECG strip: ten seconds, as on paper. */
 const STRIP_MS = 10_000;
 /**
- * Annotations asked for per call. `vitals.get` cannot filter by annotator, so a 30-minute MIT-BIH
- * record's reference and QRS-detector annotations (about 4,500 each hour) come together.
+ * Annotations asked for per call. The annotator picker lists the annotators present, so all are
+ * fetched (`vitals.get` could filter by `annotator`): a 30-minute MIT-BIH record's reference and
+ * QRS-detector annotations (about 4,500 each hour) come together.
  */
 const MAX_ANNOTATIONS = 10_000;
 

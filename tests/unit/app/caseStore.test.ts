@@ -171,6 +171,13 @@ describe('case store channels', () => {
     expect(w.signals[0]!.values.slice(0, 3)).toEqual([0, 0.01, 0.02].map(Math.fround));
     expect(w.signals[0]!.timesMs.slice(0, 2)).toEqual([1000, 1010]);
     expect(w.annotations.map((a) => a.tMs)).toEqual([1050]);
+    // Filtered by annotator: the reference labels (atr) only, or none from an annotator not present.
+    const window = { recordingId: id, fromMs: 0, toMs: 10_000 };
+    const atr = await call<ChannelOutput<'vitals.get'>>(core, 'vitals.get', { ...window, annotator: 'atr' });
+    expect(atr.annotations).toHaveLength(10);
+    expect(new Set(atr.annotations.map((a) => a.source))).toEqual(new Set(['atr']));
+    const qrs = await call<ChannelOutput<'vitals.get'>>(core, 'vitals.get', { ...window, annotator: 'qrs' });
+    expect(qrs.annotations).toEqual([]);
     const d = await call<ChannelOutput<'vitals.get'>>(core, 'vitals.get', {
       recordingId: id,
       fromMs: 0,
