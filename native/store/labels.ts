@@ -121,6 +121,23 @@ export function currentLabels(db: Database.Database, target: LabelTarget, task: 
   return rows.map(toLabel);
 }
 
+/**
+ * The classes (current label values) in use per task across all targets, by task then most used
+ * first; one task's only when `task` is given.
+ */
+export function labelClasses(
+  db: Database.Database,
+  task?: string,
+): Array<{ task: string; value: string; count: number }> {
+  return db
+    .prepare(
+      `SELECT l.task AS task, l.value AS value, count(*) AS count FROM labels l
+       WHERE (@task IS NULL OR l.task = @task) AND NOT EXISTS (SELECT 1 FROM labels s WHERE s.supersedes = l.id)
+       GROUP BY l.task, l.value ORDER BY l.task, count DESC, l.value`,
+    )
+    .all({ task: task ?? null }) as Array<{ task: string; value: string; count: number }>;
+}
+
 /** Every label of one target (all tasks and windows, superseded ones included), oldest first. */
 export function labelHistory(db: Database.Database, kind: LabelTargetKind, id: number, task?: string): Label[] {
   const rows = db

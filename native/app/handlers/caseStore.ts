@@ -6,7 +6,7 @@ import type { CallContext } from '../../contract/binder.js';
 import type { ImportProgressDto } from '../../contract/caseStore.js';
 import { OslerError } from '../../contract/result.js';
 import { listAudit, writeAudit } from '../../store/audit.js';
-import { labelHistory, labelState, setLabel, taskStates, type Label } from '../../store/labels.js';
+import { labelClasses, labelHistory, labelState, setLabel, taskStates, type Label } from '../../store/labels.js';
 import { getNote, highlightNote, searchNotes } from '../../store/notes.js';
 import { findPatientId } from '../../store/patients.js';
 import {
@@ -28,6 +28,7 @@ type CaseStoreChannel =
   | 'vitals.get'
   | 'labels.set'
   | 'labels.list'
+  | 'labels.classes'
   | 'worklist.list'
   | 'audit.list'
   | 'records.cancelImport';
@@ -310,6 +311,8 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
       );
       return { labels, state: labelState(db, target, input.task) };
     },
+
+    'labels.classes': ({ task }) => labelClasses(db, task),
 
     'labels.list': ({ target, task }, call) => {
       const labels = labelHistory(db, target.kind, target.id, task);

@@ -13,9 +13,6 @@ export function overallState(states: Labels['states']): LabelState {
   return states.some((s) => s.state === 'labelled') ? 'labelled' : 'unlabelled';
 }
 
-/** Labelled notes sampled to learn each task's classes until the store can list them. */
-const CLASS_SAMPLE = 40;
-
 /**
  * Note triage: the open note, its labels, the classes known per task, the task being triaged,
  * and the queue of unlabelled notes. Corrections are written with `labels.set` (source human)
@@ -55,23 +52,10 @@ export class NoteTriageState {
     this.task ??= orderClasses(Object.keys(next))[0] ?? null;
   }
 
-  /**
-   * Learns the classes of each task from a sample of labelled notes. No channel lists a task's
-   * classes yet, so a class no sampled note carries appears only once a note with it is opened.
-   */
+  /** Learns every task's classes from the store (current label values across all targets). */
   async learnClasses(): Promise<void> {
-    const list = await this.#api.invoke('worklist.list', {
-      kinds: ['note'],
-      labelState: 'labelled',
-      sort: 'date',
-      limit: CLASS_SAMPLE,
-      offset: 0,
-    });
-    if (!list.ok) return;
-    const answers = await Promise.all(
-      list.value.items.map((i) => this.#api.invoke('labels.list', { target: { kind: 'note', id: i.id } })),
-    );
-    this.#learn(answers.flatMap((a) => (a.ok ? a.value.labels : [])));
+    const classes = await this.#api.invoke('labels.classes', {});
+    if (classes.ok) this.#learn(classes.value);
   }
 
   /** Opens a note, highlighting the matches of `query`. */

@@ -141,6 +141,25 @@ describe('case store channels', () => {
     expect(list.states).toMatchObject([{ state: 'disputed', values: ['urgent', 'routine'] }]);
     const wl = await call<ChannelOutput<'worklist.list'>>(core, 'worklist.list', { labelState: 'disputed' });
     expect(wl.items.map((i) => [i.kind, i.id])).toEqual([['note', 2]]);
+    // The task's classes: current values only, most used first.
+    await call(core, 'labels.set', { target: { kind: 'note', id: 1 }, task: 'triage', value: 'routine' });
+    const first1 = (
+      await call<ChannelOutput<'labels.list'>>(core, 'labels.list', { target: { kind: 'note', id: 1 }, task: 'triage' })
+    ).labels[0]!;
+    await call(core, 'labels.set', {
+      target: { kind: 'note', id: 1 },
+      task: 'triage',
+      value: 'urgent',
+      supersedes: first1.id,
+    });
+    expect(await call(core, 'labels.classes', { task: 'triage' })).toEqual([
+      { task: 'triage', value: 'urgent', count: 2 },
+      { task: 'triage', value: 'routine', count: 1 },
+    ]);
+    expect(await call(core, 'labels.classes', {})).toEqual(
+      expect.arrayContaining([{ task: 'triage', value: 'urgent', count: 2 }]),
+    );
+    expect(await call(core, 'labels.classes', { task: 'unused' })).toEqual([]);
   });
 
   it('refuses malformed input and missing sources without touching the store', async () => {
