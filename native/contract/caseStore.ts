@@ -328,9 +328,9 @@ export const caseStoreChannels = {
     input: z.strictObject({ target: z.strictObject({ kind: labelTargetKindSchema, id }), task: taskName.optional() }),
     output: z.strictObject({ labels: z.array(labelSchema), states: z.array(taskStateSchema) }),
   },
-  /** The classes in use per task (current label values across all targets), most used first; one task's when given. */
+  /** The classes in use per task (current label values), most used first; narrowed by task and target kind. */
   'labels.classes': {
-    input: z.strictObject({ task: taskName.optional() }),
+    input: z.strictObject({ task: taskName.optional(), targetKind: labelTargetKindSchema.optional() }),
     output: z.array(z.strictObject({ task: z.string(), value: z.string(), count: z.number().int().positive() })),
   },
   /** Studies, notes and recordings in one list, filtered and ordered by model priority or date. Audited. */

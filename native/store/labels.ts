@@ -122,20 +122,25 @@ export function currentLabels(db: Database.Database, target: LabelTarget, task: 
 }
 
 /**
- * The classes (current label values) in use per task across all targets, by task then most used
- * first; one task's only when `task` is given.
+ * The classes (current label values) in use per task, by task then most used first; narrowed to
+ * one task and/or one kind of target when given.
  */
 export function labelClasses(
   db: Database.Database,
-  task?: string,
+  filter: { task?: string; targetKind?: LabelTargetKind } = {},
 ): Array<{ task: string; value: string; count: number }> {
   return db
     .prepare(
       `SELECT l.task AS task, l.value AS value, count(*) AS count FROM labels l
-       WHERE (@task IS NULL OR l.task = @task) AND NOT EXISTS (SELECT 1 FROM labels s WHERE s.supersedes = l.id)
+       WHERE (@task IS NULL OR l.task = @task) AND (@kind IS NULL OR l.target_kind = @kind)
+         AND NOT EXISTS (SELECT 1 FROM labels s WHERE s.supersedes = l.id)
        GROUP BY l.task, l.value ORDER BY l.task, count DESC, l.value`,
     )
-    .all({ task: task ?? null }) as Array<{ task: string; value: string; count: number }>;
+    .all({ task: filter.task ?? null, kind: filter.targetKind ?? null }) as Array<{
+    task: string;
+    value: string;
+    count: number;
+  }>;
 }
 
 /** Every label of one target (all tasks and windows, superseded ones included), oldest first. */

@@ -312,7 +312,8 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
       return { labels, state: labelState(db, target, input.task) };
     },
 
-    'labels.classes': ({ task }) => labelClasses(db, task),
+    'labels.classes': ({ task, targetKind }) =>
+      labelClasses(db, { ...(task ? { task } : {}), ...(targetKind ? { targetKind } : {}) }),
 
     'labels.list': ({ target, task }, call) => {
       const labels = labelHistory(db, target.kind, target.id, task);

@@ -52,9 +52,9 @@ export class NoteTriageState {
     this.task ??= orderClasses(Object.keys(next))[0] ?? null;
   }
 
-  /** Learns every task's classes from the store (current label values across all targets). */
+  /** Learns every note task's classes from the store (current label values of notes). */
   async learnClasses(): Promise<void> {
-    const classes = await this.#api.invoke('labels.classes', {});
+    const classes = await this.#api.invoke('labels.classes', { targetKind: 'note' });
     if (classes.ok) this.#learn(classes.value);
   }
 

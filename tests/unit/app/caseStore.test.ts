@@ -156,9 +156,10 @@ describe('case store channels', () => {
       { task: 'triage', value: 'urgent', count: 2 },
       { task: 'triage', value: 'routine', count: 1 },
     ]);
-    expect(await call(core, 'labels.classes', {})).toEqual(
+    expect(await call(core, 'labels.classes', { targetKind: 'note' })).toEqual(
       expect.arrayContaining([{ task: 'triage', value: 'urgent', count: 2 }]),
     );
+    expect(await call(core, 'labels.classes', { targetKind: 'recording', task: 'triage' })).toEqual([]);
     expect(await call(core, 'labels.classes', { task: 'unused' })).toEqual([]);
   });
 
