@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../native/ml/backend.js';
+import { seededRandom } from '../../../native/ml/random.js';
 
 /** Initialises wasm (with Osler's extra kernels) and cpu in this process; wasm stays current. */
 export async function bothBackends(): Promise<void> {
@@ -35,17 +36,8 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
-/** A small seeded PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the engine's mulberry32) so failures reproduce. */
+export const rng = seededRandom;
 
 /** `n` seeded uniform values in [-1, 1). */
 export function randomValues(n: number, next: () => number): Float32Array {
