@@ -60,6 +60,3 @@ async function describe(name: BackendName): Promise<{ simd: boolean; threads: nu
   }
   return { simd: false, threads: 1 };
 }
-
-/** The tfjs version this core was built with. */
-export const TFJS_VERSION: string = tf.version.tfjs;

@@ -6,6 +6,7 @@ import { OslerError } from '../contract/result.js';
 import type { DicomDataset } from '../dicom/dataset.js';
 import { DicomParseError } from '../dicom/errors.js';
 import { seriesGeometry, sliceGeometryInput, type SliceGeometryInput } from '../dicom/geometry.js';
+import { extractMetadata } from '../dicom/metadata.js';
 import { parseDicom } from '../dicom/parse.js';
 import { writeAudit } from './audit.js';
 import {
@@ -74,55 +75,53 @@ function isoDate(da: string | undefined): string | null {
   return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
 }
 
-function integer(ds: DicomDataset, tag: string): number | null {
-  const n = ds.number(tag);
-  return n === undefined || !Number.isFinite(n) ? null : Math.trunc(n);
-}
-
-/** Maps a parsed header to the rows the store keeps. Throws a reason string's error when unusable. */
+/**
+ * Maps a parsed header (read through the engine's {@link extractMetadata}) to the rows the store
+ * keeps. Throws `missing-attribute` when the UIDs that place it in the hierarchy are absent.
+ */
 function describe(
   ds: DicomDataset,
 ): Omit<Pending, 'instance'> & { instance: Omit<InstanceRow, 'path' | 'sizeBytes' | 'sha256'> } {
-  const sop = ds.string('SOPInstanceUID');
-  const studyUid = ds.string('StudyInstanceUID');
-  const seriesUid = ds.string('SeriesInstanceUID');
-  const missing = [!sop && 'SOPInstanceUID', !studyUid && 'StudyInstanceUID', !seriesUid && 'SeriesInstanceUID'].filter(
-    Boolean,
-  );
+  const m = extractMetadata(ds);
+  const missing = [
+    !m.sopInstanceUid && 'SOPInstanceUID',
+    !m.studyInstanceUid && 'StudyInstanceUID',
+    !m.seriesInstanceUid && 'SeriesInstanceUID',
+  ].filter(Boolean);
   if (missing.length > 0) throw new DicomParseError('missing-attribute', `missing ${missing.join(', ')}`);
-  const patientId = ds.string('PatientID');
+  const int = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : Math.trunc(n));
   return {
     // Without a Patient ID, group by study so unrelated anonymous studies do not merge.
-    patientKey: patientId ?? `dicom:no-patient-id:${studyUid}`,
+    patientKey: m.patientId ?? `dicom:no-patient-id:${m.studyInstanceUid}`,
     patient: {
-      name: ds.string('PatientName')?.replace(/\^+/g, ' ').trim() ?? null,
-      birthDate: isoDate(ds.string('PatientBirthDate')),
-      sex: ds.string('PatientSex') ?? null,
+      name: m.patientName?.replace(/\^+/g, ' ').trim() ?? null,
+      birthDate: isoDate(m.patientBirthDate),
+      sex: m.patientSex ?? null,
     },
     study: {
-      studyUid: studyUid!,
-      studyDate: isoDate(ds.string('StudyDate')),
-      studyTime: ds.string('StudyTime') ?? null,
-      accessionNumber: ds.string('AccessionNumber') ?? null,
-      description: ds.string('StudyDescription') ?? null,
+      studyUid: m.studyInstanceUid!,
+      studyDate: isoDate(m.studyDate),
+      studyTime: m.studyTime ?? null,
+      accessionNumber: m.accessionNumber ?? null,
+      description: m.studyDescription ?? null,
     },
     series: {
-      seriesUid: seriesUid!,
-      modality: ds.string('Modality') ?? null,
-      seriesNumber: integer(ds, 'SeriesNumber'),
-      description: ds.string('SeriesDescription') ?? null,
-      bodyPart: ds.string('BodyPartExamined') ?? null,
-      rows: integer(ds, 'Rows'),
-      columns: integer(ds, 'Columns'),
+      seriesUid: m.seriesInstanceUid!,
+      modality: m.modality ?? null,
+      seriesNumber: int(m.seriesNumber),
+      description: m.seriesDescription ?? null,
+      bodyPart: m.bodyPartExamined ?? null,
+      rows: int(m.rows),
+      columns: int(m.columns),
     },
     instance: {
-      sopInstanceUid: sop!,
-      sopClassUid: ds.string('SOPClassUID') ?? null,
-      instanceNumber: integer(ds, 'InstanceNumber'),
-      transferSyntaxUid: ds.transferSyntaxUid,
-      frames: Math.max(1, integer(ds, 'NumberOfFrames') ?? 1),
-      positionMm: ds.numbers('ImagePositionPatient').length === 3 ? ds.numbers('ImagePositionPatient') : null,
-      sliceLocation: ds.number('SliceLocation') ?? null,
+      sopInstanceUid: m.sopInstanceUid!,
+      sopClassUid: m.sopClassUid ?? null,
+      instanceNumber: int(m.instanceNumber),
+      transferSyntaxUid: m.transferSyntaxUid,
+      frames: m.numberOfFrames,
+      positionMm: m.imagePositionPatient ? [...m.imagePositionPatient] : null,
+      sliceLocation: m.sliceLocationMm ?? null,
     },
   };
 }
@@ -212,6 +211,7 @@ export async function importDicom(
   const progress = { filesSeen: 0, imported: 0, duplicates: 0, skipped: 0 };
   let pending: Pending[] = [];
   const pendingSops = new Set<string>();
+  const geometryBySop = new Map<string, SliceGeometryInput>();
 
   const skip = (path: string, reason: string) => {
     progress.skipped++;
@@ -257,6 +257,7 @@ export async function importDicom(
     }
     const described = describe(ds);
     const sop = described.instance.sopInstanceUid;
+    geometryBySop.set(sop, sliceGeometryInput(ds, sop));
     const existing = findInstance(db, sop);
     if (existing !== null || pendingSops.has(sop)) {
       progress.duplicates++;
@@ -290,7 +291,8 @@ export async function importDicom(
   }
   flush();
 
-  for (const seriesId of touchedSeries) updateSeriesSummary(db, seriesId, await summarise(db, home, seriesId));
+  for (const seriesId of touchedSeries)
+    updateSeriesSummary(db, seriesId, await summarise(db, home, seriesId, geometryBySop));
   writeAudit(db, {
     actor: options.actor ?? 'system',
     action: 'import.dicom',
@@ -309,11 +311,22 @@ export async function importDicom(
 }
 
 /** The geometry summary of a series, from its stored instances' headers; order as instance ids. */
-async function summarise(db: Database.Database, home: string, seriesId: number): Promise<unknown> {
+async function summarise(
+  db: Database.Database,
+  home: string,
+  seriesId: number,
+  known: ReadonlyMap<string, SliceGeometryInput>,
+): Promise<unknown> {
   const instances = listInstances(db, seriesId);
   const slices: SliceGeometryInput[] = [];
   for (const instance of instances) {
     if (instance.frames > 1) return { sortedBy: 'multi-frame', frames: instance.frames };
+    // Files imported just now were parsed already; only instances from earlier imports are re-read.
+    const seen = known.get(instance.sopInstanceUid);
+    if (seen) {
+      slices.push({ ...seen, id: String(instance.id) });
+      continue;
+    }
     const bytes = await readFile(resolveManaged(home, instance.path));
     slices.push(
       sliceGeometryInput(
