@@ -3,6 +3,10 @@ import type { OslerApi } from '../../../native/contract/api.js';
 import type { ChannelOutput } from '../../../native/contract/channels.js';
 
 type Frame = ChannelOutput<'frames.get'>;
+type FrameInfo = Omit<Frame, 'pixels'> & {
+  /** Bits per sample and signedness of the array handed to cornerstone (after the rescale). */
+  delivered?: { readonly bits: number; readonly signed: boolean };
+};
 type SeriesDetail = ChannelOutput<'series.get'>;
 type Vec3 = [number, number, number];
 
@@ -50,7 +54,10 @@ export function toModality(stored: ArrayLike<number>, slope: number, intercept: 
  */
 export class FrameSource {
   readonly #api: OslerApi;
-  readonly #frames = new Map<string, Frame>();
+  /** What each loaded frame is (spacing, presets, photometric); pixels live only in cornerstone's bounded cache. */
+  readonly #info = new Map<string, FrameInfo>();
+  /** Frames fetched ahead of cornerstone's own load, handed over (and dropped here) when it asks. */
+  readonly #ahead = new Map<string, Frame>();
   readonly #planes = new Map<string, { positionMm: Vec3 | null }>();
   #series: SeriesDetail | null = null;
 
@@ -71,23 +78,31 @@ export class FrameSource {
   }
 
   /** The frame behind an image id once loaded (pixel spacing, presets, photometric). */
-  frame(imageId: string): Frame | undefined {
-    return this.#frames.get(imageId);
+  frame(imageId: string): FrameInfo | undefined {
+    return this.#info.get(imageId);
   }
 
-  /** Fetches and caches a frame without building an image (used to read metadata first). */
-  async fetch(imageId: string): Promise<Frame> {
-    const cached = this.#frames.get(imageId);
-    if (cached) return cached;
+  /** Fetches a frame ahead of cornerstone's load, to read what it is before showing it. */
+  async fetch(imageId: string): Promise<FrameInfo> {
+    const known = this.#info.get(imageId);
+    if (known) return known;
+    const f = await this.#get(imageId);
+    this.#ahead.set(imageId, f);
+    return f;
+  }
+
+  async #get(imageId: string): Promise<Frame> {
     const { instanceId, frame } = parseImageId(imageId);
     const result = await this.#api.invoke('frames.get', { instanceId, frame });
     if (!result.ok) throw new Error(`${result.code}: ${result.message}`);
-    this.#frames.set(imageId, result.value);
+    const { pixels: _pixels, ...info } = result.value;
+    this.#info.set(imageId, info);
     return result.value;
   }
 
   async #load(imageId: string): Promise<Types.IImage> {
-    const f = await this.fetch(imageId);
+    const f = this.#ahead.get(imageId) ?? (await this.#get(imageId));
+    this.#ahead.delete(imageId);
     const color = f.format === 'rgb';
     const preset = f.windows[0] ?? {
       center: (f.minValue + f.maxValue) / 2,
@@ -98,6 +113,12 @@ export class FrameSource {
     const pixels = color
       ? (f.pixels as Types.PixelDataTypedArray)
       : toModality(f.pixels, f.rescale.slope, f.rescale.intercept);
+    const info = this.#info.get(imageId);
+    if (info)
+      info.delivered = {
+        bits: pixels.BYTES_PER_ELEMENT * 8,
+        signed: !(pixels instanceof Uint8Array || pixels instanceof Uint16Array || pixels instanceof Uint32Array),
+      };
     const voxelManager = utilities.VoxelManager.createImageVoxelManager({
       width: f.columns,
       height: f.rows,
@@ -146,7 +167,7 @@ export class FrameSource {
 
   #metadata(type: string, imageId: string): unknown {
     if (!imageId.startsWith('osler:')) return undefined;
-    const f = this.#frames.get(imageId);
+    const f = this.#info.get(imageId);
     const plane = this.#planes.get(imageId);
     const g = this.#series?.geometry;
     switch (type) {
@@ -169,16 +190,16 @@ export class FrameSource {
         };
       }
       case 'imagePixelModule':
-        if (!f) return undefined;
+        if (!f?.delivered) return undefined;
         return {
           samplesPerPixel: f.format === 'rgb' ? 3 : 1,
           photometricInterpretation: f.photometric,
           rows: f.rows,
           columns: f.columns,
-          bitsAllocated: f.pixels.BYTES_PER_ELEMENT * 8,
-          bitsStored: f.pixels.BYTES_PER_ELEMENT * 8,
-          highBit: f.pixels.BYTES_PER_ELEMENT * 8 - 1,
-          pixelRepresentation: f.pixels instanceof Int16Array || f.pixels instanceof Int8Array ? 1 : 0,
+          bitsAllocated: f.delivered.bits,
+          bitsStored: f.delivered.bits,
+          highBit: f.delivered.bits - 1,
+          pixelRepresentation: f.delivered.signed ? 1 : 0,
         };
       case 'generalSeriesModule':
         return { modality: this.#series?.series.modality ?? 'OT', seriesInstanceUID: this.#series?.series.seriesUid };
