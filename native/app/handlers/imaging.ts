@@ -174,7 +174,9 @@ export function imagingHandlers(
       return { id };
     },
 
-    'overlays.list': async ({ seriesId }) => ({ segmentations: await segmentations.list(seriesId) }),
+    'overlays.list': async ({ seriesId }) => ({
+      segmentations: await wrapDicom(() => segmentations.list(seriesId), 'a segmentation of this study'),
+    }),
 
     'seg.get': async ({ segInstanceId, seriesId }, call) => {
       const order = sliceOrder(seriesId);
