@@ -1,0 +1,155 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { OslerError } from '../contract/result.js';
+import { BUNDLE_FILES, bundleMetadataSchema, type BundleMetadata } from './bundle.js';
+
+function writeDurably(path: string, text: string): void {
+  const data = new TextEncoder().encode(text);
+  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const fd = openSync(temp, 'w');
+  try {
+    let offset = 0;
+    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Directory fsync is not supported everywhere (e.g. Windows); the file fsyncs still hold.
+  }
+}
+
+function metricText(value: unknown): string {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(3);
+  if (value !== null && typeof value === 'object' && 'value' in value && 'ci95' in value) {
+    const v = value as { value: number; ci95: [number, number] };
+    return `${v.value.toFixed(3)} (95% CI ${v.ci95[0].toFixed(3)}–${v.ci95[1].toFixed(3)})`;
+  }
+  return JSON.stringify(value);
+}
+
+function inputText(metadata: BundleMetadata): string[] {
+  const input = metadata.input;
+  switch (input.kind) {
+    case 'image':
+      return [
+        `- Image: ${input.width}x${input.height} pixels, ${input.channels} channel(s), resized bilinearly from the source.`,
+        `- Scaling: grey level / ${input.scale}, then (x - ${input.mean}) / ${input.std}.`,
+        ...(input.dicomWindows !== undefined
+          ? [
+              `- DICOM: windows ${input.dicomWindows.map((w) => `${w.width}/${w.center}`).join(', ')} (W/L) on modality values.`,
+            ]
+          : []),
+        ...(input.modalities !== undefined ? [`- Modalities: ${input.modalities.join(', ')}.`] : []),
+      ];
+    case 'text':
+      return [
+        `- Text: word tokens (${input.lowercase ? 'lower-cased' : 'case kept'}), vocabulary of ${input.vocabulary.length} entries including padding/unknown/number tokens.`,
+        `- Sequence length ${input.sequenceLength}; longer notes keep the ${input.truncation === 'head' ? 'beginning' : 'end'}; padding ${input.padding}.`,
+      ];
+    case 'vitals':
+      return [
+        `- Series: ${input.timeSteps} steps of ${input.stepHours} h over ${input.variables.length} variables (${input.variables.join(', ')}).`,
+        `- Per-step channels: ${input.channels.join(', ')}; values normalised with training-split means and SDs.`,
+        ...(input.statics !== undefined ? [`- Static inputs: ${input.statics.join(', ')}.`] : []),
+      ];
+  }
+}
+
+/** Renders a model card (markdown) from a bundle's metadata. */
+export function renderCard(metadata: BundleMetadata): string {
+  const lines: string[] = [
+    `# ${metadata.title} (\`${metadata.name}\` ${metadata.version})`,
+    '',
+    `**Intended use:** ${metadata.card.intendedUse}`,
+    '',
+    '## Task',
+    `- ${metadata.task}; outputs: ${metadata.outputs.join(', ')}${metadata.positiveClass !== undefined ? ` (score = probability of ${metadata.positiveClass})` : ''}.`,
+    '',
+    '## Input specification and preprocessing',
+    ...inputText(metadata),
+    '',
+    '## Training data',
+    `- Source: ${metadata.card.dataSource}`,
+    `- Licence: ${metadata.card.licence}`,
+    `- Attribution: ${metadata.card.attribution}`,
+    `- ${metadata.trainingData.trainSize} training and ${metadata.trainingData.validationSize} validation items; split: ${metadata.trainingData.split}.`,
+    ...(metadata.trainingData.classCounts !== undefined
+      ? [
+          `- Class counts: ${Object.entries(metadata.trainingData.classCounts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}.`,
+        ]
+      : []),
+    '',
+    '## Validation metrics',
+    ...Object.entries(metadata.metrics).map(([k, v]) => `- ${k}: ${metricText(v)}`),
+    `- Softmax temperature (fitted on validation): ${metadata.temperature.toFixed(3)}`,
+    '',
+    '## Known limitations',
+    ...metadata.card.limitations.map((l) => `- ${l}`),
+    '',
+    ...Object.entries(metadata.card.notes ?? {}).flatMap(([title, body]) => [`## ${title}`, body, '']),
+    '## Provenance',
+    `- Architecture: ${metadata.spec === null ? 'imported' : metadata.spec.family}; hyper-parameters: \`${JSON.stringify(metadata.hyperParameters)}\`.`,
+    `- Created ${metadata.createdAt} by ${metadata.createdBy} with Osler ${metadata.oslerVersion}${metadata.seed !== undefined ? `, seed ${metadata.seed}` : ''}${metadata.trainingSeconds !== undefined ? `, ${Math.round(metadata.trainingSeconds)} s of training` : ''}.`,
+    ...(metadata.parent !== null ? [`- Fine-tuned from ${metadata.parent.name} ${metadata.parent.version}.`] : []),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * Completes a bundle whose model files (`model.json` + `weights.bin`) are already in `dir`: writes
+ * `metadata.json` and `CARD.md` durably. The metadata is validated first, so an invalid bundle is
+ * never written. Returns the validated metadata.
+ */
+export function writeBundleMetadata(dir: string, metadata: BundleMetadata): BundleMetadata {
+  const parsed = bundleMetadataSchema.safeParse(metadata);
+  if (!parsed.success)
+    throw new OslerError('invalid-input', `model metadata is invalid: ${parsed.error.issues[0]?.message ?? ''}`);
+  const root = resolve(dir);
+  if (!existsSync(join(root, BUNDLE_FILES.model)))
+    throw new OslerError('invalid-input', `no ${BUNDLE_FILES.model} in the model folder; save the model first`);
+  mkdirSync(root, { recursive: true });
+  writeDurably(join(root, BUNDLE_FILES.card), renderCard(parsed.data));
+  writeDurably(join(root, BUNDLE_FILES.metadata), `${JSON.stringify(parsed.data, null, 2)}\n`);
+  fsyncDir(root);
+  return parsed.data;
+}
+
+/** Reads and validates a bundle's metadata; a clear `invalid-input` error names what is wrong. */
+export function readBundleMetadata(dir: string): BundleMetadata {
+  const root = resolve(dir);
+  for (const file of [BUNDLE_FILES.model, BUNDLE_FILES.metadata])
+    if (!existsSync(join(root, file))) throw new OslerError('not-found', `the model folder has no ${file}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(join(root, BUNDLE_FILES.metadata), 'utf8'));
+  } catch (error) {
+    throw new OslerError(
+      'invalid-input',
+      `${BUNDLE_FILES.metadata} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const parsed = bundleMetadataSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new OslerError(
+      'invalid-input',
+      `${BUNDLE_FILES.metadata} is invalid at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? ''}`,
+    );
+  }
+  return parsed.data;
+}
