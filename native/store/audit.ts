@@ -2,7 +2,17 @@ import type Database from 'better-sqlite3';
 
 /** Kinds of record an audit row or label can point at. */
 export type TargetKind =
-  'patient' | 'instance' | 'series' | 'study' | 'note' | 'recording' | 'label' | 'prediction' | 'import';
+  | 'patient'
+  | 'instance'
+  | 'series'
+  | 'study'
+  | 'note'
+  | 'recording'
+  | 'label'
+  | 'prediction'
+  | 'import'
+  | 'model-version'
+  | 'training-run';
 
 /** One audit entry to write. */
 export interface AuditEntry {

@@ -8,6 +8,7 @@ import { MIGRATIONS } from '../../../native/store/migrations/index.js';
 import { tempDir } from '../helpers.js';
 
 const upTo = (v: number) => MIGRATIONS.filter((m) => m.version <= v);
+const NEWEST = MIGRATIONS.at(-1)!.version;
 const tables = (db: Database.Database) =>
   db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index') ORDER BY name").pluck().all() as string[];
 const columns = (db: Database.Database, table: string) =>
@@ -55,7 +56,7 @@ describe('migrations', () => {
     old.close();
     const store = openStore(file);
     try {
-      expect(store.version).toBe(20);
+      expect(store.version).toBe(NEWEST);
       expect(columns(store.db, 'notes')).toContain('title');
       expect(columns(store.db, 'recordings')).toEqual(expect.arrayContaining(['kind', 'metadata_json']));
       expect(columns(store.db, 'signals')).toContain('first_time_ms');
@@ -72,13 +73,15 @@ describe('migrations', () => {
     const db = new Database(':memory:');
     db.pragma('user_version = 990');
     expect(() => migrate(db, MIGRATIONS)).toThrow(OslerError);
-    expect(() => migrate(db, MIGRATIONS)).toThrow(/schema version 990, newer than this Osler understands \(20\)/);
+    expect(() => migrate(db, MIGRATIONS)).toThrow(
+      new RegExp(`schema version 990, newer than this Osler understands \\(${NEWEST}\\)`),
+    );
   });
 
   it('applies all pending migrations in one transaction: a failing step leaves nothing behind', () => {
     const db = new Database(':memory:');
     const broken: Migration = {
-      version: 30,
+      version: NEWEST + 10,
       name: 'broken',
       up: (d) => d.exec('CREATE TABLE x (a); SELECT nonsense FROM nowhere;'),
     };
@@ -89,7 +92,7 @@ describe('migrations', () => {
 
   it('is a no-op on an up-to-date store', () => {
     const db = new Database(':memory:');
-    expect(migrate(db, MIGRATIONS)).toEqual([10, 20]);
+    expect(migrate(db, MIGRATIONS)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(migrate(db, MIGRATIONS)).toEqual([]);
   });
 });
