@@ -59,6 +59,8 @@ export const requestSchema = z.discriminatedUnion('type', [
     /** Handle under which the trained model stays loaded in the worker. */
     modelId,
     spec: modelSpecSchema,
+    /** Fine-tuning: start from the weights of this loaded model (same architecture) instead of a fresh init. */
+    initFrom: modelId.optional(),
     train: datasetSchema,
     validation: datasetSchema.optional(),
     options: trainOptionsSchema,

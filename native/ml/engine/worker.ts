@@ -90,6 +90,17 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
   switch (request.type) {
     case 'train': {
       const model = buildModel(request.spec);
+      if (request.initFrom !== undefined) {
+        const source = loaded(request.initFrom).model;
+        const from = source.getWeights();
+        const to = model.getWeights();
+        const same = from.length === to.length && from.every((w, i) => w.shape.join('x') === to[i]!.shape.join('x'));
+        if (!same) {
+          model.dispose();
+          throw new JobError('invalid-input', `model ${request.initFrom} does not have the architecture of the spec`);
+        }
+        model.setWeights(from);
+      }
       const kind = lossKindOf(request.spec);
       const tensors: tf.Tensor[] = [];
       const keep = (t: tf.Tensor) => (tensors.push(t), t);

@@ -204,6 +204,43 @@ describe('EngineClient + worker', () => {
     }
   });
 
+  it('fine-tunes from a loaded model: a near-zero learning rate keeps its predictions', async () => {
+    const before = await engine.predict({ modelId: 'cnn', x: held.x }).result;
+    // One epoch at learning rate ~0 starts from the source weights; only batch-norm running statistics move.
+    await engine.train({
+      modelId: 'tuned',
+      spec,
+      initFrom: 'cnn',
+      train: { x: data.x, y: data.y },
+      options: { epochs: 1, batchSize: 16, learningRate: 1e-12, seed: 9 },
+    }).result;
+    const after = await engine.predict({ modelId: 'tuned', x: held.x }).result;
+    const maxDiff = Array.from(after.y.values).reduce((m, v, i) => Math.max(m, Math.abs(v - before.y.values[i]!)), 0);
+    expect(maxDiff).toBeLessThan(0.05);
+    // A fresh model with the same spec but no initFrom predicts differently.
+    await engine.train({
+      modelId: 'fresh',
+      spec: { ...spec, seed: 11 },
+      train: { x: data.x, y: data.y },
+      options: { epochs: 1, batchSize: 16, learningRate: 1e-12, seed: 9 },
+    }).result;
+    const fresh = await engine.predict({ modelId: 'fresh', x: held.x }).result;
+    const freshDiff = Array.from(fresh.y.values).reduce((m, v, i) => Math.max(m, Math.abs(v - before.y.values[i]!)), 0);
+    expect(freshDiff).toBeGreaterThan(0.2);
+    const other = { ...spec, width: 8 };
+    await expect(
+      engine.train({
+        modelId: 'mismatch',
+        spec: other,
+        initFrom: 'cnn',
+        train: { x: data.x, y: data.y },
+        options: { epochs: 1, batchSize: 16, learningRate: 0.01, seed: 9 },
+      }).result,
+    ).rejects.toMatchObject({ code: 'invalid-input' });
+    await engine.dispose('tuned');
+    await engine.dispose('fresh');
+  });
+
   it('rejects invalid jobs with invalid-input and unknown models with not-found', async () => {
     const bad = { shape: [2, 3], dtype: 'float32' as const, values: new Float32Array(5) };
     await expect(engine.predict({ modelId: 'cnn', x: bad }).result).rejects.toMatchObject({ code: 'invalid-input' });
