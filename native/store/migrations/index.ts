@@ -1,7 +1,8 @@
 import type { Migration } from '../migrate.js';
 import { migration as m0010 } from './0010-initial.js';
 import { migration as m0020 } from './0020-case-store.js';
-import { migration as m0030 } from './0030-model-registry.js';
+import { migration as m0030 } from './0030-worklist-audit.js';
+import { migration as m0040 } from './0040-model-registry.js';
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [m0010, m0020, m0030];
+export const MIGRATIONS: readonly Migration[] = [m0010, m0020, m0030, m0040];

@@ -46,14 +46,14 @@ const version = (v: string, state: 'active' | 'candidate' = 'candidate') => ({
 const audits = (db: Database.Database, action: string) =>
   db.prepare('SELECT COUNT(*) FROM audit WHERE action = ?').pluck().get(action) as number;
 
-describe('migration 0030 (model registry)', () => {
+describe('migration 0040 (model registry)', () => {
   it('adds provenance and activation columns to model versions and links runs to versions', () => {
     const db = new Database(':memory:');
     migrate(
       db,
-      MIGRATIONS.filter((m) => m.version <= 30),
+      MIGRATIONS.filter((m) => m.version <= 40),
     );
-    expect(schemaVersion(db)).toBe(30);
+    expect(schemaVersion(db)).toBe(40);
     const cols = (t: string) => db.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all();
     expect(cols('model_versions')).toEqual(
       expect.arrayContaining(['created_by', 'parent_version_id', 'activated_at', 'state_reason']),

@@ -6,7 +6,7 @@ import type { Migration } from '../migrate.js';
  * candidate) and why its state last changed; training runs record the version they produced.
  */
 export const migration: Migration = {
-  version: 30,
+  version: 40,
   name: 'model-registry',
   up(db) {
     db.exec(`
