@@ -3,22 +3,19 @@ import type { PixelModule } from '../pixelModule.js';
 import { checkDimensions, checkLength } from './check.js';
 import { readJpegFrameHeader } from './markers.js';
 import type { CodecOutput } from './types.js';
+import { decodeWithLibjpeg } from './libjpeg.js';
 import { runWasm, wasmDecoder } from './wasm.js';
 
 /**
- * JPEG baseline and extended (.50/.51) via libjpeg-turbo (8-bit build). Colour comes back as RGB because
+ * JPEG baseline and extended (.50/.51) via libjpeg-turbo: the cornerstone 8-bit build for 8-bit streams, the
+ * dcmjs-codecs build (libjpeg-turbo 3, 12-bit capable) for process 4 streams of 9-12 bits. Colour comes back as RGB because
  * libjpeg applies the YCbCr->RGB transform the JFIF/Adobe markers ask for.
  */
 export async function decodeJpegBaseline(encoded: Uint8Array, pm: PixelModule): Promise<CodecOutput> {
   const header = readJpegFrameHeader(encoded);
   if (!header) throw new DicomParseError('decode-failed', 'JPEG frame has no SOI/SOF header');
   checkDimensions(pm, header.columns, header.rows, header.components, 'JPEG');
-  if (header.precision > 8) {
-    throw new DicomParseError(
-      'unsupported-transfer-syntax',
-      `${header.precision}-bit JPEG (process 4) needs a 12-bit JPEG codec; the installed libjpeg-turbo build decodes 8-bit only`,
-    );
-  }
+  if (header.precision > 8) return decodeExtended12(encoded, pm, header.precision);
   const decoder = await wasmDecoder('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs', 'JPEGDecoder');
   const stream =
     pm.samplesPerPixel === 3 && pm.photometricInterpretation === 'RGB' ? withoutColorTransform(encoded) : encoded;
@@ -78,4 +75,20 @@ function withoutColorTransform(encoded: Uint8Array): Uint8Array {
   out.set(app14, 2);
   out.set(encoded.subarray(2), 2 + app14.length);
   return out;
+}
+
+/** 12-bit JPEG extended (process 4): grayscale or colour samples as stored, 2 bytes each. */
+async function decodeExtended12(encoded: Uint8Array, pm: PixelModule, precision: number): Promise<CodecOutput> {
+  if (precision > 12)
+    throw new DicomParseError('decode-failed', `JPEG extended precision ${precision} exceeds 12 bits`);
+  if (pm.bitsAllocated < 16)
+    throw new DicomParseError(
+      'decode-failed',
+      `${precision}-bit JPEG needs Bits Allocated 16, not ${pm.bitsAllocated}`,
+    );
+  const { bytes, bytesPerSample } = await decodeWithLibjpeg(encoded, pm, '12-bit JPEG');
+  checkLength(bytes.length, pm.rows * pm.columns * pm.samplesPerPixel * 2, '12-bit JPEG');
+  // libjpeg upsamples chroma, so 4:2:2 colour comes back at full resolution.
+  const photometric = pm.photometricInterpretation === 'YBR_FULL_422' ? 'YBR_FULL' : pm.photometricInterpretation;
+  return { bytes, bytesPerSample, photometric };
 }

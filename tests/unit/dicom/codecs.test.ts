@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeFrame, parseDicom, readPixelModule } from '../../../native/dicom/index.js';
+import { dataDir, tempDir } from '../helpers.js';
+
+const data = dataDir();
+const haveDcmtk =
+  spawnSync('dcmcjpeg', ['--version']).status === 0 && spawnSync('dcmdjpeg', ['--version']).status === 0;
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe.skipIf(!data || !haveDcmtk)('12-bit JPEG extended (process 4, .51)', () => {
+  const tmp = tempDir('osler-jpeg12-');
+  afterAll(() => tmp.cleanup());
+
+  it('decodes a dcmcjpeg +ee stream of a 12-bit MR exactly as dcmdjpeg does, close to the lossless source', async () => {
+    const source = join(data!, 'dicom/mr-transfer-syntaxes/1_explicit_LE.dcm');
+    const encoded = join(tmp.path, 'mr12.dcm');
+    const reference = join(tmp.path, 'mr12-dcmdjpeg.dcm');
+    expect(spawnSync('dcmcjpeg', ['+ee', source, encoded]).status).toBe(0);
+    expect(spawnSync('dcmdjpeg', [encoded, reference]).status).toBe(0);
+
+    const ds = parseDicom(readFileSync(encoded));
+    expect(ds.transferSyntaxUid).toBe('1.2.840.10008.1.2.4.51');
+    expect(readPixelModule(ds).bitsStored).toBe(12);
+    const ours = await decodeFrame(ds, 0);
+    expect(ours.values).toBeInstanceOf(Uint16Array);
+    const ref = await decodeFrame(parseDicom(readFileSync(reference)), 0);
+    // Same bitstream, same IJG arithmetic: identical samples.
+    expect(maxDiff(ours.values, ref.values)).toBe(0);
+
+    // And a lossy copy of the original: small error everywhere, values spanning more than 8 bits.
+    const original = await decodeFrame(parseDicom(readFileSync(source)), 0);
+    let sum = 0;
+    let max = 0;
+    for (let i = 0; i < original.values.length; i++) {
+      sum += Math.abs(ours.values[i]! - original.values[i]!);
+      max = Math.max(max, ours.values[i]!);
+    }
+    expect(sum / original.values.length).toBeLessThan(4);
+    expect(max).toBeGreaterThan(255);
+  });
+
+  it('decodes the real 12-bit NM file exactly as dcmdjpeg does', async () => {
+    const file = join(data!, 'dicom/pydicom-samples/NM_JPEG_extended_51.dcm');
+    const reference = join(tmp.path, 'nm-dcmdjpeg.dcm');
+    expect(spawnSync('dcmdjpeg', [file, reference]).status).toBe(0);
+    const ours = await decodeFrame(parseDicom(readFileSync(file)), 0);
+    const ref = await decodeFrame(parseDicom(readFileSync(reference)), 0);
+    expect(maxDiff(ours.values, ref.values)).toBe(0);
+  });
+
+  it('refuses a corrupt 12-bit stream with decode-failed, and still decodes afterwards', async () => {
+    const file = join(data!, 'dicom/pydicom-samples/NM_JPEG_extended_51.dcm');
+    const bytes = new Uint8Array(readFileSync(file));
+    const soi = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xd8);
+    const dht = bytes.findIndex((b, i) => i > soi && b === 0xff && bytes[i + 1] === 0xc4);
+    expect(soi).toBeGreaterThan(0);
+    expect(dht).toBeGreaterThan(soi);
+    // Huffman code counts all 255: more codes than any table can hold.
+    const broken = new Uint8Array(bytes);
+    broken.fill(0xff, dht + 5, dht + 21);
+    await expect(decodeFrame(parseDicom(broken), 0)).rejects.toMatchObject({
+      name: 'DicomParseError',
+      reason: 'decode-failed',
+      message: expect.stringMatching(/Huffman/),
+    });
+    const again = await decodeFrame(parseDicom(bytes), 0);
+    expect(again.values.length).toBe(256 * 1024);
+  });
+});
