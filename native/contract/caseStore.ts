@@ -353,8 +353,15 @@ export const caseStoreChannels = {
       sort: z.enum(['priority', 'date']).default('priority'),
       limit: z.number().int().min(1).max(500).default(100),
       offset: z.number().int().min(0).max(1_000_000).default(0),
+      /** Keyset paging: a previous page's `nextCursor`; the page continues after its last row. */
+      cursor: z.string().min(1).max(1000).optional(),
     }),
-    output: z.strictObject({ items: z.array(worklistItemSchema), hasMore: z.boolean() }),
+    output: z.strictObject({
+      items: z.array(worklistItemSchema),
+      hasMore: z.boolean(),
+      /** Pass as `cursor` for the next page (constant cost at any depth); null on the last page. */
+      nextCursor: z.string().nullable(),
+    }),
   },
   /** The audit log, newest first. */
   'audit.list': {

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
+import { OslerError } from '../contract/result.js';
 import type { LabelState } from './labels.js';
+import { STUDY_DATE_SQL } from './migrations/0030-worklist-audit.js';
 
 /** Kinds of worklist item. */
 export type WorklistKind = 'study' | 'note' | 'recording';
@@ -20,6 +22,42 @@ export interface WorklistQuery {
   readonly sort: 'priority' | 'date';
   readonly limit: number;
   readonly offset: number;
+  /**
+   * Keyset paging: continue after the row this cursor (a previous page's `nextCursor`) names.
+   * Each page then costs the same however deep it is; `offset` is applied after the cursor.
+   */
+  readonly cursor?: string;
+}
+
+/** Where a page ended, in the list's own order (see {@link WorklistQuery.cursor}). */
+interface Cursor {
+  /** 1 while in the scored part of a priority-sorted list. */
+  readonly s: 0 | 1;
+  readonly p: number | null;
+  readonly d: string | null;
+  readonly k: WorklistKind;
+  readonly i: number;
+}
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
+    if (
+      (c.s === 0 || c.s === 1) &&
+      (c.p === null || typeof c.p === 'number') &&
+      (c.d === null || typeof c.d === 'string') &&
+      ['study', 'note', 'recording'].includes(c.k) &&
+      Number.isSafeInteger(c.i)
+    )
+      return c;
+  } catch {
+    // fall through
+  }
+  throw new OslerError('invalid-input', 'the worklist cursor is not one this store handed out');
 }
 
 /** One row of the worklist. */
@@ -56,38 +94,43 @@ const PARTS: Record<WorklistKind, { table: string; date: string; title: string; 
   },
   study: {
     table: 'studies t',
-    date: `CASE WHEN t.study_date GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'
-      THEN substr(t.study_date,1,4)||'-'||substr(t.study_date,5,2)||'-'||substr(t.study_date,7,2) ELSE t.study_date END`,
+    // Exactly the indexed expression (studies_date), so the newest-first walk needs no sort.
+    date: STUDY_DATE_SQL.replace(/study_date/g, 't.study_date'),
     title: 't.description',
     detail: 't.accession_number',
     modality: 't.modalities',
   },
 };
 
-/** Largest number of distinct current values over the target's tasks: NULL none, 1 agreed, >1 disputed. */
-function disagreement(kind: string, idExpr: string, byTask: boolean): string {
-  return `(SELECT max(c) FROM (SELECT count(DISTINCT l.value) AS c FROM labels l
-      WHERE l.target_kind = ${kind} AND l.target_id = ${idExpr} ${byTask ? 'AND l.task = @task' : ''}
-        AND NOT EXISTS (SELECT 1 FROM labels x WHERE x.supersedes = l.id)
-      GROUP BY l.task, l.window_start_ms, l.window_end_ms))`;
+/** Label state of a target from `label_state` (migration 0030): NULL unlabelled, 0 agreed, 1 disputed. */
+function disputedOf(kind: string, idExpr: string, byTask: boolean): string {
+  return `(SELECT max(s.disputed) FROM label_state s WHERE s.target_kind = ${kind} AND s.target_id = ${idExpr}
+      ${byTask ? 'AND s.task = @task' : ''})`;
 }
 
+/** Highest model score of a target, kept per target by triggers on `predictions` (migration 0030). */
 const PRIORITY = (kind: string, idExpr: string) =>
-  `(SELECT max(p.score) FROM predictions p WHERE p.target_kind = ${kind} AND p.target_id = ${idExpr})`;
+  `(SELECT tp.score FROM target_priority tp WHERE tp.target_kind = ${kind} AND tp.target_id = ${idExpr})`;
 
 /**
  * The worklist: studies, notes and recordings in one list, filtered by patient, modality, date
- * and label state, ordered by model priority or date. Each kind is read newest first through its
- * date index and cut at the page end before the kinds are merged, so a page costs about the
- * same over 100 or 100,000 items; label state and priority are computed for the page only
- * (and, when filtering on label state, for the rows scanned to fill it).
+ * and label state, ordered by model priority or date. Each kind is read in list order through
+ * an index (date, or the per-target priority table) and cut at the page end before the kinds are
+ * merged, so a page costs about the same over 100 or 100,000 items; with `cursor` (keyset paging)
+ * a deep page costs the same as the first. Label state comes from `label_state`: disputed items
+ * are read from its partial index, and a kind whose every item carries a label of the task is
+ * skipped for "unlabelled" without probing each item.
  */
-export function listWorklist(db: Database.Database, q: WorklistQuery): { items: WorklistItem[]; hasMore: boolean } {
+export function listWorklist(
+  db: Database.Database,
+  q: WorklistQuery,
+): { items: WorklistItem[]; hasMore: boolean; nextCursor: string | null } {
   const kinds = new Set<WorklistKind>(q.kinds ?? ['study', 'note', 'recording']);
   if (q.modality !== undefined) {
     kinds.delete('note');
     kinds.delete('recording');
   }
+  const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
   const need = q.offset + q.limit + 1;
   const params = {
     patientKey: q.patientKey ?? null,
@@ -96,8 +139,35 @@ export function listWorklist(db: Database.Database, q: WorklistQuery): { items: 
     dateTo: q.dateTo ?? null,
     task: q.task ?? null,
     need,
+    cp: cursor?.p ?? null,
+    cd: cursor?.d ?? null,
+    ck: cursor?.k ?? null,
+    ci: cursor?.i ?? null,
   };
   const byTask = q.task !== undefined;
+
+  if (q.labelState === 'unlabelled' && q.patientKey === undefined) {
+    // When every item of a kind carries a label (of the task), none is unlabelled: two index
+    // counts instead of an anti-join probe per item.
+    for (const kind of [...kinds]) {
+      const items = db.prepare(`SELECT count(*) FROM ${PARTS[kind].table}`).pluck().get() as number;
+      const labelled = (
+        byTask
+          ? db.prepare('SELECT count(*) FROM label_state WHERE target_kind = ? AND task = ?').pluck().get(kind, q.task)
+          : db
+              .prepare('SELECT count(*) FROM (SELECT DISTINCT target_id FROM label_state WHERE target_kind = ?)')
+              .pluck()
+              .get(kind)
+      ) as number;
+      if (labelled >= items) kinds.delete(kind);
+    }
+  }
+
+  /** Rows after the cursor in `date IS NULL, date DESC, kind, id DESC` order. */
+  const afterByDate = (date: string, lit: string): string =>
+    cursor!.d === null
+      ? `(${date} IS NULL AND (${lit} > @ck OR (${lit} = @ck AND t.id < @ci)))`
+      : `(${date} IS NULL OR ${date} < @cd OR (${date} = @cd AND (${lit} > @ck OR (${lit} = @ck AND t.id < @ci))))`;
 
   const partSql = (kind: WorklistKind, scored: 'only' | 'none' | 'any'): string => {
     const p = PARTS[kind];
@@ -109,21 +179,39 @@ export function listWorklist(db: Database.Database, q: WorklistQuery): { items: 
       where.push(`instr('\\' || replace(t.modalities, ',', '\\') || '\\', '\\' || @modality || '\\') > 0`);
     if (q.dateFrom !== undefined) where.push(`${p.date} >= @dateFrom`);
     if (q.dateTo !== undefined) where.push(`${p.date} < @dateTo || 'T99'`);
-    const d = disagreement(lit, 't.id', byTask);
-    // Every supersedes chain has a head, so "no current label" is "no label at all": an index probe.
+    const task = byTask ? 'AND s.task = @task' : '';
     if (q.labelState === 'unlabelled')
       where.push(
-        `NOT EXISTS (SELECT 1 FROM labels l WHERE l.target_kind = ${lit} AND l.target_id = t.id ${byTask ? 'AND l.task = @task' : ''})`,
+        `NOT EXISTS (SELECT 1 FROM label_state s WHERE s.target_kind = ${lit} AND s.target_id = t.id ${task})`,
       );
-    if (q.labelState === 'labelled') where.push(`${d} = 1`);
-    if (q.labelState === 'disputed') where.push(`${d} > 1`);
-    const hasScore = `EXISTS (SELECT 1 FROM predictions p WHERE p.target_kind = ${lit} AND p.target_id = t.id AND p.score IS NOT NULL)`;
-    if (scored === 'only') where.push(hasScore);
-    if (scored === 'none') where.push(`NOT ${hasScore}`);
-    const order =
-      scored === 'only' ? `${PRIORITY(lit, 't.id')} DESC, ${p.date} DESC, t.id DESC` : `${p.date} DESC, t.id DESC`;
+    if (q.labelState === 'labelled')
+      where.push(
+        `EXISTS (SELECT 1 FROM label_state s WHERE s.target_kind = ${lit} AND s.target_id = t.id ${task})
+         AND NOT EXISTS (SELECT 1 FROM label_state s WHERE s.target_kind = ${lit} AND s.target_id = t.id ${task} AND s.disputed = 1)`,
+      );
+    if (scored === 'none')
+      where.push(`NOT EXISTS (SELECT 1 FROM target_priority tp WHERE tp.target_kind = ${lit} AND tp.target_id = t.id)`);
+    if (cursor !== null) {
+      if (scored === 'only') where.push(`(tp.score < @cp OR (tp.score = @cp AND ${afterByDate(p.date, lit)}))`);
+      else if (cursor.s === 0) where.push(afterByDate(p.date, lit));
+    }
+    // Scored items are read from the priority index, highest first; disputed ones from the
+    // partial index of disputed targets (few); everything else newest first by date.
+    const from: string[] = [];
+    if (q.labelState === 'disputed') {
+      from.push(
+        `(SELECT DISTINCT s.target_id FROM label_state s WHERE s.target_kind = ${lit} AND s.disputed = 1 ${task}) ds`,
+      );
+      where.unshift('t.id = ds.target_id');
+    }
+    if (scored === 'only') {
+      from.push('target_priority tp');
+      where.unshift(`tp.target_kind = ${lit}`, 't.id = tp.target_id');
+    }
+    from.push(p.table);
+    const order = scored === 'only' ? `tp.score DESC, ${p.date} DESC, t.id DESC` : `${p.date} DESC, t.id DESC`;
     return `SELECT * FROM (SELECT ${lit} AS kind, t.id AS id, t.patient_id AS patient_id, ${p.date} AS date, ${p.title} AS title,
-        ${p.detail} AS detail, ${p.modality} AS modality FROM ${p.table}
+        ${p.detail} AS detail, ${p.modality} AS modality FROM ${from.join(' CROSS JOIN ')}
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @need)`;
   };
 
@@ -135,20 +223,26 @@ export function listWorklist(db: Database.Database, q: WorklistQuery): { items: 
         ? 'priority DESC, w.date IS NULL, w.date DESC, w.kind, w.id DESC'
         : 'w.date IS NULL, w.date DESC, w.kind, w.id DESC';
     const sql = `SELECT w.kind, w.id, pt.patient_key, w.date, w.title, w.detail, w.modality,
-        ${disagreement('w.kind', 'w.id', byTask)} AS disagreement, ${PRIORITY('w.kind', 'w.id')} AS priority
+        ${disputedOf('w.kind', 'w.id', byTask)} AS disputed, ${PRIORITY('w.kind', 'w.id')} AS priority
       FROM (${parts.join(' UNION ALL ')}) w LEFT JOIN patients pt ON pt.id = w.patient_id
       ORDER BY ${order} LIMIT ${limit}`;
-    return db.prepare(sql).all(params) as Row[];
+    return (db.prepare(sql).all(params) as Row[]).map((r) => ({ ...r, scored: scored === 'only' }));
   };
 
   let rows: Row[];
   if (q.sort === 'priority') {
-    const scored = page('only', need);
+    const scored = cursor !== null && cursor.s === 0 ? [] : page('only', need);
     rows = scored.length >= need ? scored : [...scored, ...page('none', need - scored.length)];
   } else rows = page('any', need);
   const slice = rows.slice(q.offset, q.offset + q.limit);
+  const hasMore = rows.length > q.offset + q.limit;
+  const last = slice.at(-1);
   return {
-    hasMore: rows.length > q.offset + q.limit,
+    hasMore,
+    nextCursor:
+      hasMore && last !== undefined
+        ? encodeCursor({ s: last.scored ? 1 : 0, p: last.priority, d: last.date, k: last.kind, i: last.id })
+        : null,
     items: slice.map((r) => ({
       kind: r.kind,
       id: r.id,
@@ -157,7 +251,7 @@ export function listWorklist(db: Database.Database, q: WorklistQuery): { items: 
       title: r.title,
       detail: r.detail,
       modality: r.modality,
-      labelState: r.disagreement === null ? 'unlabelled' : r.disagreement > 1 ? 'disputed' : 'labelled',
+      labelState: r.disputed === null ? 'unlabelled' : r.disputed > 0 ? 'disputed' : 'labelled',
       priority: r.priority,
     })),
   };
@@ -171,6 +265,7 @@ interface Row {
   title: string | null;
   detail: string | null;
   modality: string | null;
-  disagreement: number | null;
+  disputed: number | null;
   priority: number | null;
+  scored: boolean;
 }

@@ -322,13 +322,13 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
     },
 
     'worklist.list': (input, call) => {
-      const { items, hasMore } = listWorklist(db, input);
+      const { items, hasMore, nextCursor } = listWorklist(db, input);
       writeAudit(db, {
         actor: actorOf(call),
         action: 'worklist.list',
         detail: { filter: { ...input }, returned: items.length },
       });
-      return { items, hasMore };
+      return { items, hasMore, nextCursor };
     },
 
     'audit.list': (input) => ({ rows: listAudit(db, input) }),

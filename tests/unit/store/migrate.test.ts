@@ -5,6 +5,7 @@ import { OslerError } from '../../../native/contract/result.js';
 import { openStore } from '../../../native/store/database.js';
 import { migrate, schemaVersion, type Migration } from '../../../native/store/migrate.js';
 import { MIGRATIONS } from '../../../native/store/migrations/index.js';
+import { STUDY_DATE_SQL } from '../../../native/store/migrations/0030-worklist-audit.js';
 import { tempDir } from '../helpers.js';
 
 const upTo = (v: number) => MIGRATIONS.filter((m) => m.version <= v);
@@ -67,6 +68,54 @@ describe('migrations', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('0030 backfills label state and priorities from existing rows and makes the audit log append-only', () => {
+    const db = new Database(':memory:');
+    migrate(db, upTo(20));
+    db.exec(`
+      INSERT INTO notes (source, source_key, text) VALUES ('s', '1', 'a'), ('s', '2', 'b');
+      INSERT INTO labels (target_kind, target_id, task, value, source) VALUES
+        ('note', 1, 't', 'x', 'human'), ('note', 1, 't', 'y', 'human'), ('note', 2, 't', 'x', 'human');
+      INSERT INTO models (name, task, family) VALUES ('m', 't', 'text');
+      INSERT INTO model_versions (model_id, version, state, path, metadata_json) VALUES (1, '1', 'active', 'p', '{}');
+      INSERT INTO predictions (model_version_id, target_kind, target_id, output_json, score) VALUES
+        (1, 'note', 1, '{}', 0.2), (1, 'note', 1, '{}', 0.7), (1, 'note', 2, '{}', NULL);
+      INSERT INTO audit (actor, action) VALUES ('a', 'x.y');
+    `);
+    migrate(db, upTo(30));
+    expect(schemaVersion(db)).toBe(30);
+    expect(db.prepare('SELECT target_id, task, disputed FROM label_state ORDER BY target_id').all()).toEqual([
+      { target_id: 1, task: 't', disputed: 1 },
+      { target_id: 2, task: 't', disputed: 0 },
+    ]);
+    expect(db.prepare('SELECT target_id, score FROM target_priority').all()).toEqual([{ target_id: 1, score: 0.7 }]);
+    // Triggers keep both current: a label settling the dispute, a higher and a deleted prediction.
+    db.prepare(
+      "INSERT INTO labels (target_kind, target_id, task, value, source, supersedes) VALUES ('note', 1, 't', 'x', 'human', 2)",
+    ).run();
+    db.prepare(
+      "INSERT INTO labels (target_kind, target_id, task, value, source, supersedes) VALUES ('note', 1, 't', 'x', 'human', 1)",
+    ).run();
+    expect(db.prepare('SELECT disputed FROM label_state WHERE target_id = 1').pluck().get()).toBe(0);
+    db.prepare(
+      "INSERT INTO predictions (model_version_id, target_kind, target_id, output_json, score) VALUES (1, 'note', 2, '{}', 0.9)",
+    ).run();
+    expect(db.prepare('SELECT score FROM target_priority WHERE target_id = 2').pluck().get()).toBe(0.9);
+    db.prepare('DELETE FROM predictions WHERE score = 0.7').run();
+    expect(db.prepare('SELECT score FROM target_priority WHERE target_id = 1').pluck().get()).toBe(0.2);
+    expect(() => db.prepare("UPDATE audit SET actor = 'b'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
+    db.prepare("INSERT INTO audit (actor, action) VALUES ('a', 'x.z')").run();
+    expect(db.prepare('SELECT count(*) FROM audit').pluck().get()).toBe(2);
+    // The worklist's study order walks the date expression index instead of sorting.
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT id FROM studies t ORDER BY ${STUDY_DATE_SQL.replace(/study_date/g, 't.study_date')} DESC, t.id DESC LIMIT 5`,
+      )
+      .all() as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING (COVERING )?INDEX studies_date/);
+    expect(plan.map((p) => p.detail).join('\n')).not.toMatch(/TEMP B-TREE/);
   });
 
   it('refuses a store written by a newer Osler', () => {

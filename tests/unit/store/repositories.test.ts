@@ -393,4 +393,54 @@ describe('predictions, audit and worklist', () => {
     ).toEqual(['study', 'recording']);
     expect(listWorklist(store.db, { ...q, limit: 2 }).hasMore).toBe(true);
   });
+  it('keyset pages (cursor) list exactly the rows offset pages do, in both orders and under filters', () => {
+    const v = model();
+    let seed = 3;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 60; i++) {
+      const date = rnd() < 0.15 ? null : `2024-0${1 + Math.floor(rnd() * 3)}-1${Math.floor(rnd() * 3)}`;
+      const id = note(String(i), `note ${i}`, { date });
+      if (rnd() < 0.4)
+        addPredictions(
+          store.db,
+          [{ modelVersionId: v, targetKind: 'note', targetId: id, output: {}, score: Math.floor(rnd() * 4) / 4 }],
+          'ml',
+        );
+      if (rnd() < 0.3)
+        setLabel(
+          store.db,
+          {
+            target: { kind: 'note', id },
+            task: 'cls',
+            value: String(Math.floor(rnd() * 2)),
+            source: 'human',
+            author: null,
+          },
+          'x',
+        );
+      if (i % 3 === 0)
+        store.db
+          .prepare('INSERT INTO studies (patient_id, study_uid, study_date) VALUES (?, ?, ?)')
+          .run(ensurePatient(store.db, 'P'), `1.2.${i}`, date?.replace(/-/g, '') ?? null);
+    }
+    for (const filter of [
+      { sort: 'date' as const },
+      { sort: 'priority' as const },
+      { sort: 'priority' as const, labelState: 'unlabelled' as const, task: 'cls' },
+      { sort: 'date' as const, labelState: 'labelled' as const },
+    ]) {
+      const all = listWorklist(store.db, { ...filter, limit: 500, offset: 0 }).items.map((i) => `${i.kind}:${i.id}`);
+      const paged: string[] = [];
+      let cursor: string | undefined;
+      for (let n = 0; n < 100; n++) {
+        const page = listWorklist(store.db, { ...filter, limit: 7, offset: 0, ...(cursor ? { cursor } : {}) });
+        paged.push(...page.items.map((i) => `${i.kind}:${i.id}`));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      expect(paged).toEqual(all);
+      expect(all.length).toBeGreaterThan(10);
+    }
+    expect(() => listWorklist(store.db, { sort: 'date', limit: 5, offset: 0, cursor: 'bogus' })).toThrow(/cursor/);
+  });
 });
