@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { opendir, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, parse as parsePath, resolve, sep } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { OslerError } from '../contract/result.js';
 import type { DicomDataset } from '../dicom/dataset.js';
@@ -21,6 +21,7 @@ import {
   type StudyAttributes,
 } from './imaging.js';
 import { resolveManaged, storeContentAddressed } from './managedFiles.js';
+import { clearPendingFiles, notePendingFile } from './pendingFiles.js';
 import { ensurePatient, type PatientAttributes } from './patients.js';
 
 /** A file the import passed over, and why. */
@@ -56,6 +57,48 @@ export interface DicomImportOptions {
   readonly actor?: string;
   /** Most skipped files listed individually in the report (all are counted). */
   readonly maxSkippedListed?: number;
+  /**
+   * Most files looked at before the import stops with `too-many-files` (default 500,000): a
+   * mistaken pick such as a home folder must not walk the whole disk. Batches already
+   * committed stay.
+   */
+  readonly maxFiles?: number;
+  /** Instances committed per transaction (default 64). */
+  readonly batchSize?: number;
+}
+
+/** Folders an import never walks into or starts from: the root and the system's own trees. */
+const SYSTEM_TREES = [
+  '/proc',
+  '/sys',
+  '/dev',
+  '/run',
+  '/boot',
+  '/etc',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib64',
+  '/usr',
+  '/var/lib',
+];
+
+/**
+ * Refuses an import source that is a filesystem root or a system folder (Osler would walk the
+ * whole disk or pseudo-files), with a message saying what to pick instead.
+ */
+export function checkImportSource(path: string): void {
+  const full = resolve(path);
+  const root = parsePath(full).root;
+  const isSystem =
+    full === root ||
+    (process.platform !== 'win32' && SYSTEM_TREES.some((t) => full === t || full.startsWith(`${t}/`))) ||
+    (process.platform === 'win32' && /^[a-z]:\\windows(\\|$)/i.test(full));
+  if (isSystem)
+    throw new OslerError(
+      'invalid-input',
+      `${full} is ${full === root ? 'a filesystem root' : 'a system folder'}; point the import at the folder holding the studies`,
+    );
 }
 
 const DICOMDIR_CLASS = '1.2.840.10008.1.3.10';
@@ -145,6 +188,9 @@ function dicomdirFiles(ds: DicomDataset, dicomdirPath: string): string[] {
   return out;
 }
 
+const inSystemTree = (path: string): boolean =>
+  process.platform !== 'win32' && SYSTEM_TREES.some((t) => path === t || path.startsWith(`${t}${sep}`));
+
 async function* walk(path: string, visitedDirs: Set<string>): AsyncGenerator<string> {
   let info;
   try {
@@ -172,8 +218,9 @@ async function* walk(path: string, visitedDirs: Set<string>): AsyncGenerator<str
     } catch {
       continue; // dangling link
     }
-    if (childInfo.isDirectory()) yield* walk(child, visitedDirs);
-    else if (childInfo.isFile()) yield child;
+    if (childInfo.isDirectory()) {
+      if (!inSystemTree(await realpath(child).catch(() => child))) yield* walk(child, visitedDirs);
+    } else if (childInfo.isFile()) yield child;
   }
 }
 
@@ -202,11 +249,18 @@ export async function importDicom(
 ): Promise<DicomImportReport> {
   const maxFileBytes = options.maxFileBytes ?? 0x7fffffff;
   const maxListed = options.maxSkippedListed ?? 1000;
+  const maxFiles = options.maxFiles ?? 500_000;
+  const batchSize = options.batchSize ?? BATCH;
+  for (const source of sources) checkImportSource(source);
   const skippedFiles: SkippedFile[] = [];
   const touchedSeries = new Set<number>();
   const touchedStudies = new Set<number>();
   const seenFiles = new Set<string>();
   const visitedDirs = new Set<string>();
+  // The data folder itself is never a source (its managed copies would be read back in).
+  visitedDirs.add(await realpath(home).catch(() => resolve(home)));
+  let filesWalked = 0;
+  let tooMany = false;
   const queue: string[] = sources.map((s) => resolve(s));
   const progress = { filesSeen: 0, imported: 0, duplicates: 0, skipped: 0 };
   let pending: Pending[] = [];
@@ -232,6 +286,10 @@ export async function importDicom(
         touchedSeries.add(seriesId);
         touchedStudies.add(studyId);
       }
+      clearPendingFiles(
+        db,
+        batch.map((p) => p.instance.path),
+      );
     }).immediate();
     progress.imported += batch.length;
   };
@@ -263,19 +321,23 @@ export async function importDicom(
       progress.duplicates++;
       return;
     }
-    const managed = storeContentAddressed(home, 'files/dicom', bytes, '.dcm');
+    const managed = storeContentAddressed(home, 'files/dicom', bytes, '.dcm', (rel) => notePendingFile(db, rel));
     pending.push({
       ...described,
       instance: { ...described.instance, path: managed.path, sizeBytes: managed.sizeBytes, sha256: managed.sha256 },
     });
     pendingSops.add(sop);
-    if (pending.length >= BATCH) flush();
+    if (pending.length >= batchSize) flush();
   };
 
   while (queue.length > 0) {
     const source = queue.shift()!;
     for await (const file of walk(source, visitedDirs)) {
       if (options.signal?.aborted) break;
+      if (++filesWalked > maxFiles) {
+        tooMany = true;
+        break;
+      }
       try {
         await handleFile(file);
       } catch (error) {
@@ -287,7 +349,7 @@ export async function importDicom(
         await yieldToLoop();
       }
     }
-    if (options.signal?.aborted) break;
+    if (options.signal?.aborted || tooMany) break;
   }
   flush();
 
@@ -302,11 +364,18 @@ export async function importDicom(
       studies: touchedStudies.size,
       series: touchedSeries.size,
       cancelled: options.signal?.aborted === true,
+      tooManyFiles: tooMany,
     },
   });
   options.onProgress?.({ ...progress });
   if (options.signal?.aborted)
     throw new OslerError('cancelled', `import cancelled after ${progress.imported} instances`);
+  if (tooMany)
+    throw new OslerError(
+      'invalid-input',
+      `stopped after ${maxFiles} files (${progress.imported} instances imported): the folder holds more files than ` +
+        'one import takes; point it at the folder holding the studies, or import sub-folders one at a time',
+    );
   return { ...progress, skippedFiles, studyIds: [...touchedStudies], seriesIds: [...touchedSeries] };
 }
 

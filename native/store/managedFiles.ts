@@ -66,12 +66,20 @@ export function writeFileDurably(target: string, bytes: Uint8Array): void {
 
 /**
  * Stores `bytes` under `<home>/<area>/<aa>/<sha256><suffix>` unless an identical file is already
- * there. The caller commits the row that points at it only after this returns.
+ * there. The caller commits the row that points at it only after this returns. `beforeWrite`
+ * gets the managed path first (to record it as pending, see `pendingFiles.ts`).
  */
-export function storeContentAddressed(home: string, area: string, bytes: Uint8Array, suffix = ''): ManagedFile {
+export function storeContentAddressed(
+  home: string,
+  area: string,
+  bytes: Uint8Array,
+  suffix = '',
+  beforeWrite?: (rel: string) => void,
+): ManagedFile {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const rel = `${area}/${sha256.slice(0, 2)}/${sha256}${suffix}`;
   const full = resolveManaged(home, rel);
+  beforeWrite?.(rel);
   let written = false;
   if (!existsSync(full) || statSync(full).size !== bytes.length) {
     writeFileDurably(full, bytes);

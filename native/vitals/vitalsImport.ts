@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { OslerError } from '../contract/result.js';
@@ -101,14 +101,27 @@ async function discover(root: string): Promise<Found> {
     await classify(root, found);
     return found;
   }
+  // Symbolic links are followed (a folder of links to the real files is a common way to pick a
+  // subset); each real folder is read once, so a link loop ends.
+  const visited = new Set<string>();
   const walk = async (dir: string): Promise<void> => {
+    const real = await realpath(dir);
+    if (visited.has(real)) return;
+    visited.add(real);
     const entries = await readdir(dir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const full = join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile()) await classify(full, found);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const target = await stat(full).catch(() => null);
+        isDir = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDir) await walk(full);
+      else if (isFile) await classify(full, found);
     }
   };
   await walk(root);

@@ -1,0 +1,96 @@
+import type Database from 'better-sqlite3';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { resolveManaged } from './managedFiles.js';
+
+/**
+ * Records that this process is about to write the managed file `path` (relative to the data
+ * folder). Committed before the write, and removed in the transaction that commits the row
+ * pointing at the file, so a crash in between leaves a record of exactly what may be orphaned.
+ */
+export function notePendingFile(db: Database.Database, path: string): void {
+  db.prepare('INSERT INTO pending_files (path, pid) VALUES (?, ?)').run(path, process.pid);
+}
+
+/** Clears this process's pending records for `paths` (call inside the transaction that commits their rows). */
+export function clearPendingFiles(db: Database.Database, paths: readonly string[]): void {
+  const stmt = db.prepare('DELETE FROM pending_files WHERE path = ? AND pid = ?');
+  for (const p of paths) stmt.run(p, process.pid);
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What {@link sweepPendingFiles} removed. */
+export interface SweepReport {
+  /** Managed files no row points at, left by a crashed import. */
+  readonly files: number;
+  /** Temporary files of interrupted writes. */
+  readonly temporary: number;
+}
+
+/**
+ * Removes what imports that died mid-way left behind: each pending file of a process that is no
+ * longer running is deleted unless a row now points at it (content-addressed files may be shared),
+ * and so are temporary files in their folders. Records of live processes (an import running now,
+ * perhaps in another process) are left alone. Run when the store is opened by the app or CLI.
+ */
+export function sweepPendingFiles(db: Database.Database, home: string): SweepReport {
+  const rows = db.prepare('SELECT id, path, pid FROM pending_files').all() as Array<{
+    id: number;
+    path: string;
+    pid: number;
+  }>;
+  if (rows.length === 0) return { files: 0, temporary: 0 };
+  const live = new Set(rows.filter((r) => alive(r.pid)).map((r) => r.path));
+  const stale = rows.filter((r) => !alive(r.pid));
+  const referenced = db.prepare('SELECT 1 FROM instances WHERE path = ? LIMIT 1').pluck();
+  let files = 0;
+  let temporary = 0;
+  const dirs = new Set<string>();
+  for (const r of stale) {
+    let full: string;
+    try {
+      full = resolveManaged(home, r.path);
+    } catch {
+      continue; // a path outside the data folder is never ours to delete
+    }
+    dirs.add(dirname(full));
+    if (referenced.get(r.path) === undefined && !live.has(r.path)) {
+      try {
+        rmSync(full);
+        files++;
+      } catch {
+        // already gone: the write never happened
+      }
+    }
+  }
+  // Temporary names are random, so a live writer's cannot be told apart: only sweep them when no
+  // other import is writing.
+  if (live.size === 0)
+    for (const dir of dirs) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const name of names)
+        if (name.startsWith('.tmp-')) {
+          rmSync(`${dir}/${name}`, { force: true });
+          temporary++;
+        }
+    }
+  const del = db.prepare('DELETE FROM pending_files WHERE id = ?');
+  db.transaction(() => {
+    for (const r of stale) del.run(r.id);
+  })();
+  return { files, temporary };
+}
