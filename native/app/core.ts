@@ -12,12 +12,15 @@ import {
   type Handlers,
   type HostMode,
 } from '../contract/index.js';
+import { OslerError } from '../contract/result.js';
 import { countStore } from '../store/counts.js';
 import { openStore, type StoreHandle } from '../store/database.js';
-import { sweepPendingFiles } from '../store/pendingFiles.js';
 import type { CoreContext } from './context.js';
 import { imagingHandlers } from './handlers/imaging.js';
 import { caseStoreHandlers } from './handlers/caseStore.js';
+import { modelHandlers } from './handlers/models.js';
+import { ModelService } from './services/models.js';
+import { packageRoot } from './paths.js';
 import type { EngineClient } from '../ml/engine/client.js';
 import { OSLER_VERSION } from './version.js';
 
@@ -34,6 +37,11 @@ export interface CoreOptions {
   readonly electron?: { readonly electron: string; readonly chrome: string };
   /** Receives unexpected errors for logging (default: stderr). */
   readonly log?: (message: string) => void;
+  /**
+   * Folder of model bundles to register on start (default: the shipped `resources/models`);
+   * null installs none.
+   */
+  readonly bundledModels?: string | null;
 }
 
 /** A running core: the services plus the contract bound to them. */
@@ -47,6 +55,8 @@ export interface Core {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
   /** Subscribes to every event (used by the shells to forward them). */
   onAny(listener: (event: EventName, payload: unknown) => void): () => void;
+  /** The model registry and runner (the CLI calls it directly for files outside the store). */
+  readonly models: ModelService;
   /** Resolves once the ML backend has been selected. */
   backend(): Promise<BackendInfo>;
   close(): Promise<void>;
@@ -66,8 +76,6 @@ export function createCore(options: CoreOptions): Core {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   mkdirSync(home, { recursive: true });
   const store = openStore(join(home, STORE_FILE));
-  // Managed files a crashed import wrote but never committed a row for.
-  sweepPendingFiles(store.db, home);
   const emitter = new EventEmitter();
   const startedAt = performance.now();
 
@@ -99,9 +107,43 @@ export function createCore(options: CoreOptions): Core {
 
   const context: CoreContext = { home, store, emit, log };
 
+  // Training runs get their own engine worker, so predictions and explanations never queue
+  // behind a long training job.
+  let trainingEngine: Promise<EngineClient> | null = null;
+  const startedTraining: EngineClient[] = [];
+  const models = new ModelService({
+    home,
+    store,
+    inferenceEngine: async () => {
+      await backendReady();
+      if (engine === null)
+        throw new OslerError('unavailable', `the ML engine is unavailable: ${backendError ?? 'not started'}`);
+      return engine;
+    },
+    trainingEngine: () =>
+      (trainingEngine ??= import('../ml/engine/client.js').then(async (m) => {
+        const e = await m.EngineClient.start();
+        startedTraining.push(e);
+        return e;
+      })),
+    emitProgress: (payload) => emit('models.trainingProgress', payload),
+    log,
+  });
+  const recovered = models.recover();
+  if (recovered.interruptedRuns > 0 || recovered.removedFolders.length > 0)
+    log(
+      `osler: recovered from an interrupted run: ${recovered.interruptedRuns} training run(s) marked failed, ${recovered.removedFolders.length} unregistered model folder(s) removed`,
+    );
+  const bundled =
+    options.bundledModels === undefined
+      ? join(packageRoot(import.meta.url), 'resources', 'models')
+      : options.bundledModels;
+  if (bundled !== null) models.installBundles(bundled);
+
   const handlers: Handlers = {
     ...imagingHandlers(context),
     ...caseStoreHandlers(context),
+    ...modelHandlers(context, models),
     'app.info': async () => {
       await backendReady();
       return {
@@ -164,10 +206,13 @@ export function createCore(options: CoreOptions): Core {
       emitter.on('*', listener);
       return () => emitter.off('*', listener);
     },
+    models,
     backend: backendReady,
     async close() {
       if (engineStart !== null) await engineStart;
       await (engine as EngineClient | null)?.close();
+      if (trainingEngine !== null) await trainingEngine.catch(() => undefined);
+      for (const e of startedTraining) await e.close();
       emitter.removeAllListeners();
       store.close();
     },

@@ -9,6 +9,14 @@ import { parseCommand, parsePort } from './args.js';
 import { DICOM_USAGE, dicomCommand } from './commands/dicom.js';
 import { auditCommand, importCommand, IMPORT_USAGE, searchCommand } from './commands/import.js';
 import { BACKUP_USAGE, backupCommand } from './commands/backup.js';
+import {
+  evaluateCommand,
+  MODELS_USAGE,
+  modelsCommand,
+  predictCommand,
+  trainCommand,
+  trainStarterCommand,
+} from './commands/models.js';
 import { downloadElectron, findChromium, findElectron, hasDisplay, openChromiumApp, runElectron } from './launch.js';
 
 const ROOT = packageRoot(import.meta.url);
@@ -27,6 +35,7 @@ Commands:
 ${DICOM_USAGE}
 ${IMPORT_USAGE}
 ${BACKUP_USAGE}
+${MODELS_USAGE}
 
 Options for every command:
   --home DIR          data folder (default: $OSLER_HOME, else the per-user data folder)
@@ -182,6 +191,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'backup':
       case 'restore':
         return await backupCommand(command, rest, io);
+      case 'models':
+        return await modelsCommand(rest, io);
+      case 'train':
+        return await trainCommand(rest, io);
+      case 'train-starter':
+        return await trainStarterCommand(rest, io);
+      case 'predict':
+        return await predictCommand(rest, io);
+      case 'evaluate':
+        return await evaluateCommand(rest, io);
       default:
         throw new OslerError('invalid-input', `unknown command "${command}" (see osler --help)`);
     }

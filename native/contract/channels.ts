@@ -2,10 +2,12 @@ import type { z } from 'zod';
 import { appChannels, appEvents, type backendInfoSchema, type hostModeSchema, type storeCountsSchema } from './app.js';
 import { imagingChannels, imagingEvents } from './imaging.js';
 import { caseStoreChannels, caseStoreEvents } from './caseStore.js';
+import { modelChannels, modelEvents } from './models.js';
 
 export * from './app.js';
 export * from './imaging.js';
 export * from './caseStore.js';
+export * from './models.js';
 
 /**
  * Every request/response channel: `domain.verb` -> input and output schema. Each domain declares
@@ -16,6 +18,7 @@ export const channels = {
   ...appChannels,
   ...imagingChannels,
   ...caseStoreChannels,
+  ...modelChannels,
 } as const;
 
 /** Every event the core pushes to the UI: name -> payload schema. */
@@ -23,6 +26,7 @@ export const events = {
   ...appEvents,
   ...imagingEvents,
   ...caseStoreEvents,
+  ...modelEvents,
 } as const;
 
 /** A channel name. */

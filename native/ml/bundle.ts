@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelTaskSchema } from '../contract/models.js';
 import { modelSpecSchema } from './models/index.js';
 
 /**
@@ -13,9 +14,8 @@ export const BUNDLE_FORMAT = 'osler-model/1';
 /** File names inside a bundle folder. */
 export const BUNDLE_FILES = { model: 'model.json', weights: 'weights.bin', metadata: 'metadata.json', card: 'CARD.md' };
 
+export { modelTaskSchema };
 /** What a model does; decides the data layouts it reads and the preprocessing it needs. */
-export const modelTaskSchema = z.enum(['image', 'text', 'vitals-risk', 'vitals-forecast']);
-/** What a model does. */
 export type ModelTask = z.infer<typeof modelTaskSchema>;
 
 const finite = z.number().finite();

@@ -287,3 +287,10 @@ export function listInstances(db: Database.Database, seriesId: number): Instance
     positionMm: r.position_json === null ? null : (JSON.parse(r.position_json) as number[]),
   }));
 }
+
+/** The series an instance belongs to, or null when there is no such instance. */
+export function getInstanceSeries(db: Database.Database, instanceId: number): number | null {
+  const row = db.prepare('SELECT series_id FROM instances WHERE id = ?').get(instanceId) as
+    { series_id: number } | undefined;
+  return row?.series_id ?? null;
+}

@@ -286,3 +286,20 @@ export function taskStates(labels: readonly Label[]): Array<{
     values: [...new Set(g.map((l) => l.value))],
   }));
 }
+
+/**
+ * Every current label of one task (whole-target labels only, not recording windows), optionally
+ * for one kind of target, in target order: the labelled set a training run reads.
+ */
+export function currentLabelsForTask(db: Database.Database, task: string, targetKind?: LabelTargetKind): Label[] {
+  const rows = db
+    .prepare(
+      `SELECT ${LABEL_COLUMNS} FROM labels l
+       WHERE l.task = @task AND (@kind IS NULL OR l.target_kind = @kind)
+         AND l.window_start_ms IS NULL AND l.window_end_ms IS NULL
+         AND NOT EXISTS (SELECT 1 FROM labels s WHERE s.supersedes = l.id)
+       ORDER BY l.target_kind, l.target_id, l.id`,
+    )
+    .all({ task, kind: targetKind ?? null }) as LabelRow[];
+  return rows.map(toLabel);
+}

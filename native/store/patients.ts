@@ -49,3 +49,29 @@ export function findPatientId(db: Database.Database, key: string): number | null
   const r = db.prepare('SELECT id FROM patients WHERE patient_key = ?').get(key) as { id: number } | undefined;
   return r?.id ?? null;
 }
+
+/**
+ * The patient of each case-store item (note, recording, study, series or instance), by item id;
+ * items without a patient are absent. Used to split training data by patient.
+ */
+export function patientsOf(
+  db: Database.Database,
+  kind: 'note' | 'recording' | 'study' | 'series' | 'instance',
+  ids: readonly number[],
+): Map<number, number> {
+  const sql = {
+    note: 'SELECT patient_id AS p FROM notes WHERE id = ?',
+    recording: 'SELECT patient_id AS p FROM recordings WHERE id = ?',
+    study: 'SELECT patient_id AS p FROM studies WHERE id = ?',
+    series: 'SELECT st.patient_id AS p FROM series se JOIN studies st ON st.id = se.study_id WHERE se.id = ?',
+    instance: `SELECT st.patient_id AS p FROM instances i JOIN series se ON se.id = i.series_id
+               JOIN studies st ON st.id = se.study_id WHERE i.id = ?`,
+  }[kind];
+  const statement = db.prepare(sql);
+  const out = new Map<number, number>();
+  for (const id of ids) {
+    const row = statement.get(id) as { p: number | null } | undefined;
+    if (row?.p !== undefined && row.p !== null) out.set(id, row.p);
+  }
+  return out;
+}

@@ -1,0 +1,251 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCore, type Core } from '../../../native/app/core.js';
+import type { ChannelInput, ChannelName, ChannelOutput, EventPayload } from '../../../native/contract/index.js';
+import { tempDir } from '../helpers.js';
+
+async function call<K extends ChannelName>(core: Core, channel: K, input: ChannelInput<K>): Promise<ChannelOutput<K>> {
+  const result = await core.dispatch(channel, input, { via: 'cli' });
+  if (!result.ok) throw Object.assign(new Error(result.message), { code: result.code });
+  return result.value as ChannelOutput<K>;
+}
+
+async function failure(core: Core, channel: ChannelName, input: unknown): Promise<string> {
+  const result = await core.dispatch(channel, input, { via: 'cli' });
+  return result.ok ? 'ok' : result.code;
+}
+
+/** Waits for a training run's final progress report. */
+function finished(core: Core, runId: () => number): Promise<EventPayload<'models.trainingProgress'>> {
+  return new Promise((resolve) => {
+    const off = core.on('models.trainingProgress', (p) => {
+      if (p.runId === runId() && (p.phase === 'done' || p.phase === 'failed' || p.phase === 'cancelled')) {
+        off();
+        resolve(p);
+      }
+    });
+  });
+}
+
+const audits = (core: Core, action: string) =>
+  core.store.db.prepare('SELECT COUNT(*) FROM audit WHERE action = ?').pluck().get(action) as number;
+
+/**
+ * Synthetic triage notes: 60 notes from 30 patients; "cardiology" notes talk about chest pain and
+ * troponin, "neurology" notes about weakness and aphasia, with shared filler words.
+ */
+function notesCsv(): string {
+  const cardio = ['chest pain radiating to the left arm', 'troponin raised, ST elevation', 'palpitations and syncope'];
+  const neuro = [
+    'sudden left sided weakness',
+    'expressive aphasia and facial droop',
+    'seizure with post ictal confusion',
+  ];
+  const rows = ['id,patient,text,specialty'];
+  for (let i = 0; i < 60; i++) {
+    const cardiology = i % 2 === 0;
+    const phrase = (cardiology ? cardio : neuro)[i % 3]!;
+    rows.push(
+      `n${i},p${Math.floor(i / 2) + (cardiology ? 0 : 100)},"Patient seen today. ${phrase}. Plan reviewed.",${cardiology ? 'cardiology' : 'neurology'}`,
+    );
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+describe('models domain (registry, training, prediction, explanation, evaluation)', { timeout: 180_000 }, () => {
+  const dir = tempDir('osler-models-');
+  let core: Core;
+  let noteId: number;
+
+  beforeAll(async () => {
+    core = createCore({ home: join(dir.path, 'home'), mode: 'cli', log: () => undefined, bundledModels: null });
+    const csv = join(dir.path, 'notes.csv');
+    writeFileSync(csv, notesCsv());
+    await call(core, 'notes.import', {
+      path: csv,
+      textCol: ['text'],
+      labelCol: ['specialty'],
+      labelTask: ['specialty'],
+      idCol: 'id',
+      patientCol: 'patient',
+    });
+    noteId = (await call(core, 'notes.search', { query: 'aphasia', limit: 1 })).hits[0]!.id;
+  });
+  afterAll(async () => {
+    await core.close();
+    dir.cleanup();
+  });
+
+  it('trains a new text model from store labels with progress, registers it active and records the run', async () => {
+    let runId = -1;
+    const done = finished(core, () => runId);
+    const epochs: number[] = [];
+    const off = core.on('models.trainingProgress', (p) => {
+      if (p.phase === 'epoch') epochs.push(p.epoch);
+    });
+    const run = await call(core, 'models.train', {
+      name: 'triage-specialty',
+      task: 'text',
+      data: { source: 'store', labelTask: 'specialty' },
+      settings: { epochs: 6, batchSize: 8, learningRate: 0.01, seed: 3, patience: 10 },
+    });
+    runId = run.id;
+    expect(run.status).toBe('running');
+    const last = await done;
+    off();
+    expect(last.message).toBeNull();
+    expect(last.phase).toBe('done');
+    expect(epochs).toEqual([1, 2, 3, 4, 5, 6]);
+    const [models] = [await call(core, 'models.list', {})];
+    const model = models.find((m) => m.name === 'triage-specialty')!;
+    expect(model.outputs).toEqual(['cardiology', 'neurology']);
+    expect(model.versions).toHaveLength(1);
+    expect(model.versions[0]!.state).toBe('active');
+    expect(model.activeVersionId).toBe(last.versionId);
+    const [finishedRun] = await call(core, 'models.runs', { name: 'triage-specialty', limit: 5 });
+    expect(finishedRun).toMatchObject({ status: 'succeeded', versionId: last.versionId });
+    const metrics = finishedRun!.metrics as { final: Record<string, unknown>; heldOut: { ids: string[] } };
+    // Split by patient: every note of a held-out patient is held out (2 notes per patient).
+    expect(metrics.heldOut.ids.length % 2).toBe(0);
+    expect(metrics.heldOut.ids.length).toBeGreaterThanOrEqual(8);
+    // The bundle and its card exist in the data folder.
+    const detail = await call(core, 'models.get', { name: 'triage-specialty' });
+    expect(detail.card).toContain('Intended use');
+    expect(detail.metadata.task).toBe('text');
+    expect(audits(core, 'models.train')).toBe(1);
+    expect(audits(core, 'models.train.succeeded')).toBe(1);
+  });
+
+  it('predicts a note, stores the prediction with the model version, and explains it with token scores', async () => {
+    const prediction = await call(core, 'predict.run', {
+      model: { name: 'triage-specialty' },
+      target: { kind: 'note', id: noteId },
+    });
+    expect(prediction.predicted).toBe('neurology');
+    expect(prediction.probabilities!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(prediction.modelName).toBe('triage-specialty');
+    const listed = await call(core, 'predictions.list', { kind: 'note', id: noteId });
+    expect(listed[0]!.id).toBe(prediction.id);
+    expect(listed[0]!.modelVersionId).toBe(prediction.modelVersionId);
+    const explanation = await call(core, 'explain.run', {
+      model: { name: 'triage-specialty' },
+      target: { kind: 'note', id: noteId },
+    });
+    expect(explanation.attribution.kind).toBe('tokens');
+    if (explanation.attribution.kind !== 'tokens') return;
+    const tokens = explanation.attribution.tokens;
+    const note = await call(core, 'notes.get', { id: noteId });
+    for (const t of tokens) expect(note.text.slice(t.start, t.end)).toBe(t.text);
+    // The class-specific words carry more attribution than the shared filler.
+    const score = (word: string) =>
+      Math.max(...tokens.filter((t) => t.text.toLowerCase() === word).map((t) => t.score));
+    const top = [...tokens]
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 3)
+      .map((t) => t.text.toLowerCase());
+    expect(top.some((w) => ['aphasia', 'expressive', 'facial', 'droop'].includes(w))).toBe(true);
+    expect(score('aphasia')).toBeGreaterThan(score('plan'));
+    expect(audits(core, 'predictions.add')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('evaluates on the store labels with the full report', async () => {
+    const evaluation = await call(core, 'evaluate.run', {
+      model: { name: 'triage-specialty' },
+      data: { source: 'store', labelTask: 'specialty' },
+    });
+    expect(evaluation.n).toBe(60);
+    expect(evaluation.summary.accuracy).toBeGreaterThan(0.9);
+    expect(evaluation.summary.auc).toBeGreaterThan(0.9);
+    expect(evaluation.report.confusion).toHaveLength(2);
+  });
+
+  it('fine-tunes into a candidate, compares it with the active version on the same held-out cases, promotes and rolls back', async () => {
+    // A clinician corrects one label; the fine-tune then starts from the active version.
+    await call(core, 'labels.set', {
+      target: { kind: 'note', id: noteId },
+      task: 'specialty',
+      value: 'neurology',
+      source: 'human',
+    });
+    let runId = -1;
+    const done = finished(core, () => runId);
+    const run = await call(core, 'models.train', {
+      name: 'triage-specialty',
+      data: { source: 'store', labelTask: 'specialty' },
+      settings: { epochs: 2, batchSize: 8, seed: 5 },
+    });
+    runId = run.id;
+    expect(run.params.fineTune).toBe(true);
+    const last = await done;
+    expect(last.phase).toBe('done');
+    const candidateId = last.versionId!;
+    const summary = (await call(core, 'models.list', {})).find((m) => m.name === 'triage-specialty')!;
+    expect(summary.versions.find((v) => v.id === candidateId)).toMatchObject({ state: 'candidate' });
+    const comparison = await call(core, 'models.compare', { candidateVersionId: candidateId });
+    expect(comparison.heldOut).toBeGreaterThan(0);
+    expect(comparison.candidate.n).toBe(comparison.reference.n);
+    expect(comparison.verdict).toMatch(/held-out cases|forecast/);
+    const firstId = summary.activeVersionId!;
+    const promoted = await call(core, 'models.promote', { versionId: candidateId, reason: 'better on site data' });
+    expect(promoted.activeVersionId).toBe(candidateId);
+    const rolled = await call(core, 'models.rollback', { name: 'triage-specialty', reason: 'clinician feedback' });
+    expect(rolled.activeVersionId).toBe(firstId);
+    expect(audits(core, 'models.promote')).toBe(1);
+    expect(audits(core, 'models.rollback')).toBe(1);
+    expect(await failure(core, 'models.promote', { versionId: firstId, reason: 'again' })).toBe('conflict');
+    expect(await failure(core, 'models.promote', { versionId: firstId, reason: '' })).toBe('invalid-input');
+  });
+
+  it('exports with float16 and uint8 quantization, reports sizes and metric change, and imports the export back', async () => {
+    const out = join(dir.path, 'export');
+    const detail = await call(core, 'models.get', { name: 'triage-specialty' });
+    const plain = await call(core, 'models.export', { versionId: detail.version.id, dest: out });
+    const half = await call(core, 'models.export', { versionId: detail.version.id, dest: out, quantize: 'float16' });
+    const byte = await call(core, 'models.export', { versionId: detail.version.id, dest: out, quantize: 'uint8' });
+    expect(half.bytes).toBeLessThan(plain.bytes * 0.55);
+    expect(byte.bytes).toBeLessThan(plain.bytes * 0.3);
+    expect(existsSync(join(half.path, 'CARD.md'))).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(byte.path, 'model.json'), 'utf8')) as {
+      weightsManifest: { weights: { quantization?: { dtype: string } }[] }[];
+    };
+    expect(manifest.weightsManifest[0]!.weights.some((w) => w.quantization?.dtype === 'uint8')).toBe(true);
+    // The quantized model still predicts (tfjs dequantizes on load); metric change measured on data.
+    const csv = join(dir.path, 'notes.csv');
+    const measured = await call(core, 'models.export', {
+      versionId: detail.version.id,
+      dest: join(dir.path, 'export2'),
+      quantize: 'uint8',
+      validation: { source: 'path', path: csv, textCol: 'text', labelCol: 'specialty' },
+    });
+    expect(measured.metricChange).not.toBeNull();
+    expect(Math.abs(measured.metricChange!.accuracy!)).toBeLessThan(0.1);
+    // A re-import of the same name and version is refused; a renamed bundle imports as a candidate.
+    expect(await failure(core, 'models.import', { path: plain.path })).toBe('conflict');
+    const meta = JSON.parse(readFileSync(join(plain.path, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(plain.path, 'metadata.json'), JSON.stringify({ ...meta, version: 'imported-1' }));
+    const imported = await call(core, 'models.import', { path: plain.path });
+    expect(imported).toMatchObject({ state: 'candidate', version: 'imported-1' });
+  });
+
+  it('refuses bad requests with typed errors', async () => {
+    expect(await failure(core, 'predict.run', { model: { name: 'nope' }, target: { kind: 'note', id: noteId } })).toBe(
+      'not-found',
+    );
+    expect(
+      await failure(core, 'predict.run', { model: { name: 'triage-specialty' }, target: { kind: 'recording', id: 1 } }),
+    ).toBe('invalid-input');
+    expect(await failure(core, 'models.import', { path: join(dir.path, 'missing') })).toBe('not-found');
+    expect(await failure(core, 'models.train', { name: 'x', data: { source: 'store', labelTask: 'specialty' } })).toBe(
+      'invalid-input',
+    );
+    expect(await failure(core, 'models.cancel', { runId: 999 })).toBe('not-found');
+    expect(
+      await failure(core, 'models.train', {
+        name: 'Bad Name',
+        task: 'text',
+        data: { source: 'store', labelTask: 'x' },
+      }),
+    ).toBe('invalid-input');
+  });
+});
