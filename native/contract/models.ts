@@ -212,6 +212,18 @@ export const comparisonSchema = z.strictObject({
   better: z.boolean(),
 });
 
+/** One item of the review queue: an unlabelled case the model is least sure about. */
+export const reviewItemSchema = z.strictObject({
+  target: predictionTargetSchema,
+  /** Title to show (note title, series description, recording title). */
+  title: z.string(),
+  patientKey: z.string().nullable(),
+  predicted: z.string(),
+  probabilities: z.array(finite),
+  /** 1 - (top probability - second probability): 1 = a coin toss, 0 = certain. */
+  uncertainty: finite,
+});
+
 /** Every models-domain channel. */
 export const modelChannels = {
   /** Models in the registry, with their versions. */
@@ -282,6 +294,20 @@ export const modelChannels = {
   },
   /** Stored predictions for an item, newest first. */
   'predictions.list': { input: predictionTargetSchema, output: z.array(predictionSchema) },
+  /**
+   * Active learning: items with no current label for `labelTask`, ranked by the model's
+   * uncertainty (most uncertain first), so the next label a clinician gives is the most useful.
+   */
+  'models.reviewQueue': {
+    input: z.strictObject({
+      model: modelRefSchema,
+      labelTask: z.string().min(1).max(100),
+      limit: z.number().int().positive().max(200).default(20),
+      /** How many unlabelled items to score at most (newest first). */
+      scan: z.number().int().positive().max(5000).default(500),
+    }),
+    output: z.array(reviewItemSchema),
+  },
 } as const;
 
 /** Every models-domain event. */

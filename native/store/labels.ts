@@ -303,3 +303,24 @@ export function currentLabelsForTask(db: Database.Database, task: string, target
     .all({ task, kind: targetKind ?? null }) as LabelRow[];
   return rows.map(toLabel);
 }
+
+/**
+ * Ids of items of one kind with no current label for `task`, newest first, at most `limit`:
+ * the pool an active-learning review queue ranks.
+ */
+export function unlabelledTargets(
+  db: Database.Database,
+  task: string,
+  kind: 'note' | 'recording' | 'series',
+  limit: number,
+): number[] {
+  const table = { note: 'notes', recording: 'recordings', series: 'series' }[kind];
+  return db
+    .prepare(
+      `SELECT t.id FROM ${table} t
+       WHERE NOT EXISTS (SELECT 1 FROM labels l WHERE l.target_kind = @kind AND l.target_id = t.id AND l.task = @task)
+       ORDER BY t.id DESC LIMIT @limit`,
+    )
+    .pluck()
+    .all({ kind, task, limit }) as number[];
+}

@@ -17,7 +17,8 @@ type ModelChannel =
   | 'predict.run'
   | 'explain.run'
   | 'evaluate.run'
-  | 'predictions.list';
+  | 'predictions.list'
+  | 'models.reviewQueue';
 
 /** The models domain: registry, training, prediction, explanation and evaluation. */
 export function modelHandlers(_context: CoreContext, models: ModelService): HandlerGroup<ModelChannel> {
@@ -39,5 +40,7 @@ export function modelHandlers(_context: CoreContext, models: ModelService): Hand
     'explain.run': (input, call) => models.explain(input.model, input.target, input.output, actorOf(call)),
     'evaluate.run': (input, call) => models.evaluate(input.model, input.data, actorOf(call)),
     'predictions.list': (input, call) => models.predictionsFor(input, actorOf(call)),
+    'models.reviewQueue': (input, call) =>
+      models.reviewQueue(input.model, input.labelTask, input.limit, input.scan, actorOf(call)),
   };
 }

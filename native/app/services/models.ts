@@ -25,6 +25,7 @@ import type {
   modelVersionSchema,
   predictionSchema,
   predictionTargetSchema,
+  reviewItemSchema,
   trainInputSchema,
   trainingRunSchema,
 } from '../../contract/models.js';
@@ -57,7 +58,10 @@ import {
 } from '../../ml/tasks/index.js';
 import { buildEncoding, tokenize } from '../../ml/text/tokenizer.js';
 import { writeAudit } from '../../store/audit.js';
-import { currentLabelsForTask } from '../../store/labels.js';
+import { currentLabelsForTask, unlabelledTargets } from '../../store/labels.js';
+import { getNote } from '../../store/notes.js';
+import { getRecording } from '../../store/recordings.js';
+import { getSeries } from '../../store/imaging.js';
 import {
   activateModelVersion,
   activeModelVersion,
@@ -942,6 +946,91 @@ export class ModelService {
           .sort((a, b) => b.score - a.score),
       },
     };
+  }
+
+  /**
+   * Active learning: unlabelled items (for `labelTask`) ranked by the model's uncertainty, most
+   * uncertain first. Series are scored from their stored predictions where the version has one,
+   * else predicted (at most 20 series per call: each is a whole stack).
+   */
+  async reviewQueue(
+    ref: ModelRef,
+    labelTask: string,
+    limit: number,
+    scan: number,
+    actor: string,
+  ): Promise<z.output<typeof reviewItemSchema>[]> {
+    const version = this.resolve(ref);
+    const meta = this.metadataOf(version);
+    if (meta.task === 'vitals-forecast') throw new OslerError('invalid-input', 'a forecaster has no classes to review');
+    const k = meta.outputs.length;
+    const items: z.output<typeof reviewItemSchema>[] = [];
+    const push = (target: Target, title: string, patientKey: string | null, probs: ArrayLike<number>) => {
+      const sorted = Array.from(probs).sort((a, b) => b - a);
+      const p = Array.from(probs);
+      items.push({
+        target,
+        title,
+        patientKey,
+        predicted: meta.outputs[argmax(p, 0, k)]!,
+        probabilities: p,
+        uncertainty: 1 - (sorted[0]! - (sorted[1] ?? 0)),
+      });
+    };
+    if (meta.task === 'text') {
+      const ids = unlabelledTargets(this.#db, labelTask, 'note', scan);
+      if (ids.length > 0) {
+        const notes = ids.map((id) => getNote(this.#db, id)!);
+        const probs = await this.#probabilities(
+          version,
+          encodeTexts(
+            meta,
+            notes.map((n) => n.text),
+          ),
+        );
+        notes.forEach((n, i) =>
+          push({ kind: 'note', id: n.id }, n.title ?? `Note ${n.id}`, n.patientKey, probs.subarray(i * k, i * k + k)),
+        );
+      }
+    } else if (meta.task === 'vitals-risk') {
+      const ids = unlabelledTargets(this.#db, labelTask, 'recording', scan);
+      if (ids.length > 0) {
+        const probs = await this.#probabilities(
+          version,
+          batchOf(ids.map((id) => encodeStay(meta, recordingStay(this.#db, id)))),
+        );
+        ids.forEach((id, i) => {
+          const r = getRecording(this.#db, id);
+          const title = (r?.metadata as { title?: string } | undefined)?.title ?? `Recording ${id}`;
+          push({ kind: 'recording', id }, title, r?.patientKey ?? null, probs.subarray(i * k, i * k + k));
+        });
+      }
+    } else {
+      for (const id of unlabelledTargets(this.#db, labelTask, 'series', Math.min(scan, 20))) {
+        const stored = this.predictionsFor({ kind: 'series', id }).find(
+          (p) => p.modelVersionId === version.id && p.probabilities !== null,
+        );
+        let probabilities = stored?.probabilities ?? null;
+        if (probabilities === null) {
+          try {
+            probabilities = (await this.predict({ versionId: version.id }, { kind: 'series', id }, actor))
+              .probabilities;
+          } catch {
+            continue; // A series this model cannot read (other modality) is not reviewable by it.
+          }
+        }
+        const series = getSeries(this.#db, id);
+        push({ kind: 'series', id }, series?.description ?? `Series ${id}`, null, probabilities ?? []);
+      }
+    }
+    writeAudit(this.#db, {
+      actor,
+      action: 'models.reviewQueue',
+      targetKind: 'model-version',
+      targetId: version.id,
+      detail: { labelTask, scanned: items.length },
+    });
+    return items.sort((a, b) => b.uncertainty - a.uncertainty).slice(0, limit);
   }
 
   /** Reads labelled data for a model from the store or a path, encoded with its input spec. */

@@ -228,6 +228,31 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     expect(imported).toMatchObject({ state: 'candidate', version: 'imported-1' });
   });
 
+  it('ranks unlabelled notes by uncertainty for review (active learning)', async () => {
+    const csv = join(dir.path, 'unlabelled.csv');
+    writeFileSync(
+      csv,
+      [
+        'id,patient,text',
+        'u1,q1,"Patient seen today. troponin raised, ST elevation. Plan reviewed."',
+        'u2,q2,"Patient seen today. expressive aphasia and facial droop. Plan reviewed."',
+        'u3,q3,"Patient seen today. Plan reviewed."',
+      ].join('\n'),
+    );
+    await call(core, 'notes.import', { path: csv, textCol: ['text'], idCol: 'id', patientCol: 'patient' });
+    const queue = await call(core, 'models.reviewQueue', {
+      model: { name: 'triage-specialty' },
+      labelTask: 'specialty',
+    });
+    expect(queue).toHaveLength(3);
+    const uncertainties = queue.map((q) => q.uncertainty);
+    expect([...uncertainties].sort((a, b) => b - a)).toEqual(uncertainties);
+    // The note with no specialty words is the one the model is least sure about.
+    const first = await call(core, 'notes.get', { id: queue[0]!.target.id });
+    expect(first.text).not.toMatch(/troponin|aphasia/);
+    expect(audits(core, 'models.reviewQueue')).toBe(1);
+  });
+
   it('refuses bad requests with typed errors', async () => {
     expect(await failure(core, 'predict.run', { model: { name: 'nope' }, target: { kind: 'note', id: noteId } })).toBe(
       'not-found',
