@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { buildImageResnet } from './imageResnet.js';
 import { buildTextBilstm } from './textBilstm.js';
 import { buildVitalsGru } from './vitalsGru.js';
+import { buildVitalsHybrid } from './vitalsHybrid.js';
 
 const positive = z.number().int().positive();
 
@@ -35,6 +36,19 @@ export const modelSpecSchema = z.discriminatedUnion('family', [
     units: positive.optional(),
     seed: z.number().int().optional(),
   }),
+  z.strictObject({
+    family: z.literal('vitals-hybrid'),
+    timeSteps: positive,
+    features: positive,
+    summaryRows: positive,
+    classes: positive,
+    branches: z.enum(['both', 'sequence', 'summary']).optional(),
+    units: positive.optional(),
+    hidden: positive.optional(),
+    towers: positive.max(16).optional(),
+    dropout: z.number().min(0).max(0.9).optional(),
+    seed: z.number().int().optional(),
+  }),
 ]);
 
 /** A model architecture and its hyper-parameters. */
@@ -49,6 +63,8 @@ export function buildModel(spec: ModelSpec): tf.LayersModel {
       return buildTextBilstm(spec);
     case 'vitals-gru':
       return buildVitalsGru(spec);
+    case 'vitals-hybrid':
+      return buildVitalsHybrid(spec);
   }
 }
 
