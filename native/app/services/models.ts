@@ -57,6 +57,7 @@ import {
   type EncodedSet,
 } from '../../ml/tasks/index.js';
 import { buildEncoding, tokenize } from '../../ml/text/tokenizer.js';
+import { classIndexOf } from '../../ml/tasks/text.js';
 import { writeAudit } from '../../store/audit.js';
 import { currentLabelsForTask, unlabelledTargets } from '../../store/labels.js';
 import { getNote } from '../../store/notes.js';
@@ -1056,7 +1057,8 @@ export class ModelService {
     const patients: string[] = [];
     const skipped: { id: string; reason: string }[] = [];
     const classIndex = (value: string, id: string): number | null => {
-      const i = meta.outputs.indexOf(value);
+      // Label codes recorded by the model (e.g. the abstracts' 1..5) or class names, any case.
+      const i = classIndexOf(meta, value);
       if (i < 0) skipped.push({ id, reason: `label ${value} is not one of ${meta.outputs.join(', ')}` });
       return i < 0 ? null : i;
     };
