@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dicomImportReportSchema, seriesSummarySchema, studySummarySchema, userPathSchema } from './imaging.js';
 
 /** A path the user points an import at (resolved and checked by the core). */
 const pathInput = z.string().min(1).max(4096);
@@ -271,6 +272,102 @@ export const recordsImportProgressSchema = z.strictObject({
   total: z.number().nonnegative(),
 });
 
+/** A label supersedes chain: the newest label first, then each one it replaced. */
+export const labelChainSchema = z.strictObject({
+  task: z.string(),
+  windowStartMs: z.number().nullable(),
+  windowEndMs: z.number().nullable(),
+  /** Whether the chain's newest label is current (no later label replaced it). */
+  current: z.boolean(),
+  labels: z.array(labelSchema),
+});
+
+/** A patient as the case record shows them. */
+export const patientSchema = z.strictObject({
+  id,
+  key: z.string(),
+  name: z.string().nullable(),
+  birthDate: z.string().nullable(),
+  sex: z.string().nullable(),
+});
+
+/** One stored model prediction. */
+export const storedPredictionSchema = z.strictObject({
+  id,
+  modelVersionId: id,
+  targetKind: labelTargetKindSchema,
+  targetId: id,
+  output: z.unknown(),
+  score: z.number().nullable(),
+  createdAt: z.string(),
+});
+
+/** One entry of a patient's timeline. */
+export const timelineEntrySchema = z.strictObject({
+  kind: z.enum(['study', 'series', 'note', 'recording', 'label', 'prediction']),
+  id,
+  /** ISO date or date-time the entry is placed at (clinical date; the store time for labels and predictions). */
+  at: z.string().nullable(),
+  title: z.string().nullable(),
+  /** The study a series belongs to, the target of a label or prediction. */
+  parent: z.strictObject({ kind: z.string(), id }).nullable(),
+});
+
+/** Answer of `patients.record`: everything stored for one patient, and one timeline over it. */
+export const patientRecordSchema = z.strictObject({
+  patient: patientSchema,
+  studies: z.array(studySummarySchema.extend({ series: z.array(seriesSummarySchema) })),
+  notes: z.array(
+    z.strictObject({
+      id,
+      title: z.string().nullable(),
+      kind: z.string().nullable(),
+      date: z.string().nullable(),
+      source: z.string(),
+      /** The first 200 characters (the whole note comes from `notes.get`). */
+      excerpt: z.string(),
+    }),
+  ),
+  recordings: z.array(
+    z.strictObject({
+      id,
+      kind: z.string().nullable(),
+      source: z.string(),
+      sourceKey: z.string().nullable(),
+      startTime: z.string().nullable(),
+      durationS: z.number().nullable(),
+      signals: z.array(z.string()),
+    }),
+  ),
+  /** Every label of the patient's studies, series, instances, notes and recordings, superseded ones included. */
+  labels: z.array(labelSchema),
+  predictions: z.array(storedPredictionSchema),
+  /** All of the above in time order, undated entries last. */
+  timeline: z.array(timelineEntrySchema),
+});
+
+const dicomStartSchema = z.strictObject({
+  kind: z.literal('dicom'),
+  paths: z.array(userPathSchema).min(1).max(256),
+  jobId: jobId.optional(),
+});
+const notesStartSchema = notesImportInputSchema.extend({ kind: z.literal('notes') });
+const vitalsStartSchema = vitalsImportInputSchema.extend({ kind: z.literal('vitals') });
+
+/** Input of `import.start`: one import of any kind. */
+export const importStartInputSchema = z.discriminatedUnion('kind', [
+  dicomStartSchema,
+  notesStartSchema,
+  vitalsStartSchema,
+]);
+
+/** Answer of `import.start`: the kind's own summary, tagged with the kind and job id. */
+export const importStartOutputSchema = z.discriminatedUnion('kind', [
+  dicomImportReportSchema.extend({ kind: z.literal('dicom') }),
+  notesImportSummarySchema.extend({ kind: z.literal('notes'), jobId: z.string() }),
+  vitalsImportSummarySchema.extend({ kind: z.literal('vitals'), jobId: z.string() }),
+]);
+
 /** Channels of the case store: notes, vitals, labels, worklist, audit. */
 export const caseStoreChannels = {
   /** Imports notes (and their labels) from a file or folder; progress as `records.importProgress`. */
@@ -374,6 +471,37 @@ export const caseStoreChannels = {
       limit: z.number().int().min(1).max(1000).default(100),
     }),
     output: z.strictObject({ rows: z.array(auditRowSchema) }),
+  },
+  /**
+   * Starts an import of DICOM files, notes or vitals in a worker and answers when it ends.
+   * Progress: `import.progress` (DICOM) or `records.importProgress` (notes, vitals), carrying
+   * `jobId`; `import.cancel` with the same id stops it (committed batches stay).
+   */
+  'import.start': { input: importStartInputSchema, output: importStartOutputSchema },
+  /** Cancels a running import of any kind by its job id; committed batches stay. */
+  'import.cancel': {
+    input: z.strictObject({ jobId }),
+    output: z.strictObject({ cancelled: z.boolean() }),
+  },
+  /** Everything stored for one patient (by id or key) on one timeline. Audited. */
+  'patients.record': {
+    input: z.union([z.strictObject({ patientId: id }), z.strictObject({ patientKey: z.string().min(1).max(200) })]),
+    output: patientRecordSchema,
+  },
+  /** One study with its series, labels and label state. Audited. */
+  'studies.get': {
+    input: z.strictObject({ studyId: id }),
+    output: z.strictObject({
+      study: studySummarySchema,
+      series: z.array(seriesSummarySchema),
+      labels: z.array(labelSchema),
+      states: z.array(taskStateSchema),
+    }),
+  },
+  /** A target's labels as supersedes chains (newest first in each), optionally of one task. Audited. */
+  'labels.history': {
+    input: z.strictObject({ target: z.strictObject({ kind: labelTargetKindSchema, id }), task: taskName.optional() }),
+    output: z.strictObject({ chains: z.array(labelChainSchema) }),
   },
   /** Cancels a running notes or vitals import by its job id; committed batches stay. */
   'records.cancelImport': {

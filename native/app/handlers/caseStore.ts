@@ -3,12 +3,16 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { CallContext } from '../../contract/binder.js';
-import type { ImportProgressDto } from '../../contract/caseStore.js';
+import type { ImportProgressDto, NotesImportSummaryDto, VitalsImportSummaryDto } from '../../contract/caseStore.js';
+import type { ChannelParsedInput } from '../../contract/channels.js';
 import { OslerError } from '../../contract/result.js';
 import { listAudit, writeAudit } from '../../store/audit.js';
 import { labelClasses, labelHistory, labelState, setLabel, taskStates, type Label } from '../../store/labels.js';
 import { getNote, highlightNote, searchNotes } from '../../store/notes.js';
 import { findPatientId } from '../../store/patients.js';
+import { checkImportSource } from '../../store/dicomImport.js';
+import { listSeries, listStudies } from '../../store/imaging.js';
+import { labelChains, patientRecord } from '../../store/patientRecord.js';
 import {
   getRecording,
   listRecordingAnnotations,
@@ -31,7 +35,12 @@ type CaseStoreChannel =
   | 'labels.classes'
   | 'worklist.list'
   | 'audit.list'
-  | 'records.cancelImport';
+  | 'records.cancelImport'
+  | 'import.start'
+  | 'import.cancel'
+  | 'patients.record'
+  | 'studies.get'
+  | 'labels.history';
 
 let osUser: string | undefined;
 
@@ -122,52 +131,167 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
 
   const statesOf = (labels: Label[]) => taskStates(labels);
 
+  const cancel = (jobId: string): { cancelled: boolean } => {
+    const job = jobs.get(jobId);
+    job?.abort();
+    return { cancelled: job !== undefined };
+  };
+
+  const runNotes = async (
+    input: ChannelParsedInput<'notes.import'>,
+    call: CallContext,
+  ): Promise<NotesImportSummaryDto> => {
+    const path = readableSource(input.path);
+    const { jobId, controller } = startJob(input.jobId);
+    try {
+      const { jobId: _omit, ...options } = input;
+      const summary = await runImport(storeFile, db, {
+        kind: 'notes',
+        options: { ...options, path, actor: actorOf(call) },
+        signal: controller.signal,
+        onProgress: (p) => ctx.emit('records.importProgress', progressOf(jobId, 'notes', p)),
+      });
+      return {
+        ...summary,
+        columns: {
+          ...summary.columns,
+          text: [...summary.columns.text],
+          labels: summary.columns.labels.map((l) => ({ ...l })),
+        },
+        errors: summary.errors.map((e) => ({ ...e })),
+      };
+    } finally {
+      jobs.delete(jobId);
+    }
+  };
+
+  const runVitals = async (
+    input: ChannelParsedInput<'vitals.import'>,
+    call: CallContext,
+  ): Promise<VitalsImportSummaryDto> => {
+    const path = readableSource(input.path);
+    const { jobId, controller } = startJob(input.jobId);
+    try {
+      const summary = await runImport(storeFile, db, {
+        kind: 'vitals',
+        options: { path, actor: actorOf(call), ...(input.limit === undefined ? {} : { limit: input.limit }) },
+        signal: controller.signal,
+        onProgress: (p) => ctx.emit('records.importProgress', progressOf(jobId, 'vitals', p)),
+      });
+      return { ...summary, errors: summary.errors.map((e) => ({ ...e })) };
+    } finally {
+      jobs.delete(jobId);
+    }
+  };
+
   return {
-    'notes.import': async (input, call) => {
-      const path = readableSource(input.path);
+    'notes.import': (input, call) => runNotes(input, call),
+
+    'vitals.import': (input, call) => runVitals(input, call),
+
+    'import.start': async (input, call) => {
+      if (input.kind === 'notes') {
+        const { kind: _k, ...rest } = input;
+        const jobId = rest.jobId ?? randomUUID();
+        return { kind: 'notes' as const, jobId, ...(await runNotes({ ...rest, jobId }, call)) };
+      }
+      if (input.kind === 'vitals') {
+        const { kind: _k, ...rest } = input;
+        const jobId = rest.jobId ?? randomUUID();
+        return { kind: 'vitals' as const, jobId, ...(await runVitals({ ...rest, jobId }, call)) };
+      }
+      const sources = input.paths.map((p) => {
+        const full = readableSource(p);
+        checkImportSource(full);
+        return full;
+      });
       const { jobId, controller } = startJob(input.jobId);
       try {
-        const { jobId: _omit, ...options } = input;
-        const summary = await runImport(storeFile, db, {
-          kind: 'notes',
-          options: { ...options, path, actor: actorOf(call) },
+        const report = await runImport(storeFile, db, {
+          kind: 'dicom',
+          options: { home: ctx.home, sources, actor: actorOf(call) },
           signal: controller.signal,
-          onProgress: (p) => ctx.emit('records.importProgress', progressOf(jobId, 'notes', p)),
+          onProgress: (p) =>
+            ctx.emit('import.progress', {
+              jobId,
+              kind: 'dicom',
+              filesSeen: p.filesSeen ?? 0,
+              imported: p.imported ?? 0,
+              duplicates: p.duplicates ?? 0,
+              skipped: p.skipped ?? 0,
+            }),
         });
         return {
-          ...summary,
-          columns: {
-            ...summary.columns,
-            text: [...summary.columns.text],
-            labels: summary.columns.labels.map((l) => ({ ...l })),
-          },
-          errors: summary.errors.map((e) => ({ ...e })),
+          kind: 'dicom' as const,
+          jobId,
+          filesSeen: report.filesSeen,
+          imported: report.imported,
+          duplicates: report.duplicates,
+          skipped: report.skipped,
+          skippedFiles: report.skippedFiles.map((f) => ({ ...f })),
+          studyIds: [...report.studyIds],
+          seriesIds: [...report.seriesIds],
         };
       } finally {
         jobs.delete(jobId);
       }
     },
 
-    'vitals.import': async (input, call) => {
-      const path = readableSource(input.path);
-      const { jobId, controller } = startJob(input.jobId);
-      try {
-        const summary = await runImport(storeFile, db, {
-          kind: 'vitals',
-          options: { path, actor: actorOf(call), ...(input.limit === undefined ? {} : { limit: input.limit }) },
-          signal: controller.signal,
-          onProgress: (p) => ctx.emit('records.importProgress', progressOf(jobId, 'vitals', p)),
-        });
-        return { ...summary, errors: summary.errors.map((e) => ({ ...e })) };
-      } finally {
-        jobs.delete(jobId);
-      }
+    'import.cancel': ({ jobId }) => cancel(jobId),
+
+    'records.cancelImport': ({ jobId }) => cancel(jobId),
+
+    'patients.record': (input, call) => {
+      const patientId = 'patientId' in input ? input.patientId : findPatientId(db, input.patientKey);
+      const record = patientId === null ? null : patientRecord(db, patientId);
+      if (record === null)
+        throw new OslerError(
+          'not-found',
+          'patientId' in input
+            ? `no patient with id ${input.patientId}`
+            : `no patient ${JSON.stringify(input.patientKey)}`,
+        );
+      writeAudit(db, {
+        actor: actorOf(call),
+        action: 'patients.record',
+        targetKind: 'patient',
+        targetId: record.patient.id,
+        detail: {
+          studies: record.studies.length,
+          notes: record.notes.length,
+          recordings: record.recordings.length,
+          labels: record.labels.length,
+          predictions: record.predictions.length,
+        },
+      });
+      return record;
     },
 
-    'records.cancelImport': ({ jobId }) => {
-      const job = jobs.get(jobId);
-      job?.abort();
-      return { cancelled: job !== undefined };
+    'studies.get': ({ studyId }, call) => {
+      const study = db.prepare('SELECT patient_id FROM studies WHERE id = ?').get(studyId) as
+        { patient_id: number } | undefined;
+      const summary = study === undefined ? undefined : listStudies(db, study.patient_id).find((s) => s.id === studyId);
+      if (summary === undefined) throw new OslerError('not-found', `no study with id ${studyId}`);
+      const labels = labelHistory(db, 'study', studyId);
+      writeAudit(db, { actor: actorOf(call), action: 'studies.get', targetKind: 'study', targetId: studyId });
+      return {
+        study: summary,
+        series: listSeries(db, studyId).map(({ geometry: _g, ...rest }) => rest),
+        labels,
+        states: statesOf(labels),
+      };
+    },
+
+    'labels.history': ({ target, task }, call) => {
+      const chains = labelChains(db, target.kind, target.id, task);
+      writeAudit(db, {
+        actor: actorOf(call),
+        action: 'labels.history',
+        targetKind: target.kind,
+        targetId: target.id,
+        detail: task === undefined ? null : { task },
+      });
+      return { chains };
     },
 
     'notes.search': (input, call) => {

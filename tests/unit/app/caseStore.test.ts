@@ -248,6 +248,158 @@ describe('case store channels', () => {
     expect(kept % 500).toBe(0);
   });
 
+  it('import.start runs any kind with progress; a DICOM import can be cancelled and never walks a system root', async () => {
+    const refused = await failure(core, 'import.start', { kind: 'dicom', paths: ['/'] });
+    expect(refused.code).toBe('invalid-input');
+    expect(refused.message).toMatch(/filesystem root/);
+    expect((await failure(core, 'import.start', { kind: 'dicom', paths: ['/usr/share'] })).message).toMatch(
+      /system folder/,
+    );
+    // Two thousand non-DICOM files ahead of the real ones: the cancel lands long before the end.
+    const junk = join(tmp.path, 'dicom-src', 'a-junk');
+    mkdirSync(junk, { recursive: true });
+    for (let i = 0; i < 2000; i++) writeFileSync(join(junk, `f${i}`), `not dicom ${i}`.padEnd(200, '.'));
+    const seen: Array<EventPayload<'import.progress'>> = [];
+    const firstEvent = new Promise<void>((resolve) => {
+      const off = core.on('import.progress', (p) => {
+        seen.push(p);
+        if (p.jobId === 'dcm') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const running = core.dispatch(
+      'import.start',
+      { kind: 'dicom', paths: [join(tmp.path, 'dicom-src')], jobId: 'dcm' },
+      ctx,
+    );
+    await firstEvent;
+    // Other calls answer while the worker is still walking.
+    let done = false;
+    void running.then(() => (done = true));
+    const studies = await call<ChannelOutput<'studies.list'>>(core, 'studies.list', {});
+    const search = await call<ChannelOutput<'notes.search'>>(core, 'notes.search', { query: 'chest' });
+    expect(done).toBe(false);
+    expect(Array.isArray(studies)).toBe(true);
+    expect(search.total).toBeGreaterThan(0);
+    expect(await call(core, 'import.cancel', { jobId: 'dcm' })).toEqual({ cancelled: true });
+    const result = await running;
+    expect(result).toMatchObject({ ok: false, code: 'cancelled' });
+    expect(seen[0]).toMatchObject({ jobId: 'dcm', kind: 'dicom' });
+    expect(await call(core, 'import.cancel', { jobId: 'dcm' })).toEqual({ cancelled: false });
+    const audit = await call<ChannelOutput<'audit.list'>>(core, 'audit.list', { action: 'import.dicom', limit: 1 });
+    expect(audit.rows[0]!.detail).toMatchObject({ cancelled: true });
+
+    const notes = await call<ChannelOutput<'import.start'>>(core, 'import.start', {
+      kind: 'notes',
+      path: join(src, 'notes.csv'),
+      labelCol: ['dx'],
+      labelTask: ['diagnosis'],
+      patientCol: 'patient',
+      dateCol: 'date',
+      jobId: 'n2',
+    });
+    expect(notes).toMatchObject({ kind: 'notes', jobId: 'n2', records: 2, unchanged: 2 });
+    const vitals = await call<ChannelOutput<'import.start'>>(core, 'import.start', {
+      kind: 'vitals',
+      path: join(src, 'rec'),
+    });
+    expect(vitals).toMatchObject({ kind: 'vitals', records: 1 });
+    expect(progress.some((p) => p.jobId === 'n2' && p.kind === 'notes')).toBe(true);
+  });
+
+  it('answers a search, the worklist and studies.list during a large import.start, before it ends', async () => {
+    const order: string[] = [];
+    const firstBatch = new Promise<void>((resolve) => {
+      const off = core.on('records.importProgress', (p) => {
+        if (p.jobId === 'big2' && p.records > 0) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const running = core
+      .dispatch('import.start', { kind: 'notes', path: join(src, 'big.csv'), labelCol: ['label'], jobId: 'big2' }, ctx)
+      .then((r) => {
+        order.push('import');
+        return r;
+      });
+    await firstBatch;
+    await Promise.all([
+      call(core, 'notes.search', { query: 'troponin' }).then(() => order.push('search')),
+      call(core, 'worklist.list', { limit: 10 }).then(() => order.push('worklist')),
+      call(core, 'studies.list', {}).then(() => order.push('studies')),
+    ]);
+    order.push('answered');
+    await call(core, 'import.cancel', { jobId: 'big2' });
+    await running;
+    expect(order.indexOf('answered')).toBe(3);
+    expect(order.at(-1)).toBe('import');
+  });
+
+  it('serves the case record, a study and label chains, each audited', async () => {
+    const db = core.store.db;
+    const p1 = db.prepare("SELECT id FROM patients WHERE patient_key = 'P1'").pluck().get() as number;
+    const studyId = Number(
+      db
+        .prepare(
+          "INSERT INTO studies (patient_id, study_uid, study_date, description, modalities) VALUES (?, '9.9.9', '20231215', 'CT chest', 'CT')",
+        )
+        .run(p1).lastInsertRowid,
+    );
+    db.prepare(
+      "INSERT INTO series (study_id, series_uid, modality, description, frame_count) VALUES (?, '9.9.9.1', 'CT', 'axial', 3)",
+    ).run(studyId);
+    const first = await call<ChannelOutput<'labels.set'>>(core, 'labels.set', {
+      target: { kind: 'study', id: studyId },
+      task: 'finding',
+      value: 'normal',
+    });
+    await call(core, 'labels.set', {
+      target: { kind: 'study', id: studyId },
+      task: 'finding',
+      value: 'nodule',
+      supersedes: first.labels[0]!.id,
+    });
+    const history = await call<ChannelOutput<'labels.history'>>(core, 'labels.history', {
+      target: { kind: 'study', id: studyId },
+    });
+    expect(history.chains).toHaveLength(1);
+    expect(history.chains[0]).toMatchObject({ task: 'finding', current: true });
+    expect(history.chains[0]!.labels.map((l) => l.value)).toEqual(['nodule', 'normal']);
+    expect(history.chains[0]!.labels[0]!.supersedes).toBe(first.labels[0]!.id);
+
+    const study = await call<ChannelOutput<'studies.get'>>(core, 'studies.get', { studyId });
+    expect(study.study).toMatchObject({ id: studyId, patientKey: 'P1', description: 'CT chest', seriesCount: 1 });
+    expect(study.series.map((s) => s.description)).toEqual(['axial']);
+    expect(study.states).toMatchObject([{ task: 'finding', state: 'labelled', values: ['nodule'] }]);
+    expect((await failure(core, 'studies.get', { studyId: 999_999 })).code).toBe('not-found');
+
+    const record = await call<ChannelOutput<'patients.record'>>(core, 'patients.record', { patientKey: 'P1' });
+    expect(record.patient.key).toBe('P1');
+    expect(record.studies.map((s) => s.id)).toEqual([studyId]);
+    expect(record.studies[0]!.series).toHaveLength(1);
+    expect(record.notes.map((n) => n.date)).toEqual(['2024-01-02']);
+    expect(record.labels.map((l) => l.value)).toEqual(expect.arrayContaining(['MI', 'normal', 'nodule']));
+    // One timeline: the December study before the January note, labels where they were written.
+    const kinds = record.timeline.map((e) => e.kind);
+    expect(kinds.indexOf('study')).toBeLessThan(kinds.indexOf('note'));
+    expect(record.timeline.find((e) => e.kind === 'series')?.parent).toEqual({ kind: 'study', id: studyId });
+    expect(record.timeline.filter((e) => e.kind === 'label')).toHaveLength(record.labels.length);
+    expect((await failure(core, 'patients.record', { patientKey: 'nobody' })).code).toBe('not-found');
+    const byId = await call<ChannelOutput<'patients.record'>>(core, 'patients.record', { patientId: p1 });
+    expect(byId.timeline).toEqual(record.timeline);
+
+    const audit = await call<ChannelOutput<'audit.list'>>(core, 'audit.list', { limit: 20 });
+    const actions = audit.rows.map((r) => r.action);
+    for (const a of ['patients.record', 'studies.get', 'labels.history', 'labels.set']) expect(actions, a).toContain(a);
+    expect(audit.rows.find((r) => r.action === 'patients.record')).toMatchObject({
+      targetKind: 'patient',
+      targetId: p1,
+    });
+  });
+
   it('runs the import, search and audit commands of the CLI', async () => {
     await core.close();
     const out: string[] = [];
