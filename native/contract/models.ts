@@ -87,6 +87,10 @@ export const trainSettingsSchema = z.strictObject({
   /** Fraction of patients held out for validation (split by patient, stratified). */
   validationFraction: z.number().min(0.05).max(0.5).optional(),
   patience: z.number().int().nonnegative().max(100).optional(),
+  /** New image models: input size in pixels (square). */
+  imageSize: z.number().int().min(16).max(512).optional(),
+  /** New image models: window (modality units, e.g. HU) DICOM slices are shown to the model with. */
+  dicomWindow: z.strictObject({ center: finite, width: finite.positive() }).optional(),
 });
 
 /** Input of `models.train`: fine-tune a model (from its active version) or train a new one. */
@@ -254,7 +258,12 @@ export const modelChannels = {
   'models.export': {
     input: z.strictObject({
       versionId: idSchema,
-      dest: userPathSchema,
+      /** Folder name under the data folder's `exports/` (the CLI can export anywhere). */
+      dest: z
+        .string()
+        .min(1)
+        .max(200)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an export folder name is letters, digits, . _ and -'),
       quantize: z.enum(['none', 'float16', 'uint8']).default('none'),
       /** Labelled data to measure the metric change of quantization on (the model's validation layout). */
       validation: dataSourceSchema.optional(),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { CoreContext, HandlerGroup } from '../context.js';
 import type { ModelService } from '../services/models.js';
 import { actorOf } from './caseStore.js';
@@ -21,7 +22,7 @@ type ModelChannel =
   | 'models.reviewQueue';
 
 /** The models domain: registry, training, prediction, explanation and evaluation. */
-export function modelHandlers(_context: CoreContext, models: ModelService): HandlerGroup<ModelChannel> {
+export function modelHandlers(context: CoreContext, models: ModelService): HandlerGroup<ModelChannel> {
   return {
     'models.list': (input) => models.list(input.task),
     'models.get': (input) => models.detail(input),
@@ -32,8 +33,15 @@ export function modelHandlers(_context: CoreContext, models: ModelService): Hand
     'models.discard': (input, call) => models.discard(input.versionId, input.reason, actorOf(call)),
     'models.rollback': (input, call) => models.rollback(input.name, input.toVersionId, input.reason, actorOf(call)),
     'models.import': (input, call) => models.importBundle(input.path, actorOf(call)),
+    // Through the contract, exports stay inside the data folder (exports/<name>); the CLI writes anywhere.
     'models.export': (input, call) =>
-      models.exportBundle(input.versionId, input.dest, input.quantize, actorOf(call), input.validation),
+      models.exportBundle(
+        input.versionId,
+        join(context.home, 'exports', input.dest),
+        input.quantize,
+        actorOf(call),
+        input.validation,
+      ),
     'models.compare': (input, call) =>
       models.compare(input.candidateVersionId, input.referenceVersionId, actorOf(call)),
     'predict.run': (input, call) => models.predict(input.model, input.target, actorOf(call)),

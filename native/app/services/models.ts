@@ -1496,7 +1496,7 @@ export class ModelService {
     if (classes.length < 2)
       throw new OslerError('invalid-input', `training needs at least two classes, found ${classes.length}`);
     if (task === 'image') {
-      const size = 64;
+      const size = settings.imageSize ?? 64;
       return {
         ...common,
         task,
@@ -1510,7 +1510,16 @@ export class ModelService {
           stages: 3,
           seed: settings.seed ?? 1,
         },
-        input: { kind: 'image', width: size, height: size, channels: 1, scale: 255, mean: 0.5, std: 0.25 },
+        input: {
+          kind: 'image',
+          width: size,
+          height: size,
+          channels: 1,
+          scale: 255,
+          mean: 0.5,
+          std: 0.25,
+          ...(settings.dicomWindow === undefined ? {} : { dicomWindows: [settings.dicomWindow] }),
+        },
         camLayer: 'cam_features',
       };
     }

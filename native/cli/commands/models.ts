@@ -21,7 +21,8 @@ export const MODELS_USAGE = `  models list [--task T]
                       write a bundle with its card; with --data, report the metric change
   train --task image|text|vitals-risk|vitals-forecast --data PATH [--val PATH] [--name N]
         [--label-task T] [--text-col C] [--label-col C] [--epochs N] [--batch-size N]
-        [--learning-rate X] [--seed N] [--validation-fraction X]
+        [--learning-rate X] [--seed N] [--validation-fraction X] [--image-size N]
+        [--dicom-window CENTER/WIDTH]
                       train a new model or fine-tune an existing one (--name); PATH is an ImageFolder,
                       a folder with labels.csv, a notes CSV/TSV or a PhysioNet-2012-layout folder;
                       --label-task trains on the case store's labels instead of a PATH
@@ -211,8 +212,16 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     'learning-rate': { type: 'string' },
     seed: { type: 'string' },
     'validation-fraction': { type: 'string' },
+    'image-size': { type: 'string' },
+    'dicom-window': { type: 'string' },
     quiet: { type: 'boolean', default: false },
   });
+  let dicomWindow: { center: number; width: number } | undefined;
+  if (values['dicom-window'] !== undefined) {
+    const m = /^(-?\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(values['dicom-window']);
+    if (m === null) throw new OslerError('invalid-input', '--dicom-window is CENTER/WIDTH, e.g. 40/80');
+    dicomWindow = { center: Number(m[1]), width: Number(m[2]) };
+  }
   const task = values.task === undefined ? undefined : modelTaskSchema.parse(values.task);
   const pathSource = (path: string) => ({
     source: 'path' as const,
@@ -236,6 +245,8 @@ export async function trainCommand(argv: string[], io: CommandIo): Promise<numbe
     ...(values['validation-fraction'] === undefined
       ? {}
       : { validationFraction: number(values['validation-fraction'], '--validation-fraction')! }),
+    ...(values['image-size'] === undefined ? {} : { imageSize: number(values['image-size'], '--image-size', true)! }),
+    ...(dicomWindow === undefined ? {} : { dicomWindow }),
   };
   return withCore(values.home, async (core) => {
     let runId = -1;

@@ -92,6 +92,16 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     });
     runId = run.id;
     expect(run.status).toBe('running');
+    // The UI stays immediate while a model trains: store calls answer before the run ends.
+    let trainingOver = false;
+    void done.then(() => (trainingOver = true));
+    const [hits, classes] = await Promise.all([
+      call(core, 'notes.search', { query: 'aphasia', limit: 5 }),
+      call(core, 'labels.classes', { task: 'specialty' }),
+    ]);
+    expect(trainingOver).toBe(false);
+    expect(hits.hits.length).toBeGreaterThan(0);
+    expect(classes.length).toBeGreaterThan(0);
     const last = await done;
     off();
     expect(last.message).toBeNull();
@@ -198,11 +208,26 @@ describe('models domain (registry, training, prediction, explanation, evaluation
   });
 
   it('exports with float16 and uint8 quantization, reports sizes and metric change, and imports the export back', async () => {
-    const out = join(dir.path, 'export');
     const detail = await call(core, 'models.get', { name: 'triage-specialty' });
-    const plain = await call(core, 'models.export', { versionId: detail.version.id, dest: out });
-    const half = await call(core, 'models.export', { versionId: detail.version.id, dest: out, quantize: 'float16' });
-    const byte = await call(core, 'models.export', { versionId: detail.version.id, dest: out, quantize: 'uint8' });
+    const plain = await call(core, 'models.export', { versionId: detail.version.id, dest: 'site-export' });
+    expect(plain.path.startsWith(join(core.home, 'exports', 'site-export'))).toBe(true);
+    const half = await call(core, 'models.export', {
+      versionId: detail.version.id,
+      dest: 'site-export',
+      quantize: 'float16',
+    });
+    const byte = await call(core, 'models.export', {
+      versionId: detail.version.id,
+      dest: 'site-export',
+      quantize: 'uint8',
+    });
+    // Through the contract an export never leaves the data folder.
+    expect(await failure(core, 'models.export', { versionId: detail.version.id, dest: '../../etc' })).toBe(
+      'invalid-input',
+    );
+    expect(await failure(core, 'models.export', { versionId: detail.version.id, dest: '/tmp/x' })).toBe(
+      'invalid-input',
+    );
     expect(half.bytes).toBeLessThan(plain.bytes * 0.55);
     expect(byte.bytes).toBeLessThan(plain.bytes * 0.3);
     expect(existsSync(join(half.path, 'CARD.md'))).toBe(true);
@@ -214,7 +239,7 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     const csv = join(dir.path, 'notes.csv');
     const measured = await call(core, 'models.export', {
       versionId: detail.version.id,
-      dest: join(dir.path, 'export2'),
+      dest: 'measured',
       quantize: 'uint8',
       validation: { source: 'path', path: csv, textCol: 'text', labelCol: 'specialty' },
     });
