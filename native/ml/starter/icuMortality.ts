@@ -1,0 +1,281 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OSLER_VERSION } from '../../app/version.js';
+import { OslerError } from '../../contract/result.js';
+import type { BundleMetadata } from '../bundle.js';
+import { writeBundleMetadata } from '../bundleIo.js';
+import type { TensorData } from '../engine/protocol.js';
+import {
+  applyTemperature,
+  evaluateClassification,
+  fitTemperature,
+  summariseReport,
+  thresholdForSensitivity,
+} from '../eval/index.js';
+import type { ModelSpec } from '../models/index.js';
+import { encodeRiskSet, type RiskEncoding } from '../tasks/vitals.js';
+import { fitBinSpec } from '../vitals/features.js';
+import { PHYSIONET2012_CARD, PHYSIONET2012_PATH } from '../vitals/physionetCard.js';
+import { readPhysioNetSet, stratifiedPatientSplit } from '../vitals/physionetSet.js';
+import { cleanStay, fitSummarySpec, summaryFeatureNames } from '../vitals/summary.js';
+import type { StarterContext, StarterRecipe } from './types.js';
+
+/** Hyper-parameters of the icu-mortality recipe (overridable for experiments and tests). */
+export interface IcuMortalitySettings {
+  /** Read only the first N records (tests). */
+  readonly limit?: number;
+  readonly validationFraction: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly lrDecay: number;
+  readonly patience: number;
+  readonly branches: 'both' | 'sequence' | 'summary';
+  readonly units: number;
+  readonly hidden: number;
+  /** Independently initialised networks averaged inside the model. */
+  readonly towers: number;
+  readonly dropout: number;
+  /** Bootstrap resamples of the AUC interval. */
+  readonly bootstrap: number;
+}
+
+/** The shipped settings. */
+export const ICU_MORTALITY_SETTINGS: IcuMortalitySettings = {
+  validationFraction: 0.2,
+  epochs: 40,
+  batchSize: 64,
+  learningRate: 0.002,
+  lrDecay: 0.95,
+  patience: 6,
+  branches: 'both',
+  units: 16,
+  hidden: 64,
+  towers: 1,
+  dropout: 0,
+  bootstrap: 1000,
+};
+
+const OUTCOME = 'in-hospital-death';
+const CLASSES = ['survived', 'died'];
+const HOURS = 48;
+
+function subset(t: TensorData, rows: readonly number[]): TensorData {
+  const size = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(rows.length * size);
+  rows.forEach((r, i) => out.set(t.values.subarray(r * size, (r + 1) * size), i * size));
+  return { shape: [rows.length, ...t.shape.slice(1)], dtype: 'float32', values: out };
+}
+
+/**
+ * Trains the in-hospital mortality model on PhysioNet 2012 set A: split by patient (one stay per
+ * patient; RecordID) stratified on the outcome, preprocessing fitted on the training split, a
+ * GRU-over-hourly-bins + summary-MLP hybrid trained by the engine with early stopping on validation
+ * loss, evaluated (bootstrap CI), temperature-scaled on validation, saved as a bundle in `outDir`.
+ */
+export async function trainIcuMortality(
+  ctx: StarterContext,
+  overrides: Partial<IcuMortalitySettings> = {},
+): Promise<BundleMetadata> {
+  const settings: IcuMortalitySettings = { ...ICU_MORTALITY_SETTINGS, ...overrides };
+  const started = performance.now();
+  const set = readPhysioNetSet(
+    join(ctx.dataRoot, PHYSIONET2012_PATH),
+    settings.limit !== undefined ? { limit: settings.limit } : {},
+  );
+  if (set.outcomes === null) throw new OslerError('not-found', 'PhysioNet 2012 outcomes file not found beside set-a');
+  const labelled = set.stays.filter((s) => set.outcomes!.get(s.descriptors.recordId)?.[OUTCOME] !== undefined);
+  const ids = labelled.map((s) => s.descriptors.recordId);
+  const labels = Int32Array.from(ids.map((id) => Number(set.outcomes!.get(id)![OUTCOME])));
+  const split = stratifiedPatientSplit(ids, labels, settings.validationFraction, ctx.seed);
+  ctx.log(
+    `icu-mortality: ${labelled.length} stays, ${split.train.length} train / ${split.validation.length} validation`,
+  );
+
+  const trainClean = split.train.map((i) => cleanStay(labelled[i]!));
+  const bins = fitBinSpec(trainClean, { bins: HOURS, binMinutes: 60 });
+  const summary = fitSummarySpec(trainClean, bins.variables, { windowMs: HOURS * 3_600_000 });
+  const features = 3 * bins.variables.length;
+  const summaryWidth = summaryFeatureNames(bins.variables).length;
+  const summaryRows = Math.ceil(summaryWidth / features);
+  const encoding: RiskEncoding = {
+    layout: 'bins+summary',
+    outcome: OUTCOME,
+    summaryRows,
+    summary: {
+      variables: summary.variables,
+      windowMs: summary.windowMs,
+      logVariables: summary.logVariables,
+      mean: summary.mean,
+      std: summary.std,
+    },
+  };
+  const spec: ModelSpec = {
+    family: 'vitals-hybrid',
+    timeSteps: HOURS,
+    features,
+    summaryRows,
+    classes: 2,
+    branches: settings.branches,
+    units: settings.units,
+    hidden: settings.hidden,
+    towers: settings.towers,
+    ...(settings.dropout > 0 ? { dropout: settings.dropout } : {}),
+    seed: ctx.seed,
+  };
+  const draft: BundleMetadata = {
+    format: 'osler-model/1',
+    name: 'icu-mortality',
+    version: '1.0.0',
+    title: 'ICU in-hospital mortality (PhysioNet 2012, first 48 h)',
+    task: 'vitals-risk',
+    outputs: CLASSES,
+    positiveClass: 'died',
+    spec,
+    input: {
+      kind: 'vitals',
+      variables: [...bins.variables],
+      stepHours: 1,
+      timeSteps: HOURS,
+      means: [...bins.mean],
+      stds: [...bins.std],
+      channels: ['value', 'mask', 'delta'],
+      statics: ['age', 'gender', 'height', 'weight', 'icuType'],
+      options: encoding as unknown as Record<string, unknown>,
+    },
+    temperature: 1,
+    metrics: {},
+    trainingData: { source: PHYSIONET2012_PATH, trainSize: 0, validationSize: 0, split: '' },
+    hyperParameters: {},
+    card: { ...PHYSIONET2012_CARD, limitations: [] },
+    parent: null,
+    createdBy: 'osler train-starter icu-mortality',
+    createdAt: new Date().toISOString(),
+    oslerVersion: OSLER_VERSION,
+    seed: ctx.seed,
+  };
+  const all = encodeRiskSet(draft, labelled, ids, set.outcomes);
+  if (all.y === null || all.labels === null) throw new OslerError('internal', 'labels missing after encoding');
+  const train = { x: subset(all.x, split.train), y: subset(all.y, split.train) };
+  const validation = { x: subset(all.x, split.validation), y: subset(all.y, split.validation) };
+  const trainLabels = Int32Array.from(split.train.map((i) => all.labels![i]!));
+  const valLabels = Int32Array.from(split.validation.map((i) => all.labels![i]!));
+  ctx.log(`icu-mortality: input [${HOURS} + ${summaryRows}, ${features}], ${bins.variables.length} variables`);
+
+  const modelId = `icu-mortality-${ctx.seed}`;
+  const trainStarted = performance.now();
+  const options = {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    seed: ctx.seed,
+    patience: settings.patience,
+    lrDecay: settings.lrDecay,
+  };
+  const result = await ctx.engine.train({ modelId, spec, train, validation, options }, (p) => {
+    if (p.phase === 'epoch')
+      ctx.log(
+        `icu-mortality: epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} valLoss ${(p.metrics.valLoss ?? NaN).toFixed(4)}`,
+      );
+  }).result;
+  const trainingSeconds = (performance.now() - trainStarted) / 1000;
+
+  const { y } = await ctx.engine.predict({ modelId, x: validation.x, batchSize: 256 }).result;
+  const probs = y.values as Float32Array;
+  const temperature = fitTemperature(probs, valLabels, 2);
+  const calibrated = applyTemperature(probs, 2, temperature);
+  const threshold = thresholdForSensitivity(calibrated, valLabels, 0.8);
+  const evalOptions = { bootstrap: settings.bootstrap, seed: ctx.seed, positiveClass: 1, threshold };
+  const before = evaluateClassification(probs, valLabels, CLASSES, evalOptions);
+  const after = evaluateClassification(calibrated, valLabels, CLASSES, evalOptions);
+  const summaryAfter = summariseReport(after);
+  ctx.log(
+    `icu-mortality: validation AUC ${after.auc.toFixed(4)} [${after.aucCi95[0].toFixed(3)}, ${after.aucCi95[1].toFixed(3)}], ` +
+      `ECE ${before.ece.toFixed(4)} -> ${after.ece.toFixed(4)} (T ${temperature.toFixed(3)}), best epoch ${result.bestEpoch}`,
+  );
+
+  const died = trainLabels.reduce((a, l) => a + l, 0);
+  const metadata: BundleMetadata = {
+    ...draft,
+    temperature,
+    metrics: {
+      n: after.n,
+      auc: { value: after.auc, ci95: after.aucCi95 },
+      prAuc: after.prAuc,
+      accuracy: after.accuracy,
+      macroF1: after.macroF1,
+      brier: after.brier,
+      logLoss: after.logLoss,
+      eceBeforeTemperature: before.ece,
+      ece: after.ece,
+      threshold,
+      sensitivity: summaryAfter.sensitivity,
+      specificity: summaryAfter.specificity,
+      ppv: summaryAfter.ppv,
+      npv: summaryAfter.npv,
+    },
+    trainingData: {
+      source: `${PHYSIONET2012_PATH} (set-a + Outcomes-a.txt)`,
+      trainSize: split.train.length,
+      validationSize: split.validation.length,
+      classCounts: { survived: trainLabels.length - died, died },
+      split:
+        `by patient (RecordID; one stay per patient), stratified on in-hospital death, ` +
+        `${Math.round(settings.validationFraction * 100)}% validation, seed ${ctx.seed}; validation RecordIDs in split.json`,
+    },
+    hyperParameters: {
+      ...options,
+      bestEpoch: result.bestEpoch,
+      epochsCompleted: result.epochsCompleted,
+      classWeights: 'none (keeps probabilities calibrated)',
+      loss: 'categorical cross-entropy',
+      optimizer: 'adam',
+      backend: result.backend,
+    },
+    card: {
+      ...PHYSIONET2012_CARD,
+      limitations: [
+        'Trained and validated on one public challenge set (set A, three US ICUs via MIMIC-II era data); not validated on any other hospital, population or time period.',
+        'Reads only the first 48 h after ICU admission; predictions before 48 h see fewer data and are less reliable than the validation figures.',
+        'Variables are the challenge parameter names and units (e.g. MAP in mmHg, creatinine in mg/dL); other units must be converted first.',
+        `Validation set of ${split.validation.length} stays (${valLabels.reduce((a, l) => a + l, 0)} deaths): the AUC interval is wide; the temperature and the operating threshold were fitted on that same set.`,
+        `Operating threshold ${threshold.toFixed(3)} on the calibrated probability was chosen on validation for sensitivity >= 0.8.`,
+      ],
+      notes: {
+        Architecture:
+          `One tfjs Layers model over one input of [${HOURS} + ${summaryRows}, ${features}]: a GRU (${settings.units} units) reads ${HOURS} hourly bins ` +
+          `(z-scored last value carried forward, missingness mask, time since last seen, per variable); an MLP (${settings.hidden} units) reads ` +
+          `per-variable summaries (min, max, mean, first, last, measured, log count; labs and urine on a log scale) plus age, gender, height, ` +
+          `weight and ICU type, packed row-major in the last ${summaryRows} rows; both feed a ${Math.max(8, Math.round(settings.hidden / 2))}-unit ReLU layer and a softmax.`,
+        'Calibration (validation)':
+          `ECE ${before.ece.toFixed(3)} before and ${after.ece.toFixed(3)} after temperature scaling (T = ${temperature.toFixed(3)}); ` +
+          `Brier ${before.brier.toFixed(4)} -> ${after.brier.toFixed(4)}; log loss ${before.logLoss.toFixed(4)} -> ${after.logLoss.toFixed(4)}.`,
+      },
+    },
+    trainingSeconds,
+  };
+  mkdirSync(ctx.outDir, { recursive: true });
+  await ctx.engine.save({ modelId, dir: ctx.outDir });
+  writeFileSync(
+    join(ctx.outDir, 'split.json'),
+    `${JSON.stringify({
+      seed: ctx.seed,
+      outcome: OUTCOME,
+      train: split.train.map((i) => ids[i]),
+      validation: split.validation.map((i) => ids[i]),
+    })}\n`,
+  );
+  const written = writeBundleMetadata(ctx.outDir, metadata);
+  await ctx.engine.dispose(modelId);
+  ctx.log(`icu-mortality: bundle written in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  return written;
+}
+
+/** The shipped `icu-mortality` starter model. */
+export const recipe: StarterRecipe = {
+  name: 'icu-mortality',
+  title: 'ICU in-hospital mortality (PhysioNet 2012, first 48 h)',
+  task: 'vitals-risk',
+  dataPath: PHYSIONET2012_PATH,
+  train: (ctx) => trainIcuMortality(ctx),
+};
