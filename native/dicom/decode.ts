@@ -45,14 +45,20 @@ export async function decodeFrame(ds: DicomDataset, frameIndex: number): Promise
       const swap = ds.bigEndian && (pm.bitsAllocated > 8 || ds.vr('PixelData') === 'OW');
       const bytesPerSample = (pm.bitsAllocated / 8) as 1 | 2 | 4;
       let raw = fb.bytes;
-      if (swap) raw = swapBytes(raw, pm.bitsAllocated > 8 ? bytesPerSample : 2);
+      let fresh = false;
+      if (swap) {
+        raw = swapBytes(raw, pm.bitsAllocated > 8 ? bytesPerSample : 2);
+        fresh = true;
+      }
       if (photometric === 'YBR_FULL_422' && pm.samplesPerPixel === 3) {
         raw = expand422(raw, pm, bytesPerSample);
         photometric = 'YBR_FULL';
+        fresh = true;
       } else if (pm.samplesPerPixel === 3 && pm.planarConfiguration === 1) {
         raw = interleavePlanar(raw, pm.rows * pm.columns, bytesPerSample);
+        fresh = true;
       }
-      values = toStored({ bytes: raw, bytesPerSample, photometric }, pm);
+      values = toStored({ bytes: raw, bytesPerSample, photometric }, pm, fresh);
     }
   } else {
     const decoded = await decoderFor(ds.transferSyntaxUid)(fb.bytes, pm);
@@ -66,7 +72,8 @@ export async function decodeFrame(ds: DicomDataset, frameIndex: number): Promise
         highBit: decoded.signed ? Math.min(bits, pm.bitsAllocated) - 1 : pm.highBit,
       };
     }
-    values = toStored(decoded, effective);
+    // Every codec returns a buffer of its own (copied out of wasm memory or freshly built).
+    values = toStored(decoded, effective, true);
   }
   return {
     rows: pm.rows,
@@ -91,8 +98,12 @@ function allocate(pm: PixelModule, n: number): StoredArray {
   }
 }
 
-/** Mask, shift and sign-extend raw little-endian samples into the DICOM's stored-value type. */
-function toStored(out: CodecOutput, pm: PixelModule): StoredArray {
+/**
+ * Mask, shift and sign-extend raw little-endian samples into the DICOM's stored-value type. `fresh` says the
+ * bytes are a buffer nobody else holds (codec output), so when they already are the stored values (no shift,
+ * no masking, same sample size) they become the result without a copy.
+ */
+function toStored(out: CodecOutput, pm: PixelModule, fresh: boolean): StoredArray {
   const n = pm.rows * pm.columns * pm.samplesPerPixel;
   const { bytes, bytesPerSample } = out;
   if (bytes.length < n * bytesPerSample)
@@ -100,6 +111,20 @@ function toStored(out: CodecOutput, pm: PixelModule): StoredArray {
       'decode-failed',
       `decoded frame has ${bytes.length} bytes, expected ${n * bytesPerSample}`,
     );
+  const shift = pm.highBit + 1 - pm.bitsStored;
+  const bits = pm.bitsStored;
+  const signed = pm.pixelRepresentation === 1;
+  const width = bytesPerSample * 8;
+  if (shift === 0 && bits === width && width === pm.bitsAllocated) {
+    // Samples already are the stored values: reinterpret, copying unless we own the whole buffer (a view over a
+    // shared buffer would hand callers, and structured clones, bytes that are not this frame's).
+    const exact = bytes.byteOffset === 0 && bytes.byteLength === n * bytesPerSample;
+    const own =
+      fresh && exact && bytes.buffer.byteLength === bytes.byteLength
+        ? bytes
+        : new Uint8Array(bytes.subarray(0, n * bytesPerSample));
+    return view(own, pm.bitsAllocated, signed, n);
+  }
   const aligned = bytes.byteOffset % bytesPerSample === 0 ? bytes : new Uint8Array(bytes);
   const src =
     bytesPerSample === 1
@@ -108,26 +133,33 @@ function toStored(out: CodecOutput, pm: PixelModule): StoredArray {
         ? new Uint16Array(aligned.buffer, aligned.byteOffset, n)
         : new Uint32Array(aligned.buffer, aligned.byteOffset, n);
   const dst = allocate(pm, n);
-  const shift = pm.highBit + 1 - pm.bitsStored;
-  const bits = pm.bitsStored;
-  const signed = pm.pixelRepresentation === 1;
   if (bits >= 32) {
-    for (let i = 0; i < n; i++) dst[i] = src[i]!;
+    dst.set(src);
     return dst;
   }
-  const mask = bits === 32 ? 0xffffffff : (1 << bits) - 1;
-  const signBit = 1 << (bits - 1);
-  const range = 2 ** bits;
-  if (shift === 0 && !signed) {
-    for (let i = 0; i < n; i++) dst[i] = src[i]! & mask;
+  if (signed) {
+    // Shift the sign bit to bit 31 and back: sign extension without a branch.
+    const up = 32 - bits;
+    for (let i = 0; i < n; i++) dst[i] = ((src[i]! >>> shift) << up) >> up;
   } else {
-    for (let i = 0; i < n; i++) {
-      let v = (src[i]! >>> shift) & mask;
-      if (signed && v & signBit) v -= range;
-      dst[i] = v;
-    }
+    const mask = (1 << bits) - 1;
+    if (shift === 0) for (let i = 0; i < n; i++) dst[i] = src[i]! & mask;
+    else for (let i = 0; i < n; i++) dst[i] = (src[i]! >>> shift) & mask;
   }
   return dst;
+}
+
+/** A typed view of `n` little-endian samples of the stored type over `bytes` (no copy). */
+function view(bytes: Uint8Array, bitsAllocated: number, signed: boolean, n: number): StoredArray {
+  const { buffer, byteOffset } = bytes;
+  switch (bitsAllocated) {
+    case 8:
+      return signed ? new Int8Array(buffer, byteOffset, n) : bytes.subarray(0, n);
+    case 16:
+      return signed ? new Int16Array(buffer, byteOffset, n) : new Uint16Array(buffer, byteOffset, n);
+    default:
+      return signed ? new Int32Array(buffer, byteOffset, n) : new Uint32Array(buffer, byteOffset, n);
+  }
 }
 
 function unpackBits(bytes: Uint8Array, bitOffset: number, n: number): Uint8Array {
@@ -149,11 +181,13 @@ function floatValues(bytes: Uint8Array, pm: PixelModule, bigEndian: boolean): Fl
   return out;
 }
 
+/** Big-endian samples to little endian, in a new unpooled buffer (Buffer's native swap). */
 function swapBytes(bytes: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i + size <= bytes.length; i += size) {
-    for (let b = 0; b < size; b++) out[i + b] = bytes[i + size - 1 - b]!;
-  }
+  const out = Buffer.allocUnsafeSlow(bytes.length - (bytes.length % size));
+  out.set(bytes.subarray(0, out.length));
+  if (size === 2) out.swap16();
+  else if (size === 4) out.swap32();
+  else if (size === 8) out.swap64();
   return out;
 }
 

@@ -76,3 +76,31 @@ describe.skipIf(!data || !haveDcmtk)('12-bit JPEG extended (process 4, .51)', ()
     expect(again.values.length).toBe(256 * 1024);
   });
 });
+
+describe.skipIf(!data)('decoded frames own their buffers', () => {
+  // Fast paths hand out codec buffers without copying; a view into the file or a shared pool must never escape
+  // (callers transfer `values.buffer`, and structured clones copy the whole buffer).
+  it.each([
+    'dicom/mr-transfer-syntaxes/1_explicit_LE.dcm',
+    'dicom/mr-transfer-syntaxes/3_explicit_BE.dcm',
+    'dicom/mr-transfer-syntaxes/4_rle.dcm',
+    'dicom/dicomparser-samples/CT_2frame_jpeg_lossless_57.dcm',
+    'dicom/dicomparser-samples/CT_2frame_jpegls_near_lossless_81.dcm',
+    'dicom/mr-transfer-syntaxes/9_j2k_lossless.dcm',
+    'dicom/pydicom-samples/NM_JPEG_extended_51.dcm',
+    'dicom/dicomparser-samples/US_doppler_8frame_jpeg_baseline_50.dcm',
+    'dicom/ct-head-ge/14.dcm',
+  ])('%s', async (file) => {
+    const bytes = readFileSync(join(data!, file));
+    const ds = parseDicom(bytes);
+    const a = await decodeFrame(ds, 0);
+    const b = await decodeFrame(ds, 0);
+    for (const f of [a, b]) {
+      expect(f.values.byteOffset).toBe(0);
+      expect(f.values.buffer.byteLength).toBe(f.values.byteLength);
+      expect(f.values.buffer).not.toBe(bytes.buffer);
+    }
+    expect(a.values.buffer).not.toBe(b.values.buffer);
+    expect(Array.from(a.values)).toEqual(Array.from(b.values));
+  });
+});
