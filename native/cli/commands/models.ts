@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createCore, type Core } from '../../app/core.js';
+import { actorOf } from '../../app/handlers/caseStore.js';
 import { defaultHome, packageRoot } from '../../app/paths.js';
 import type { ChannelInput, ChannelName, ChannelOutput } from '../../contract/channels.js';
 import { OslerError } from '../../contract/result.js';
@@ -158,21 +159,21 @@ export async function modelsCommand(argv: string[], io: CommandIo): Promise<numb
         const quantize = (values.quantize ?? 'none') as 'none' | 'float16' | 'uint8';
         if (!['none', 'float16', 'uint8'].includes(quantize))
           throw new OslerError('invalid-input', `--quantize is float16 or uint8, got "${quantize}"`);
-        const result = await call(core, 'models.export', {
+        // The CLI writes where the user asks (the contract keeps UI exports inside the data folder).
+        const result = await core.models.exportBundle(
           versionId,
-          dest: resolve(need(values.out, '--out DIR')),
+          resolve(need(values.out, '--out DIR')),
           quantize,
-          ...(values.data === undefined
-            ? {}
+          actorOf({ via: 'cli' }),
+          values.data === undefined
+            ? undefined
             : {
-                validation: {
-                  source: 'path' as const,
-                  path: resolve(values.data),
-                  ...(values['text-col'] === undefined ? {} : { textCol: values['text-col'] }),
-                  ...(values['label-col'] === undefined ? {} : { labelCol: values['label-col'] }),
-                },
-              }),
-        });
+                source: 'path',
+                path: resolve(values.data),
+                ...(values['text-col'] === undefined ? {} : { textCol: values['text-col'] }),
+                ...(values['label-col'] === undefined ? {} : { labelCol: values['label-col'] }),
+              },
+        );
         print(result, () =>
           [
             `exported to ${result.path}`,
