@@ -154,9 +154,11 @@ export const noteSchema = z.strictObject({
   states: z.array(taskStateSchema),
 });
 
-/** Input of `vitals.import`: a WFDB header, a PhysioNet 2012 file, or a folder searched recursively. */
+/** Input of `vitals.import`: a WFDB header, a PhysioNet 2012 file, a vitals CSV, or a folder searched recursively. */
 export const vitalsImportInputSchema = z.strictObject({
   path: pathInput,
+  /** Encoding of CSV files; detected per file when absent. */
+  encoding: z.string().min(1).max(40).optional(),
   limit: z.number().int().positive().optional(),
   jobId: jobId.optional(),
 });

@@ -8,6 +8,7 @@ import { writeAudit } from '../store/audit.js';
 import { importLabel } from '../store/labels.js';
 import { ensurePatient } from '../store/patients.js';
 import { addRecordingAnnotations, addSignal, findRecording, putRecording } from '../store/recordings.js';
+import { CsvVitalsError, isVitalsCsvHeader, parseVitalsCsv } from './csvVitals.js';
 import { isOutcomesFile, isStayFile, parseOutcomes, parseStay } from './physionet2012.js';
 import { parseWfdbAnnotations } from './wfdbAnnotations.js';
 import { parseWfdbHeader, WfdbError, wfdbStartTime } from './wfdbHeader.js';
@@ -23,6 +24,8 @@ export interface VitalsImportOptions {
   readonly limit?: number;
   /** PhysioNet 2012 stays per transaction. */
   readonly batchSize?: number;
+  /** Encoding of CSV files (default: detected per file). */
+  readonly encoding?: string;
 }
 
 /** Progress of a running vitals import. */
@@ -71,6 +74,7 @@ interface Found {
   headers: string[];
   stays: string[];
   outcomes: string[];
+  csvs: string[];
 }
 
 async function headOf(path: string, bytes = 256): Promise<string> {
@@ -84,18 +88,29 @@ async function headOf(path: string, bytes = 256): Promise<string> {
   }
 }
 
+/** The first line of a file's head, decoded well enough to read column names (UTF-16 included). */
+function firstLineOf(head: string): string {
+  // A UTF-16 file read as Latin-1 has a NUL after each ASCII character.
+  const text =
+    /^(\xff\xfe|\xfe\xff)/.test(head) || head.includes('\0')
+      ? head.replace(/^(\xff\xfe|\xfe\xff)/, '').replace(/\0/g, '')
+      : head;
+  return text.replace(/^\xef\xbb\xbf/, '').split(/\r?\n/)[0] ?? '';
+}
+
 async function classify(path: string, found: Found): Promise<void> {
   const ext = extname(path).toLowerCase();
   if (ext === '.hea') found.headers.push(path);
-  else if (ext === '.txt') {
-    const head = await headOf(path);
-    if (isStayFile(head)) found.stays.push(path);
-    else if (isOutcomesFile(head)) found.outcomes.push(path);
+  else if (ext === '.txt' || ext === '.csv' || ext === '.tsv') {
+    const head = await headOf(path, 4096);
+    if (ext === '.txt' && isStayFile(head)) found.stays.push(path);
+    else if (ext === '.txt' && isOutcomesFile(head)) found.outcomes.push(path);
+    else if (ext !== '.txt' && isVitalsCsvHeader(firstLineOf(head))) found.csvs.push(path);
   }
 }
 
 async function discover(root: string): Promise<Found> {
-  const found: Found = { headers: [], stays: [], outcomes: [] };
+  const found: Found = { headers: [], stays: [], outcomes: [], csvs: [] };
   const info = await stat(root);
   if (info.isFile()) {
     await classify(root, found);
@@ -175,15 +190,18 @@ export async function importVitals(
   const root = resolve(options.path);
   if (!existsSync(root)) throw new OslerError('not-found', `${root}: no such file or folder`);
   const found = await discover(root);
-  if (found.headers.length + found.stays.length + found.outcomes.length === 0)
-    throw new OslerError('invalid-input', `${root}: no WFDB header (.hea) or PhysioNet 2012 file found`);
+  if (found.headers.length + found.stays.length + found.outcomes.length + found.csvs.length === 0)
+    throw new OslerError(
+      'invalid-input',
+      `${root}: no WFDB header (.hea), PhysioNet 2012 file or vitals CSV (a time column and signal columns) found`,
+    );
   const rootDir = (await stat(root)).isDirectory() ? root : dirname(root);
   const rel = (p: string) => relative(rootDir, p) || basename(p);
   const errors: VitalsError[] = [];
   const counts = { records: 0, inserted: 0, updated: 0, unchanged: 0, failed: 0 };
   const totals = { signals: 0, samples: 0, annotations: 0, labelsWritten: 0, wfdbRecords: 0, stays: 0 };
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const total = Math.min(limit, found.headers.length + found.stays.length);
+  const total = Math.min(limit, found.headers.length + found.stays.length + found.csvs.length);
   const report = (file: string, line: number, message: string) => {
     if (errors.length < MAX_LISTED_ERRORS) errors.push({ file, line, message });
   };
@@ -205,6 +223,25 @@ export async function importVitals(
       counts.failed++;
       if (error instanceof WfdbError) report(rel(headerPath), 0, error.reason);
       else if (error instanceof OslerError) report(rel(headerPath), 0, error.message);
+      else throw error;
+    }
+    hooks.onProgress?.(progress());
+    await new Promise((r) => setImmediate(r));
+  }
+
+  for (const file of found.csvs) {
+    if (done()) break;
+    if (hooks.signal?.aborted) {
+      cancelled = true;
+      break;
+    }
+    try {
+      importCsvRecording(db, file, rel(file), counts, totals, report, options.encoding);
+      counts.records++;
+    } catch (error) {
+      counts.failed++;
+      if (error instanceof CsvVitalsError)
+        report(rel(file), error.line, `${error.message}; nothing from this file was imported`);
       else throw error;
     }
     hooks.onProgress?.(progress());
@@ -279,6 +316,61 @@ export async function importVitals(
       `import of ${root} cancelled after ${counts.records} record(s); re-run it to finish`,
     );
   return summary;
+}
+
+function importCsvRecording(
+  db: Database.Database,
+  file: string,
+  relPath: string,
+  counts: Counts,
+  totals: Totals,
+  report: (file: string, line: number, message: string) => void,
+  encoding: string | undefined,
+): void {
+  const bytes = readFileSync(file);
+  const print = fingerprint([[basename(file), bytes]]);
+  const source = dirname(file);
+  const key = basename(file);
+  const existing = findRecording(db, source, key);
+  if (existing !== null && existing.fingerprint === print) {
+    counts.unchanged++;
+    return;
+  }
+  const parsed = parseVitalsCsv(bytes, encoding === undefined ? {} : { encoding });
+  for (const p of parsed.problems) report(relPath, p.line, p.message);
+  db.transaction(() => {
+    const id = putRecording(db, {
+      source,
+      sourceKey: key,
+      patientId: null,
+      kind: 'csv',
+      startTime: parsed.startTime,
+      durationS: parsed.lastMs / 1000,
+      metadata: {
+        fingerprint: print,
+        title: key,
+        layout: parsed.layout,
+        encoding: parsed.encoding.encoding,
+        encodingMethod: parsed.encoding.method,
+        delimiter: parsed.delimiter,
+        problems: parsed.problems.length,
+      },
+    });
+    for (const sig of parsed.signals) {
+      addSignal(db, id, {
+        name: sig.name,
+        unit: sig.unit,
+        samplingHz: sig.samplingHz,
+        firstTimeMs: sig.firstTimeMs,
+        values: sig.values,
+        ...(sig.timesMs === undefined ? {} : { timesMs: sig.timesMs }),
+      });
+      totals.signals++;
+      totals.samples += sig.values.length;
+    }
+    if (existing === null) counts.inserted++;
+    else counts.updated++;
+  }).immediate();
 }
 
 type Counts = { records: number; inserted: number; updated: number; unchanged: number; failed: number };

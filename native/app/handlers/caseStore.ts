@@ -174,7 +174,12 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
     try {
       const summary = await runImport(storeFile, db, {
         kind: 'vitals',
-        options: { path, actor: actorOf(call), ...(input.limit === undefined ? {} : { limit: input.limit }) },
+        options: {
+          path,
+          actor: actorOf(call),
+          ...(input.limit === undefined ? {} : { limit: input.limit }),
+          ...(input.encoding === undefined ? {} : { encoding: input.encoding }),
+        },
         signal: controller.signal,
         onProgress: (p) => ctx.emit('records.importProgress', progressOf(jobId, 'vitals', p)),
       });

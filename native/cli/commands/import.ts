@@ -22,8 +22,11 @@ export const IMPORT_USAGE = `  import notes FILE|FOLDER [--text-col C] [--label-
                       import notes from CSV/TSV/JSONL or a folder of .txt files; --text-col,
                       --label-col and --label-task take comma lists or repeat; labels become
                       label rows with source "imported"; re-importing changes nothing
-  import vitals PATH  import WFDB records (.hea + signals + annotations) and PhysioNet 2012 stays
-                      (set-x/*.txt, Outcomes-x.txt as labels) from a file or folder
+  import vitals PATH [--encoding E]
+                      import WFDB records (.hea + signals + annotations), PhysioNet 2012 stays
+                      (set-x/*.txt, Outcomes-x.txt as labels) and vitals CSV/TSV files (long:
+                      time,parameter,value[,unit]; wide: a time column + one column per signal,
+                      units as "HR (bpm)") from a file or folder
                       (exit code ${EXIT_PARTIAL}: imported, but some records were reported and skipped)
   search QUERY [--limit N]
                       full-text search of notes with highlighted snippets
@@ -138,7 +141,7 @@ async function importNotesCommand(argv: string[], io: CommandIo): Promise<number
 }
 
 async function importVitalsCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { limit: { type: 'string' } });
+  const { values, positionals } = parseCommand(argv, { limit: { type: 'string' }, encoding: { type: 'string' } });
   if (positionals.length !== 1) throw new OslerError('invalid-input', 'usage: osler import vitals PATH');
   const limit = positiveInt(values.limit, '--limit');
   const core = openCore(values.home);
@@ -147,6 +150,7 @@ async function importVitalsCommand(argv: string[], io: CommandIo): Promise<numbe
     const s = await call(core, 'vitals.import', {
       path: resolve(positionals[0]!),
       ...(limit === undefined ? {} : { limit }),
+      ...(values.encoding === undefined ? {} : { encoding: values.encoding }),
     });
     if (values.json) io.out(JSON.stringify(s, null, 2));
     else {
