@@ -250,8 +250,9 @@ export function parseVitalsCsv(bytes: Uint8Array, options: { encoding?: string }
     const seen = new Set<string>();
     header.forEach((h, c) => {
       if (c === timeCol || h === '') return;
-      let { name, unit } = splitUnit(h);
-      if (seen.has(name)) name = `${name} (${c + 1})`;
+      const split = splitUnit(h);
+      const unit = split.unit;
+      const name = seen.has(split.name) ? `${split.name} (${c + 1})` : split.name;
       seen.add(name);
       const values = new Float32Array(sorted.length);
       sorted.forEach(({ row: r }, i) => {
