@@ -9,6 +9,7 @@ import { parseCommand, parsePort } from './args.js';
 import { DICOM_USAGE, dicomCommand } from './commands/dicom.js';
 import { auditCommand, importCommand, IMPORT_USAGE, searchCommand } from './commands/import.js';
 import { BACKUP_USAGE, backupCommand } from './commands/backup.js';
+import { STATS_USAGE, statsCommand } from './commands/stats.js';
 import {
   evaluateCommand,
   MODELS_USAGE,
@@ -34,6 +35,7 @@ Commands:
   health              store integrity, data folder and ML backend checks
 ${DICOM_USAGE}
 ${IMPORT_USAGE}
+${STATS_USAGE}
 ${BACKUP_USAGE}
 ${MODELS_USAGE}
 
@@ -188,6 +190,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await searchCommand(rest, io);
       case 'audit':
         return await auditCommand(rest, io);
+      case 'stats':
+        return await statsCommand(rest, io);
       case 'backup':
       case 'restore':
         return await backupCommand(command, rest, io);

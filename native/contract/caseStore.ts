@@ -485,6 +485,16 @@ export const caseStoreChannels = {
     input: z.strictObject({ jobId }),
     output: z.strictObject({ cancelled: z.boolean() }),
   },
+  /** Row counts of every store table, the schema version and the store's size on disk. */
+  'store.stats': {
+    input: z.strictObject({}),
+    output: z.strictObject({
+      schemaVersion: z.number().int().nonnegative(),
+      /** Bytes of the database file and its WAL. */
+      bytes: z.number().int().nonnegative(),
+      tables: z.record(z.string(), z.number().int().nonnegative()),
+    }),
+  },
   /** Everything stored for one patient (by id or key) on one timeline. Audited. */
   'patients.record': {
     input: z.union([z.strictObject({ patientId: id }), z.strictObject({ patientKey: z.string().min(1).max(200) })]),

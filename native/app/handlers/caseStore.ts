@@ -10,6 +10,8 @@ import { listAudit, writeAudit } from '../../store/audit.js';
 import { labelClasses, labelHistory, labelState, setLabel, taskStates, type Label } from '../../store/labels.js';
 import { getNote, highlightNote, searchNotes } from '../../store/notes.js';
 import { findPatientId } from '../../store/patients.js';
+import { countTables } from '../../store/counts.js';
+import { schemaVersion } from '../../store/migrate.js';
 import { checkImportSource } from '../../store/dicomImport.js';
 import { listSeries, listStudies } from '../../store/imaging.js';
 import { labelChains, patientRecord } from '../../store/patientRecord.js';
@@ -40,7 +42,8 @@ type CaseStoreChannel =
   | 'import.cancel'
   | 'patients.record'
   | 'studies.get'
-  | 'labels.history';
+  | 'labels.history'
+  | 'store.stats';
 
 let osUser: string | undefined;
 
@@ -245,6 +248,17 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
     'import.cancel': ({ jobId }) => cancel(jobId),
 
     'records.cancelImport': ({ jobId }) => cancel(jobId),
+
+    'store.stats': () => {
+      let bytes = 0;
+      for (const suffix of ['', '-wal'])
+        try {
+          bytes += storeFile === ':memory:' ? 0 : statSync(`${storeFile}${suffix}`).size;
+        } catch {
+          // no WAL file right now
+        }
+      return { schemaVersion: schemaVersion(db), bytes, tables: countTables(db) };
+    },
 
     'patients.record': (input, call) => {
       const patientId = 'patientId' in input ? input.patientId : findPatientId(db, input.patientKey);

@@ -431,6 +431,27 @@ describe('case store channels', () => {
     out.length = 0;
     expect(await main(['audit', '--json', '--limit', '3', '--home', home], io)).toBe(0);
     expect(JSON.parse(out.join('\n'))[0]).toMatchObject({ action: 'notes.search' });
+    out.length = 0;
+    expect(await main(['search', 'radiating', '--json', '--home', home], io)).toBe(0);
+    const found = JSON.parse(out.join('\n')) as ChannelOutput<'notes.search'>;
+    expect(found.total).toBe(1);
+    expect(found.hits[0]!.highlights).toHaveLength(1);
+    out.length = 0;
+    expect(await main(['stats', '--json', '--home', home], io)).toBe(0);
+    const stats = JSON.parse(out.join('\n')) as ChannelOutput<'store.stats'>;
+    expect(stats.schemaVersion).toBeGreaterThanOrEqual(30);
+    expect(stats.bytes).toBeGreaterThan(0);
+    expect(stats.tables).toMatchObject({
+      notes: expect.any(Number),
+      audit: expect.any(Number),
+      labels: expect.any(Number),
+    });
+    expect(stats.tables.notes).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(stats.tables).some((t) => t.startsWith('notes_fts_'))).toBe(false);
+    out.length = 0;
+    expect(await main(['stats', '--home', home], io)).toBe(0);
+    expect(out.join('\n')).toMatch(/^store: schema \d+/);
+    expect(out.join('\n')).toMatch(/\n {2}notes +\d+/);
     core = createCore({ home, mode: 'cli', log: () => undefined });
   });
 });
