@@ -115,7 +115,9 @@ function toStored(out: CodecOutput, pm: PixelModule, fresh: boolean): StoredArra
   const bits = pm.bitsStored;
   const signed = pm.pixelRepresentation === 1;
   const width = bytesPerSample * 8;
-  if (shift === 0 && bits === width && width === pm.bitsAllocated) {
+  // Unsigned samples from a codestream of no more bits than Bits Stored cannot carry bits to mask off.
+  const inRange = bits === width || (!signed && out.precision !== undefined && out.precision <= bits);
+  if (shift === 0 && width === pm.bitsAllocated && inRange) {
     // Samples already are the stored values: reinterpret, copying unless we own the whole buffer (a view over a
     // shared buffer would hand callers, and structured clones, bytes that are not this frame's).
     const exact = bytes.byteOffset === 0 && bytes.byteLength === n * bytesPerSample;

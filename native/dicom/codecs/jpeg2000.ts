@@ -31,7 +31,13 @@ async function decodeJ2kFamily(encoded: Uint8Array, pm: PixelModule, htj2k: bool
   checkLength(bytes.length, pm.rows * pm.columns * pm.samplesPerPixel * bytesPerSample, name);
   // Some writers mark signed data unsigned (or vice versa); the codestream is authoritative (as in pydicom and GDCM).
   const signed = isSigned !== (pm.pixelRepresentation === 1) ? isSigned : undefined;
-  return { bytes, bytesPerSample, photometric: j2kPhotometric(pm), ...(signed !== undefined ? { signed } : {}) };
+  return {
+    bytes,
+    bytesPerSample,
+    photometric: j2kPhotometric(pm),
+    precision: bitsPerSample,
+    ...(signed !== undefined ? { signed } : {}),
+  };
 }
 
 /** JPEG 2000 lossless and lossy (.90/.91) via OpenJPEG. */

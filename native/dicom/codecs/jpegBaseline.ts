@@ -90,5 +90,5 @@ async function decodeExtended12(encoded: Uint8Array, pm: PixelModule, precision:
   checkLength(bytes.length, pm.rows * pm.columns * pm.samplesPerPixel * 2, '12-bit JPEG');
   // libjpeg upsamples chroma, so 4:2:2 colour comes back at full resolution.
   const photometric = pm.photometricInterpretation === 'YBR_FULL_422' ? 'YBR_FULL' : pm.photometricInterpretation;
-  return { bytes, bytesPerSample, photometric };
+  return { bytes, bytesPerSample, photometric, precision };
 }

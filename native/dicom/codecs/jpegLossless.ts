@@ -28,7 +28,7 @@ export async function decodeJpegLossless(encoded: Uint8Array, pm: PixelModule): 
   const bytes =
     out.bytesPerSample === bytesPerSample ? out.bytes : widen(out.bytes, out.bytesPerSample, bytesPerSample);
   checkLength(bytes.length, pm.rows * pm.columns * pm.samplesPerPixel * bytesPerSample, 'JPEG lossless');
-  return { bytes, bytesPerSample, photometric: pm.photometricInterpretation };
+  return { bytes, bytesPerSample, photometric: pm.photometricInterpretation, precision: header.precision };
 }
 
 /** 8-bit samples in a 16-bit container (or the reverse, when the stream fits in 8 bits) as the header's size. */

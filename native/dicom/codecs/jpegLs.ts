@@ -30,5 +30,6 @@ export async function decodeJpegLs(encoded: Uint8Array, pm: PixelModule): Promis
     bytes: planar ? interleave(bytes, pixels, bytesPerSample) : bytes,
     bytesPerSample,
     photometric: pm.photometricInterpretation,
+    precision: header.precision,
   };
 }

@@ -9,6 +9,8 @@ export interface CodecOutput {
   readonly photometric: string;
   /** Set when the codestream's own signedness overrides Pixel Representation (J2K written with a mismatch). */
   readonly signed?: boolean;
+  /** Bits per sample the codestream declares; unsigned samples then need no masking when it is <= Bits Stored. */
+  readonly precision?: number;
 }
 
 /** One codec: decode a compressed frame whose image must match the pixel module. */
