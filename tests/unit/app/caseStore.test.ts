@@ -400,6 +400,50 @@ describe('case store channels', () => {
     });
   });
 
+  it('writes an audit row for every patient-data read, import and label change through the case-store channels', async () => {
+    const db = core.store.db;
+    const noteId = db.prepare('SELECT min(id) FROM notes').pluck().get() as number;
+    const recId = db.prepare('SELECT min(id) FROM recordings').pluck().get() as number;
+    const p1 = db.prepare("SELECT id FROM patients WHERE patient_key = 'P1'").pluck().get() as number;
+    const studyId = db.prepare('SELECT min(id) FROM studies').pluck().get() as number;
+    // The same column mapping as the earlier imports, so the notes stay as they are.
+    const mapping = { labelCol: ['dx'], labelTask: ['diagnosis'], patientCol: 'patient', dateCol: 'date' };
+    const calls: Array<[string, unknown, string]> = [
+      ['notes.search', { query: 'chest' }, 'notes.search'],
+      ['notes.get', { id: noteId }, 'notes.get'],
+      ['vitals.get', { recordingId: recId }, 'vitals.get'],
+      ['labels.list', { target: { kind: 'note', id: noteId } }, 'labels.list'],
+      ['labels.history', { target: { kind: 'note', id: noteId } }, 'labels.history'],
+      ['labels.set', { target: { kind: 'note', id: noteId }, task: 'audit-check', value: 'a' }, 'labels.set'],
+      ['worklist.list', {}, 'worklist.list'],
+      ['patients.record', { patientId: p1 }, 'patients.record'],
+      ['studies.get', { studyId }, 'studies.get'],
+      ['import.start', { kind: 'notes', path: join(src, 'notes.csv'), ...mapping }, 'import.notes'],
+      ['import.start', { kind: 'vitals', path: join(src, 'rec') }, 'import.vitals'],
+      ['notes.import', { path: join(src, 'notes.csv'), ...mapping }, 'import.notes'],
+      ['vitals.import', { path: join(src, 'rec') }, 'import.vitals'],
+    ];
+    for (const [channel, input, action] of calls) {
+      const before = db.prepare('SELECT max(id) FROM audit').pluck().get() as number;
+      await call(core, channel, input);
+      const rows = db.prepare('SELECT action, actor FROM audit WHERE id > ?').all(before) as Array<{
+        action: string;
+        actor: string;
+      }>;
+      expect(
+        rows.map((r) => r.action),
+        channel,
+      ).toContain(action);
+      expect(
+        rows.every((r) => r.actor.endsWith('@cli')),
+        channel,
+      ).toBe(true);
+    }
+    // The log itself cannot be rewritten or trimmed, whoever holds the connection.
+    expect(() => db.prepare("UPDATE audit SET actor = 'someone else'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM audit WHERE id = 1').run()).toThrow(/append-only/);
+  });
+
   it('runs the import, search and audit commands of the CLI', async () => {
     await core.close();
     const out: string[] = [];
