@@ -18,6 +18,7 @@ import {
   trainCommand,
   trainStarterCommand,
 } from './commands/models.js';
+import { EXPORT_USAGE, exportCommand } from './commands/export.js';
 import { downloadElectron, findChromium, findElectron, hasDisplay, openChromiumApp, runElectron } from './launch.js';
 
 const ROOT = packageRoot(import.meta.url);
@@ -38,6 +39,7 @@ ${IMPORT_USAGE}
 ${STATS_USAGE}
 ${BACKUP_USAGE}
 ${MODELS_USAGE}
+${EXPORT_USAGE}
 
 Options for every command:
   --home DIR          data folder (default: $OSLER_HOME, else the per-user data folder)
@@ -195,6 +197,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'backup':
       case 'restore':
         return await backupCommand(command, rest, io);
+      case 'export':
+        return await exportCommand(rest, io);
       case 'models':
         return await modelsCommand(rest, io);
       case 'train':

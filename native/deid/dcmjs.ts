@@ -27,7 +27,7 @@ interface DcmjsModule {
     DicomDict: new (meta: DcmDataset) => DcmFile;
     DicomMetaDictionary: { dictionary: Record<string, { vr?: string; name?: string } | undefined> };
   };
-  log: { setLevel(level: string): void };
+  log: { setLevel(level: string): void; getLogger(name: string): { setLevel(level: string): void } };
 }
 
 const require = createRequire(import.meta.url);
@@ -41,6 +41,9 @@ export function dcmjs(): DcmjsModule {
   if (loaded === null) {
     loaded = require('dcmjs') as DcmjsModule;
     loaded.log.setLevel('error');
+    // Its validation logger reports, as errors, the ordinary resolution of an implicit-VR file's
+    // ambiguous VRs (US or SS, OB or OW); they are not errors of the file.
+    loaded.log.getLogger('validation.dcmjs').setLevel('silent');
   }
   return loaded;
 }

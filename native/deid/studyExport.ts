@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { OslerError } from '../contract/result.js';
-import { parseDicom } from '../dicom/index.js';
+import { parseDicom, sniffTransferSyntax } from '../dicom/index.js';
 import { writeAudit } from '../store/audit.js';
 import { listInstances, listSeries, listStudies, type StudySummary } from '../store/imaging.js';
 import { resolveManaged, writeFileDurably } from '../store/managedFiles.js';
@@ -60,7 +60,6 @@ export const MANIFEST_FILE = 'manifest.json';
 
 const TS_EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const TS_DEFLATED = '1.2.840.10008.1.2.1.99';
-const TS_BIG_ENDIAN = '1.2.840.10008.1.2.2';
 
 /**
  * SOP classes whose content (free-text content items, embedded documents, presentation text) the
@@ -117,12 +116,29 @@ function readPart10(path: string, headerOnly: boolean): DcmFile {
   }
   try {
     return dcmjs().data.DicomMessage.readFile(
-      toArrayBuffer(bytes),
+      toArrayBuffer(withPart10Header(bytes)),
       headerOnly ? { untilTag: '7FE00010', includeUntilTagValue: false } : {},
     );
   } catch (error) {
     throw new OslerError('invalid-input', `cannot read a stored instance for export: ${(error as Error).message}`);
   }
+}
+
+/**
+ * A bare data set (no preamble, no file meta; Osler's importer accepts those) gets a minimal file
+ * meta group, encoded by dcmjs, naming the transfer syntax its first element shows, so dcmjs can
+ * read it. Part 10 files pass through unchanged.
+ */
+function withPart10Header(bytes: Buffer): Buffer {
+  if (bytes.length >= 132 && bytes.toString('latin1', 128, 132) === 'DICM') return bytes;
+  const ts = sniffTransferSyntax(bytes);
+  if (ts === undefined) throw new Error('neither a Part 10 file nor a bare data set');
+  const header = new (dcmjs().data.DicomDict)({
+    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
+    '00020010': { vr: 'UI', Value: [ts] },
+  });
+  header.dict = {};
+  return Buffer.concat([Buffer.from(header.write()), bytes]);
 }
 
 interface Planned {
@@ -197,7 +213,13 @@ export function exportStudyDeidentified(
       `refusing to export: ${burned.length} image(s) may show identifying text burned into the pixels: ` +
         `${burned.slice(0, 5).join('; ')}${burned.length > 5 ? '; ...' : ''}. Pass --allow-burned-in to export them anyway`,
     );
-  if (planned.length === 0) throw new OslerError('invalid-input', 'the study has no instance that can be exported');
+  if (planned.length === 0)
+    throw new OslerError(
+      'invalid-input',
+      `the study has no instance that can be exported (${skipped.length} left out: ${[
+        ...new Set(skipped.map((s) => s.reason)),
+      ].join('; ')})`,
+    );
 
   const folder = prepareFolder(options.out);
   const stats = newStats();
@@ -276,8 +298,9 @@ function metaElement(vr: string, value: unknown): DcmElement {
 /** Serialises a cleaned dataset as Part 10 with a new file meta group (dcmjs encodes it). */
 function writePart10(sourceMeta: DcmDataset, dataset: DcmDataset, sopUid: string): Uint8Array {
   let ts = str(sourceMeta, '00020010') ?? TS_EXPLICIT_LE;
-  // dcmjs decodes deflated and big-endian files but writes them only as explicit little endian.
-  if (ts === TS_DEFLATED || ts === TS_BIG_ENDIAN) ts = TS_EXPLICIT_LE;
+  // Deflated files are written inflated (explicit VR little endian); every other syntax, big
+  // endian and the encapsulated ones included, is written as it was read (the pixels unchanged).
+  if (ts === TS_DEFLATED) ts = TS_EXPLICIT_LE;
   const meta: DcmDataset = {
     '00020001': sourceMeta['00020001'] ?? { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
     '00020002': metaElement('UI', str(dataset, '00080016') ?? str(sourceMeta, '00020002') ?? ''),
