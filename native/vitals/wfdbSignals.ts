@@ -31,8 +31,13 @@ export function formatBits(format: number): number | undefined {
   return BITS[format];
 }
 
-/** The ADC value WFDB writes for "no sample" in a format. */
-export function invalidSample(format: number): number {
+/**
+ * The ADC value WFDB writes for "no sample" in a format (as wfdb-python's `_digi_nan` and the
+ * C library's WFDB_INVALID_SAMPLE: the most negative value of the format's bit width), or null
+ * for format 8, whose first differences have no such value.
+ */
+export function invalidSample(format: number): number | null {
+  if (format === 8) return null;
   const bits = BITS[format] ?? 16;
   return -(2 ** (bits - 1));
 }
@@ -175,7 +180,8 @@ export function decodeWfdbSignals(
         const srcFrame = f + spec.skew;
         for (let j = 0; j < spf; j++) {
           const idx = srcFrame * frameSize + col + j;
-          digital[f * spf + j] = idx < got ? raw[idx]! : invalid;
+          // Past the end of a skewed file there is no sample: the invalid marker (0, no change, for format 8).
+          digital[f * spf + j] = idx < got ? raw[idx]! : (invalid ?? 0);
           const stored = f * frameSize + col + j;
           if (stored < got) sum = (sum + raw[stored]!) | 0;
         }

@@ -89,6 +89,27 @@ describe('WFDB signals', () => {
     expect(y!.checksumOk).toBe(false);
   });
 
+  it("stores each format's invalid-sample marker as a gap (NaN), as WFDB does, and format 8 has none", () => {
+    // 212: -2048 is invalid; 80: stored byte 0 (-128) is invalid.
+    const h212 = parseWfdbHeader('r 2 10 2\nr.dat 212 1 12 0\nr.dat 212 1 12 0\n', 'r.hea');
+    const [a, b] = decodeWfdbSignals(h212, () => enc212([-2048, 5, 7, -2048]), 'r.hea');
+    expect(Array.from(a!.physical, (v) => (Number.isNaN(v) ? null : v))).toEqual([null, 7]);
+    expect(Array.from(b!.physical, (v) => (Number.isNaN(v) ? null : v))).toEqual([5, null]);
+    const [y] = decodeWfdbSignals(
+      parseWfdbHeader('r 1 10 3\nr.dat 80 1 8 0\n', 'r.hea'),
+      () => Buffer.from([128, 0, 255]),
+      'r.hea',
+    );
+    expect(Array.from(y!.physical, (v) => (Number.isNaN(v) ? null : v))).toEqual([0, null, 127]);
+    // Format 8 stores first differences: a step of -128 is a value like any other.
+    const [d] = decodeWfdbSignals(
+      parseWfdbHeader('r 1 10 3\nr.dat 8 1 8 0 200\n', 'r.hea'),
+      () => Buffer.from([0, 0x80, 0x01]),
+      'r.hea',
+    );
+    expect(Array.from(d!.physical)).toEqual([200, 72, 73]);
+  });
+
   it('refuses a header that promises more samples than the signal file holds', () => {
     const h = parseWfdbHeader('r 1 10 1000\nr.dat 16 1 16 0\n', 'r.hea');
     expect(() => decodeWfdbSignals(h, () => Buffer.alloc(20), 'r.hea')).toThrow(
@@ -132,6 +153,23 @@ describe('WFDB: real PhysioNet records', () => {
       expect(s.checksumOk, s.spec.description).toBe(true);
       if (s.spec.skew === 0 && s.spec.initialValue !== null) expect(s.digital[0]).toBe(s.spec.initialValue);
     }
+  });
+
+  it.skipIf(!wfdb)('MIMIC-II numerics: -32768 samples are gaps, zeros stay zeros as WFDB reads them', () => {
+    const dir = join(wfdb!, 'mimic2wdb_s00001_numerics');
+    const name = 's00001-2896-10-10-00-31n.hea';
+    const h = parseWfdbHeader(readFileSync(join(dir, name), 'latin1'), name);
+    const signals = decodeWfdbSignals(h, (f) => readFileSync(join(dir, f)), name);
+    const by = (n: string) => signals.find((s) => s.spec.description === n)!;
+    const gaps = (n: string) => by(n).physical.filter((v) => Number.isNaN(v)).length;
+    const zeros = (n: string) => by(n).physical.filter((v) => v === 0).length;
+    // rdsamp prints "-" for the 1,784 invalid NBP samples (the header's initial value is -32768).
+    expect([gaps('NBPSys'), gaps('NBPDias'), gaps('NBPMean')]).toEqual([1784, 1784, 1784]);
+    expect(Number.isNaN(by('NBPSys').physical[0])).toBe(true);
+    // The header does not mark zero as "no value" (WFDB has no such convention), so zeros are values.
+    expect([gaps('HR'), zeros('HR'), zeros('ABPSys')]).toEqual([0, 46, 1929]);
+    expect(Array.from(by('HR').physical.subarray(0, 4), (v) => +v.toFixed(1))).toEqual([0, 62.8, 57.8, 61.1]);
+    expect(by('HR').physical).toHaveLength(1936);
   });
 
   it.skipIf(!wfdb)('record 100: values match WFDB (rdsamp) and 100.atr has 2,273 beats', () => {
