@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeF
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type StoreHandle } from '../../../native/store/database.js';
-import { importDicom } from '../../../native/store/dicomImport.js';
+import { checkImportSource, importDicom } from '../../../native/store/dicomImport.js';
 import { listInstances, listSeries, listStudies } from '../../../native/store/imaging.js';
 import { dataDir, tempDir } from '../helpers.js';
 
@@ -123,5 +123,36 @@ describe('DICOM import', () => {
     const report = await importDicom(store.db, home, [join(media, 'DICOMDIR')]);
     expect(report.imported).toBe(4);
     expect(report.skipped).toBe(0);
+  });
+  it('refuses filesystem roots and system folders before reading anything', async () => {
+    for (const p of ['/', '/proc', '/usr/lib', '/etc/'])
+      await expect(importDicom(store.db, home, [p])).rejects.toMatchObject({ code: 'invalid-input' });
+    expect(() => checkImportSource('/')).toThrow(/filesystem root/);
+    expect(() => checkImportSource('/sys/class')).toThrow(/system folder/);
+    expect(() => checkImportSource(tmp.path)).not.toThrow();
+    expect(store.db.prepare('SELECT count(*) FROM instances').pluck().get()).toBe(0);
+  });
+
+  it.skipIf(!data)('stops a walk past maxFiles with a clear error, keeping what it committed', async () => {
+    const error = await importDicom(store.db, home, [join(data!, 'dicom')], { maxFiles: 20, batchSize: 4 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/stopped after 20 files/) });
+    const kept = store.db.prepare('SELECT count(*) FROM instances').pluck().get() as number;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(20);
+    expect(store.db.prepare('SELECT count(*) FROM pending_files').pluck().get()).toBe(0);
+  });
+
+  it.skipIf(!headCt)('never reads the data folder back in when it lies inside the source', async () => {
+    const src = join(tmp.path, 'src');
+    mkdirSync(src);
+    for (const f of readdirSync(headCt!).slice(0, 3)) copyFileSync(join(headCt!, f), join(src, f));
+    const inner = join(src, 'osler-home');
+    const first = await importDicom(store.db, inner, [src]);
+    expect(first.imported).toBe(3);
+    const again = await importDicom(store.db, inner, [src]);
+    expect(again.filesSeen).toBe(3);
+    expect(again.duplicates).toBe(3);
   });
 });
