@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { buildImageResnet } from './imageResnet.js';
+import { buildTextBag } from './textBag.js';
 import { buildTextBilstm } from './textBilstm.js';
 import { buildVitalsGru } from './vitalsGru.js';
 import { buildVitalsHybrid } from './vitalsHybrid.js';
@@ -25,6 +26,16 @@ export const modelSpecSchema = z.discriminatedUnion('family', [
     embeddingDim: positive.optional(),
     units: positive.optional(),
     bidirectional: z.boolean().optional(),
+    seed: z.number().int().optional(),
+  }),
+  z.strictObject({
+    family: z.literal('text-bag'),
+    vocabSize: positive,
+    sequenceLength: positive,
+    classes: positive,
+    embeddingDim: positive.optional(),
+    hidden: z.number().int().nonnegative().optional(),
+    featureDropout: z.number().min(0).max(0.9).optional(),
     seed: z.number().int().optional(),
   }),
   z.strictObject({
@@ -61,6 +72,8 @@ export function buildModel(spec: ModelSpec): tf.LayersModel {
       return buildImageResnet(spec);
     case 'text-bilstm':
       return buildTextBilstm(spec);
+    case 'text-bag':
+      return buildTextBag(spec);
     case 'vitals-gru':
       return buildVitalsGru(spec);
     case 'vitals-hybrid':

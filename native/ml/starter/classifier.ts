@@ -1,0 +1,318 @@
+import { BUNDLE_FORMAT, type BundleMetadata } from '../bundle.js';
+import { writeBundleMetadata } from '../bundleIo.js';
+import type { EngineProgress, TensorData } from '../engine/protocol.js';
+import {
+  applyTemperature,
+  argmaxRow,
+  evaluateClassification,
+  fitTemperature,
+  type ClassificationReport,
+} from '../eval/index.js';
+import type { ModelSpec } from '../models/index.js';
+import { seededRandom } from '../random.js';
+import { OSLER_VERSION } from '../../app/version.js';
+import type { EncodedSet } from '../tasks/types.js';
+import type { StarterContext } from './types.js';
+
+/** The intended-use statement every starter model card carries. */
+export const STARTER_INTENDED_USE = 'Decision support research, not a medical device.';
+
+/** Bootstrap resamples for every 95% interval a starter card reports. */
+export const STARTER_BOOTSTRAP = 1000;
+
+/** A metric as stored in bundle metadata: the value and its percentile-bootstrap 95% interval. */
+export interface MetricWithCi {
+  value: number;
+  ci95: [number, number];
+}
+
+function macroF1Of(pred: Int32Array, labels: Int32Array, k: number, weights: Int32Array | null): number {
+  const tp = new Float64Array(k);
+  const fp = new Float64Array(k);
+  const fn = new Float64Array(k);
+  for (let i = 0; i < labels.length; i++) {
+    const w = weights === null ? 1 : weights[i]!;
+    if (w === 0) continue;
+    const y = labels[i]!;
+    const p = pred[i]!;
+    if (y === p) tp[y]! += w;
+    else {
+      fp[p]! += w;
+      fn[y]! += w;
+    }
+  }
+  let sum = 0;
+  let present = 0;
+  for (let c = 0; c < k; c++) {
+    // sklearn's default label set: classes in the labels or the predictions.
+    if (tp[c]! + fp[c]! + fn[c]! === 0) continue;
+    present++;
+    const d = 2 * tp[c]! + fp[c]! + fn[c]!;
+    sum += d === 0 ? 0 : (2 * tp[c]!) / d;
+  }
+  return present === 0 ? Number.NaN : sum / present;
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = Float64Array.from(values).sort();
+  const pos = q * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/**
+ * Percentile-bootstrap 95% intervals of accuracy and macro-F1 (items resampled with replacement,
+ * seeded), to sit beside the evaluation report's AUC interval.
+ */
+export function bootstrapAccuracyF1(
+  probs: Float32Array,
+  labels: Int32Array,
+  k: number,
+  rounds: number,
+  seed: number,
+): { accuracy: [number, number]; macroF1: [number, number] } {
+  const n = labels.length;
+  const pred = Int32Array.from({ length: n }, (_, i) => argmaxRow(probs, k, i));
+  const random = seededRandom(seed);
+  const weights = new Int32Array(n);
+  const acc: number[] = [];
+  const f1: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    weights.fill(0);
+    for (let j = 0; j < n; j++) weights[Math.floor(random() * n)]!++;
+    let correct = 0;
+    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) correct += weights[i]!;
+    acc.push(correct / n);
+    f1.push(macroF1Of(pred, labels, k, weights));
+  }
+  return {
+    accuracy: [percentile(acc, 0.025), percentile(acc, 0.975)],
+    macroF1: [percentile(f1, 0.025), percentile(f1, 0.975)],
+  };
+}
+
+/** Validation figures of a classifier, before and after temperature scaling. */
+export interface CalibratedEvaluation {
+  /** Report on temperature-scaled probabilities (what the shipped model outputs after scaling). */
+  report: ClassificationReport;
+  /** Report on the raw softmax outputs. */
+  raw: ClassificationReport;
+  temperature: number;
+  /** Metadata `metrics` record: headline figures with 95% intervals, ECE before and after. */
+  metrics: Record<string, unknown>;
+  /** Temperature-scaled probabilities. */
+  probs: Float32Array;
+}
+
+const round = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/**
+ * Evaluates validation probabilities: fits a softmax temperature on them, reports both raw and
+ * scaled figures (accuracy, macro-F1 and AUC with bootstrap 95% intervals; ECE before/after), and
+ * builds the metadata `metrics` record.
+ */
+export function evaluateWithTemperature(
+  probs: Float32Array,
+  labels: Int32Array,
+  classes: readonly string[],
+  seed: number,
+  positiveClass?: number,
+): CalibratedEvaluation {
+  const k = classes.length;
+  const options = { bootstrap: STARTER_BOOTSTRAP, seed, ...(positiveClass !== undefined ? { positiveClass } : {}) };
+  const raw = evaluateClassification(probs, labels, [...classes], options);
+  const temperature = fitTemperature(probs, labels, k);
+  const scaled = applyTemperature(probs, k, temperature);
+  const report = evaluateClassification(scaled, labels, [...classes], options);
+  const ci = bootstrapAccuracyF1(scaled, labels, k, STARTER_BOOTSTRAP, seed);
+  const metrics: Record<string, unknown> = {
+    n: report.n,
+    accuracy: { value: round(report.accuracy), ci95: ci.accuracy.map(round) },
+    macroF1: { value: round(report.macroF1), ci95: ci.macroF1.map(round) },
+    auc: { value: round(report.auc), ci95: report.aucCi95.map(round) },
+    prAuc: round(report.prAuc),
+    eceBeforeTemperature: round(raw.ece),
+    ece: round(report.ece),
+    logLossBeforeTemperature: round(raw.logLoss),
+    logLoss: round(report.logLoss),
+    brier: round(report.brier),
+  };
+  for (const c of report.perClass) metrics[`f1.${c.className}`] = round(c.f1);
+  const op = report.operatingPoint;
+  if (op !== undefined) {
+    metrics.threshold = op.threshold;
+    metrics.sensitivity = round(op.sensitivity);
+    metrics.specificity = round(op.specificity);
+    metrics.ppv = round(op.ppv);
+    metrics.npv = round(op.npv);
+  }
+  return { report, raw, temperature, metrics, probs: scaled };
+}
+
+/** Class counts of an encoded set, by class name. */
+export function classCounts(set: EncodedSet, classes: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
+  for (const l of set.labels ?? []) counts[classes[l]!]!++;
+  return counts;
+}
+
+/** The items of `set` at `indices`, in that order (row slices of x and y). */
+export function subsetOf(set: EncodedSet, indices: readonly number[]): EncodedSet {
+  const rows = (t: TensorData): TensorData => {
+    const n = t.shape[0] ?? 0;
+    const size = n === 0 ? 0 : t.values.length / n;
+    const out = t.dtype === 'int32' ? new Int32Array(indices.length * size) : new Float32Array(indices.length * size);
+    indices.forEach((i, j) => out.set(t.values.subarray(i * size, (i + 1) * size), j * size));
+    return { shape: [indices.length, ...t.shape.slice(1)], dtype: t.dtype, values: out } as TensorData;
+  };
+  return {
+    x: rows(set.x),
+    y: set.y === null ? null : rows(set.y),
+    labels: set.labels === null ? null : Int32Array.from(indices, (i) => set.labels![i]!),
+    ids: indices.map((i) => set.ids[i]!),
+    patientIds: indices.map((i) => set.patientIds[i]!),
+    skipped: set.skipped,
+  };
+}
+
+/** Inverse-frequency class weights (mean 1 over the training items). */
+export function balancedWeights(labels: Int32Array, k: number): number[] {
+  const counts = new Array<number>(k).fill(0);
+  for (const l of labels) counts[l]!++;
+  return counts.map((c) => (c === 0 ? 0 : labels.length / (k * c)));
+}
+
+/** What {@link trainClassifier} needs beyond the encoded splits. */
+export interface ClassifierRun {
+  ctx: StarterContext;
+  spec: ModelSpec;
+  train: EncodedSet;
+  validation: EncodedSet;
+  classes: readonly string[];
+  options: {
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    classWeights?: number[];
+    patience?: number;
+    lrDecay?: number;
+    augment?: {
+      flipHorizontal?: boolean;
+      maxRotationDeg?: number;
+      maxShiftFraction?: number;
+      intensityJitter?: number;
+    };
+  };
+  positiveClass?: number;
+}
+
+/** A trained classifier still loaded in the engine, with its validation evaluation. */
+export interface TrainedClassifier {
+  modelId: string;
+  evaluation: CalibratedEvaluation;
+  epochsCompleted: number;
+  bestEpoch: number;
+  trainingSeconds: number;
+  history: Record<string, number[]>;
+}
+
+function need(set: EncodedSet, what: string): { y: TensorData; labels: Int32Array } {
+  if (set.y === null || set.labels === null) throw new Error(`${what} has no labels`);
+  return { y: set.y, labels: set.labels };
+}
+
+/**
+ * Trains a classifier through the engine with the context's seed (best validation-loss epoch
+ * kept), predicts the validation split and evaluates it with temperature scaling. The model stays
+ * loaded in the engine under the returned id for saving.
+ */
+export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): Promise<TrainedClassifier> {
+  const { ctx, spec, classes } = run;
+  const train = need(run.train, 'the training split');
+  const validation = need(run.validation, 'the validation split');
+  const started = performance.now();
+  const t0 = process.cpuUsage();
+  const job = ctx.engine.train(
+    {
+      modelId,
+      spec,
+      train: { x: run.train.x, y: train.y },
+      validation: { x: run.validation.x, y: validation.y },
+      options: { ...run.options, seed: ctx.seed },
+    },
+    (p: EngineProgress) => {
+      if (p.phase === 'epoch')
+        ctx.log(
+          `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} ${Object.entries(p.metrics)
+            .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+            .join(' ')} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+        );
+    },
+  );
+  const result = await job.result;
+  const trainingSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(t0);
+  ctx.log(
+    `trained ${result.epochsCompleted} epochs, best epoch ${result.bestEpoch}, ${trainingSeconds.toFixed(0)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU`,
+  );
+  const { y } = await ctx.engine.predict({ modelId, x: run.validation.x, batchSize: 256 }).result;
+  const evaluation = evaluateWithTemperature(
+    y.values as Float32Array,
+    validation.labels,
+    classes,
+    ctx.seed,
+    run.positiveClass,
+  );
+  ctx.log(
+    `validation: accuracy ${evaluation.report.accuracy.toFixed(4)} macroF1 ${evaluation.report.macroF1.toFixed(4)} auc ${evaluation.report.auc.toFixed(4)} ` +
+      `ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)} (T ${evaluation.temperature.toFixed(3)})`,
+  );
+  return {
+    modelId,
+    evaluation,
+    epochsCompleted: result.epochsCompleted,
+    bestEpoch: result.bestEpoch,
+    trainingSeconds,
+    history: result.history,
+  };
+}
+
+/** Bundle fields a recipe supplies; the rest come from the training run. */
+export type RecipeMetadata = Omit<
+  BundleMetadata,
+  | 'format'
+  | 'temperature'
+  | 'metrics'
+  | 'createdAt'
+  | 'oslerVersion'
+  | 'seed'
+  | 'trainingSeconds'
+  | 'createdBy'
+  | 'parent'
+>;
+
+/**
+ * Saves the trained model through the engine into `ctx.outDir`, then writes metadata and card.
+ * Returns the validated metadata.
+ */
+export async function saveStarterBundle(
+  ctx: StarterContext,
+  trained: TrainedClassifier,
+  fields: RecipeMetadata,
+): Promise<BundleMetadata> {
+  await ctx.engine.save({ modelId: trained.modelId, dir: ctx.outDir });
+  const metadata: BundleMetadata = {
+    format: BUNDLE_FORMAT,
+    ...fields,
+    temperature: trained.evaluation.temperature,
+    metrics: trained.evaluation.metrics,
+    createdBy: 'osler train-starter',
+    createdAt: new Date().toISOString(),
+    oslerVersion: OSLER_VERSION,
+    seed: ctx.seed,
+    trainingSeconds: Math.round(trained.trainingSeconds),
+    parent: null,
+  };
+  return writeBundleMetadata(ctx.outDir, metadata);
+}
