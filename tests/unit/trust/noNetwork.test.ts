@@ -1,10 +1,10 @@
-// No data leaves the machine: during a whole import -> search -> label -> read flow (plus ML backend
-// selection) the core opens no socket to anything but loopback and resolves no host name. Calls
+// No data leaves the machine: during a whole import -> search -> label -> read -> train -> predict
+// -> explain -> evaluate flow (plus ML backend selection) the core opens no socket to anything but loopback and resolves no host name. Calls
 // in this thread are intercepted at every Node network entry point; sockets of the whole process
 // (worker threads included) are also read from /proc at the end.
 import dgram from 'node:dgram';
 import dns from 'node:dns';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -137,26 +137,72 @@ describe('no network use', () => {
     events.length = before;
   });
 
-  it('import -> search -> label -> read, with ML backend selection, touches no network', async () => {
-    const call = async (channel: string, input: unknown) => {
-      const answer = await core.dispatch(channel, input, { via: 'cli' });
-      expect(answer, channel).toMatchObject({ ok: true });
-      return answer;
-    };
-    await core.backend();
-    await call('app.info', {});
-    await call('notes.import', { path: box.notesCsv, textCol: ['text'], labelCol: ['dx'], labelTask: ['dx'] });
-    await call('vitals.import', { path: box.wfdbHeader });
-    await call('dicom.import', { paths: [box.dicomDir] });
-    await call('notes.search', { query: 'pain' });
-    await call('notes.get', { id: 1, query: 'pain' });
-    await call('labels.set', { target: { kind: 'note', id: 1 }, task: 'triage', value: 'urgent' });
-    await call('labels.list', { target: { kind: 'note', id: 1 } });
-    await call('vitals.get', { recordingId: 1 });
-    await call('worklist.list', {});
-    if (box.hasDicom) await call('frames.get', { instanceId: 1, frame: 0 });
-    await call('app.health', {});
-    expect(events).toEqual([]);
-    expect(nonLoopbackSocketsOfProcess()).toEqual([]);
-  });
+  it(
+    'import -> search -> label -> read -> train -> predict -> explain -> evaluate touches no network',
+    { timeout: 180_000 },
+    async () => {
+      const call = async (channel: string, input: unknown) => {
+        const answer = await core.dispatch(channel, input, { via: 'cli' });
+        expect(answer, channel).toMatchObject({ ok: true });
+        return answer;
+      };
+      await core.backend();
+      await call('app.info', {});
+      await call('notes.import', { path: box.notesCsv, textCol: ['text'], labelCol: ['dx'], labelTask: ['dx'] });
+      await call('vitals.import', { path: box.wfdbHeader });
+      await call('dicom.import', { paths: [box.dicomDir] });
+      await call('notes.search', { query: 'pain' });
+      await call('notes.get', { id: 1, query: 'pain' });
+      await call('labels.set', { target: { kind: 'note', id: 1 }, task: 'triage', value: 'urgent' });
+      await call('labels.list', { target: { kind: 'note', id: 1 } });
+      await call('vitals.get', { recordingId: 1 });
+      await call('worklist.list', {});
+      if (box.hasDicom) await call('frames.get', { instanceId: 1, frame: 0 });
+      await call('app.health', {});
+      // Train, predict, explain and evaluate: the ML path stays on the machine too.
+      const triage = join(tmp.path, 'triage.csv');
+      writeFileSync(
+        triage,
+        'id,patient,text,urgency\n' +
+          Array.from(
+            { length: 16 },
+            (_, i) =>
+              `t${i},q${i},"${i % 2 ? 'crushing chest pain' : 'mild rash'} ${i}",${i % 2 ? 'urgent' : 'routine'}`,
+          ).join('\n'),
+      );
+      await call('notes.import', {
+        path: triage,
+        textCol: ['text'],
+        labelCol: ['urgency'],
+        labelTask: ['urgency'],
+        idCol: 'id',
+        patientCol: 'patient',
+      });
+      const done = new Promise<string>((resolve) => {
+        const off = core.on('models.trainingProgress', (p) => {
+          if (p.phase === 'done' || p.phase === 'failed') {
+            off();
+            resolve(p.phase);
+          }
+        });
+      });
+      await call('models.train', {
+        name: 'offline-triage',
+        task: 'text',
+        data: { source: 'store', labelTask: 'urgency' },
+        settings: { epochs: 1, batchSize: 8 },
+      });
+      expect(await done).toBe('done');
+      const target = { kind: 'note', id: 1 };
+      await call('predict.run', { model: { name: 'offline-triage' }, target });
+      await call('explain.run', { model: { name: 'offline-triage' }, target });
+      await call('evaluate.run', {
+        model: { name: 'offline-triage' },
+        data: { source: 'store', labelTask: 'urgency' },
+      });
+      await call('models.list', {});
+      expect(events).toEqual([]);
+      expect(nonLoopbackSocketsOfProcess()).toEqual([]);
+    },
+  );
 });
