@@ -238,6 +238,33 @@ function cleanItems(el: DcmElement, ctx: DeidContext, stats: DeidStats): DcmData
   return ((el.Value ?? []) as DcmDataset[]).map((item) => cleanDataset(item, ctx, stats));
 }
 
+const TEXT_VRS = new Set(['LO', 'LT', 'SH', 'ST', 'UC', 'UR', 'UT']);
+
+/**
+ * Removes every text element (Retrieve URL, comments, labels) that still spells one of the source
+ * UIDs the export replaced: a UID the table does not reach through its UI elements must not
+ * survive inside text. Works in place, through sequences; returns how many elements went.
+ */
+export function scrubEmbeddedUids(ds: DcmDataset, sourceUids: ReadonlySet<string>): number {
+  let removed = 0;
+  for (const [tag, el] of Object.entries(ds)) {
+    if (el.vr === 'SQ') {
+      for (const item of (el.Value ?? []) as DcmDataset[]) removed += scrubEmbeddedUids(item, sourceUids);
+      continue;
+    }
+    if (!TEXT_VRS.has(el.vr)) continue;
+    const text = textValues(el).join('\\');
+    if (!/\d\.\d/.test(text)) continue;
+    for (const uid of sourceUids)
+      if (text.includes(uid)) {
+        delete ds[tag];
+        removed++;
+        break;
+      }
+  }
+  return removed;
+}
+
 /** A zeroed {@link DeidStats}. */
 export function newStats(): DeidStats {
   return { removed: 0, emptied: 0, replaced: 0, uidsReplaced: 0, datesShifted: 0, privateKept: 0, privateRemoved: 0 };

@@ -8,7 +8,14 @@ import { writeAudit } from '../store/audit.js';
 import { listInstances, listSeries, listStudies, type StudySummary } from '../store/imaging.js';
 import { resolveManaged, writeFileDurably } from '../store/managedFiles.js';
 import { getPatient } from '../store/patients.js';
-import { cleanDataset, markDeidentified, newStats, type DeidContext, type DeidStats } from './dataset.js';
+import {
+  cleanDataset,
+  markDeidentified,
+  newStats,
+  scrubEmbeddedUids,
+  type DeidContext,
+  type DeidStats,
+} from './dataset.js';
 import { dcmjs, toArrayBuffer, type DcmDataset, type DcmElement, type DcmFile } from './dcmjs.js';
 import { dateOffsetDays, newExportSecret, pseudonym, remapUid } from './pseudonyms.js';
 
@@ -169,8 +176,12 @@ export function exportStudyDeidentified(
   const patientKey = patient?.key ?? `study:${study.studyUid}`;
   const secret = options.secret ?? newExportSecret();
   const retainDates = options.retainDates === true;
+  const sourceUids = new Set<string>();
   const ctx: DeidContext = {
-    uid: (source) => remapUid(secret, source),
+    uid: (source) => {
+      sourceUids.add(source);
+      return remapUid(secret, source);
+    },
     dateShiftDays: retainDates ? dateOffsetDays(secret, patientKey) : null,
     patientPseudonym: pseudonym(secret, 'DEID-', patientKey),
   };
@@ -231,6 +242,7 @@ export function exportStudyDeidentified(
     const source = readPart10(p.path, false);
     const keptBefore = stats.privateKept;
     const cleaned = cleanDataset(source.dict, ctx, stats);
+    stats.removed += scrubEmbeddedUids(cleaned, sourceUids);
     markDeidentified(cleaned, { retainDates, safePrivateKept: stats.privateKept > keptBefore });
     const sopUid = str(cleaned, '00080018');
     const seriesUid = str(cleaned, '0020000E');

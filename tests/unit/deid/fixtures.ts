@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dcmjs, toArrayBuffer, type DcmDataset, type DcmElement } from '../../../native/deid/dcmjs.js';
@@ -19,6 +20,8 @@ export const PLANTED = {
   studyDate: '20030417',
   privateText: 'PRIVATESECRETNAME',
   comments: 'Patient Hildegard seen by Plantedref',
+  otherName: 'Müllerstraße^Jörg',
+  pacsHost: 'pacs.plantedhospital.example',
 } as const;
 
 const el = (vr: string, value: unknown): DcmElement => ({ vr, Value: [value] });
@@ -48,6 +51,9 @@ export function plant(ds: DcmDataset): void {
   ds['00204000'] = el('LT', PLANTED.comments);
   ds['00090010'] = el('LO', 'PLANTED_PRIVATE');
   ds['00091001'] = el('LO', PLANTED.privateText);
+  ds['00101001'] = el('PN', { Alphabetic: PLANTED.otherName });
+  // Retrieve URL is not in Table E.1-1 but spells the study UID: it must go with the UID.
+  ds['00081190'] = el('UR', `https://${PLANTED.pacsHost}/studies/${String(ds['0020000D']!.Value![0])}`);
   // Request Attributes Sequence (X) with an identifier inside; Referenced Study Sequence (X/Z).
   ds['00400275'] = { vr: 'SQ', Value: [{ '00401001': el('SH', PLANTED.accession) }] };
 }
@@ -116,4 +122,23 @@ export function findEncoded(bytes: Buffer, needle: string): string[] {
       if (bytes.indexOf(b) >= 0) hits.push(`${JSON.stringify(form)} as ${name} at ${bytes.indexOf(b)}`);
   }
   return hits;
+}
+
+/** dciodvfy's error lines for a file, with quoted values dropped so messages compare across files. */
+export function dciodvfyErrors(file: string): Set<string> {
+  return new Set(
+    spawnSync('dciodvfy', [file], { encoding: 'utf8' })
+      .stderr.split('\n')
+      .filter((l) => l.startsWith('Error'))
+      .map((l) => l.replace(/<[^>]*>\s*=\s*<[^>]*>/g, '').trim()),
+  );
+}
+
+/** All values of one tag anywhere in a dataset, through sequences. */
+export function valuesOf(ds: DcmDataset, tag: string, out: string[] = []): string[] {
+  for (const [t, e] of Object.entries(ds)) {
+    if (e.vr === 'SQ') for (const item of (e.Value ?? []) as DcmDataset[]) valuesOf(item, tag, out);
+    else if (t === tag) for (const v of e.Value ?? []) out.push(String(v));
+  }
+  return out;
 }

@@ -13,7 +13,18 @@ import { openStore, type StoreHandle } from '../../../native/store/database.js';
 import { importDicom } from '../../../native/store/dicomImport.js';
 import { listSeries, listStudies } from '../../../native/store/imaging.js';
 import { dataDir, tempDir } from '../helpers.js';
-import { copyData, findEncoded, instanceUids, PLANTED, plantedAbdomen, readDcm, rewrite, value } from './fixtures.js';
+import {
+  copyData,
+  dciodvfyErrors,
+  findEncoded,
+  instanceUids,
+  PLANTED,
+  plantedAbdomen,
+  readDcm,
+  rewrite,
+  value,
+  valuesOf,
+} from './fixtures.js';
 
 const data = dataDir();
 const SECRET = new Uint8Array(32).fill(7);
@@ -131,6 +142,9 @@ describe.skipIf(!data)('de-identified study export (needs the shared data folder
       PLANTED.studyId,
       PLANTED.privateText,
       'PLANTED_PRIVATE',
+      'Müllerstraße',
+      'Jörg',
+      PLANTED.pacsHost,
       PLANTED.studyDate,
       '20160318', // the SEG's series and content date
       ...sourceUids,
@@ -247,13 +261,7 @@ describe.skipIf(!data)('de-identified study export (needs the shared data folder
   });
 
   it.skipIf(!hasTool('dciodvfy'))('adds no dciodvfy error over the source file', () => {
-    const errors = (f: string) =>
-      new Set(
-        spawnSync('dciodvfy', [f], { encoding: 'utf8' })
-          .stderr.split('\n')
-          .filter((l) => l.startsWith('Error'))
-          .map((l) => l.replace(/<[^>]*>\s*=\s*<[^>]*>/g, '')),
-      );
+    const errors = dciodvfyErrors;
     // Compared with the original shared files (the planted copies were also written by dcmjs).
     const original = join(data!, 'dicom', 'ct-abdomen-3slice');
     const byModality = new Map<string, Set<string>>();
@@ -389,8 +397,55 @@ describe.skipIf(!data)('de-identified study export (needs the shared data folder
       }
       if (hasTool('dcmdump'))
         for (const f of files) expect(spawnSync('dcmdump', ['-q', '+E', f], { encoding: 'utf8' }).status).toBe(0);
+      if (hasTool('dciodvfy')) {
+        const before = new Set(readdirSync(dir).flatMap((f) => [...dciodvfyErrors(join(dir, f))]));
+        const after = new Set(files.slice(0, 5).flatMap((f) => [...dciodvfyErrors(f)]));
+        expect([...after].filter((e) => !before.has(e))).toEqual([]);
+        // The source's empty De-identification Method (Type 1C) is an error the export fixes.
+        expect(before.size).toBeGreaterThan(after.size);
+      }
     } finally {
       head.store.close();
+    }
+  });
+
+  it("keeps an RTSTRUCT's references to its CT on the new UIDs (phantom CT + RTSTRUCT)", async () => {
+    const dir = join(tmp.path, 'src-rt');
+    copyData(data!, 'ct-phantom-rtstruct', dir);
+    const rt = await storeWith(tmp.path, 'home-rt', [dir]);
+    try {
+      const target = join(tmp.path, 'out-rt');
+      const r = exportStudyDeidentified(rt.store.db, rt.home, String(listStudies(rt.store.db)[0]!.id), {
+        out: target,
+        actor: 'test',
+      });
+      expect(r.instances).toBe(3);
+      const outputs = dcmFiles(target).map((f) => ({ f, ...readDcm(f) }));
+      const ctSops = new Set(
+        outputs.filter((o) => value(o.dict, '00080060') === 'CT').map((o) => value(o.dict, '00080018')),
+      );
+      const rtOut = outputs.find((o) => value(o.dict, '00080060') === 'RTSTRUCT')!;
+      // Every reference to a CT image names one of the exported CT instances by its new UID.
+      const ctRefs: string[] = [];
+      const walkRefs = (ds: DcmDataset) => {
+        if (value(ds, '00081150') === '1.2.840.10008.5.1.4.1.1.2') ctRefs.push(value(ds, '00081155'));
+        for (const e of Object.values(ds))
+          if (e.vr === 'SQ') for (const item of e.Value as DcmDataset[]) walkRefs(item);
+      };
+      walkRefs(rtOut.dict);
+      expect(ctRefs.length).toBeGreaterThanOrEqual(2);
+      for (const ref of ctRefs) expect(ctSops.has(ref)).toBe(true);
+      expect(valuesOf(rtOut.dict, '00081155').every((u) => u.startsWith('2.25.'))).toBe(true);
+      const sourceUids = new Set<string>();
+      for (const f of readdirSync(dir)) instanceUids(readDcm(join(dir, f)).dict, sourceUids);
+      for (const o of outputs) expect([...sourceUids].flatMap((u) => findEncoded(readFileSync(o.f), u))).toEqual([]);
+      if (hasTool('dciodvfy')) {
+        const before = new Set(readdirSync(dir).flatMap((f) => [...dciodvfyErrors(join(dir, f))]));
+        const added = outputs.flatMap((o) => [...dciodvfyErrors(o.f)]).filter((e) => !before.has(e));
+        expect(added).toEqual([]);
+      }
+    } finally {
+      rt.store.close();
     }
   });
 });
