@@ -10,21 +10,35 @@ import { tempDir } from '../helpers.js';
 const root = join(import.meta.dirname, '..', '..', '..');
 const N = 30_000;
 
-/** Runs a notes import in a child process and SIGKILLs it after `ms`; resolves when it is gone. */
-function killedImport(store: string, csv: string, ms: number): Promise<void> {
+/**
+ * Runs a notes import in a child process and SIGKILLs it once it has committed `batches` batches
+ * (it reports each) and `ms` more passed, so the kill lands mid-import however busy the machine
+ * is; resolves when the child is gone.
+ */
+function killedImport(store: string, csv: string, batches: number, ms: number): Promise<void> {
   const code = `
     const { openStore } = await import(${JSON.stringify(join(root, 'native/store/database.ts'))});
     const { importNotes } = await import(${JSON.stringify(join(root, 'native/text/notesImport.ts'))});
     const s = openStore(${JSON.stringify(store)});
     process.stdout.write('ready\\n');
-    await importNotes(s.db, { path: ${JSON.stringify(csv)}, labelCol: ['label'], actor: 'kill-test', batchSize: 200 });
+    await importNotes(s.db, { path: ${JSON.stringify(csv)}, labelCol: ['label'], actor: 'kill-test', batchSize: 200 },
+      { onProgress: () => process.stdout.write('batch\\n') });
   `;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), ms));
+    let seen = 0;
+    let armed = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      seen += chunk.split('\n').filter((l) => l === 'batch').length;
+      if (!armed && seen >= batches) {
+        armed = true;
+        setTimeout(() => child.kill('SIGKILL'), ms);
+      }
+    });
     child.on('exit', () => resolve());
   });
 }
@@ -42,8 +56,16 @@ describe('notes import killed with SIGKILL', () => {
     );
     const file = join(dir.path, 's.sqlite');
     const seen: number[] = [];
-    for (const ms of [5, 60, 150, 300, 600]) {
-      await killedImport(file, csv, ms);
+    // Each run starts over on the same store (re-reading committed rows as unchanged), so later
+    // runs need more batches reported before the kill to land past what is already stored.
+    for (const [batches, ms] of [
+      [0, 5],
+      [20, 3],
+      [60, 0],
+      [110, 7],
+      [140, 1],
+    ] as const) {
+      await killedImport(file, csv, batches, ms);
       const db = new Database(file);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       const notes = db.prepare('SELECT count(*) FROM notes').pluck().get() as number;
