@@ -218,10 +218,18 @@ function shaped(s: JsonSchema, pools: Pools): fc.Arbitrary<unknown> {
     case 'number': {
       const lo = s.minimum ?? (s.exclusiveMinimum === undefined ? -1e6 : s.exclusiveMinimum + 1);
       const hi = Math.min(s.maximum ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      // A number range with fractional bounds (e.g. 0.05..0.5) has no integers inside: doubles only.
+      if (s.type === 'number' && Math.ceil(lo) > Math.floor(hi))
+        return fc.oneof(
+          { weight: 3, arbitrary: fc.double({ min: lo, max: hi, noNaN: true }) },
+          { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_NUMBERS) },
+        );
+      const intLo = Math.ceil(lo);
+      const intHi = Math.floor(hi);
       const ints = fc.oneof(
         // Small ids first, so calls reach the rows the imports created.
-        { weight: 3, arbitrary: fc.integer({ min: Math.max(lo, 0), max: Math.min(hi, Math.max(lo, 0) + 8) }) },
-        { weight: 2, arbitrary: fc.integer({ min: Math.max(lo, -(2 ** 31)), max: Math.min(hi, 2 ** 31 - 1) }) },
+        { weight: 3, arbitrary: fc.integer({ min: Math.max(intLo, 0), max: Math.min(intHi, Math.max(intLo, 0) + 8) }) },
+        { weight: 2, arbitrary: fc.integer({ min: Math.max(intLo, -(2 ** 31)), max: Math.min(intHi, 2 ** 31 - 1) }) },
         { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_NUMBERS) },
       );
       return s.type === 'integer'
