@@ -1,0 +1,84 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBundleMetadata } from '../../../native/ml/bundleIo.js';
+import { EngineClient } from '../../../native/ml/engine/client.js';
+import { recipe, SPLIT_FILE, trainAbstractCondition } from '../../../native/ml/starter/abstractCondition.js';
+import { encodeTexts, textPipeline } from '../../../native/ml/tasks/text.js';
+import { dataDir, tempDir } from '../helpers.js';
+
+const data = dataDir();
+
+describe.skipIf(data === null)(
+  'abstract-condition starter recipe on an abstracts subset (skipped without ../shared/data)',
+  () => {
+    let engine: EngineClient;
+    const dirs = [tempDir('osler-abs-a-'), tempDir('osler-abs-b-')];
+
+    beforeAll(async () => {
+      engine = await EngineClient.start();
+    });
+    afterAll(async () => {
+      await engine?.close();
+      for (const d of dirs) d.cleanup();
+    });
+
+    const run = (i: number) =>
+      trainAbstractCondition(
+        { dataRoot: data!, outDir: dirs[i]!.path, engine, seed: 3, log: () => undefined },
+        { limit: 300, epochs: 3, maxFeatures: 4000, sequenceLength: 256, embeddingDim: 8 },
+      );
+
+    it('writes a valid bundle with its split, reproduces it exactly, and evaluates a CSV in the same layout after load', async () => {
+      expect(recipe.name).toBe('abstract-condition');
+      const first = await run(0);
+      const second = await run(1);
+      for (const file of ['model.json', 'weights.bin', 'metadata.json', 'CARD.md', SPLIT_FILE])
+        expect(existsSync(join(dirs[0]!.path, file))).toBe(true);
+      const metadata = readBundleMetadata(dirs[0]!.path);
+      expect(metadata.outputs).toEqual([
+        'neoplasms',
+        'digestive system diseases',
+        'nervous system diseases',
+        'cardiovascular diseases',
+        'general pathological conditions',
+      ]);
+      expect(metadata.input.kind).toBe('text');
+      const split = JSON.parse(readFileSync(join(dirs[0]!.path, SPLIT_FILE), 'utf8')) as {
+        train: number[];
+        validation: number[];
+      };
+      expect(split.train.length + split.validation.length).toBe(300);
+      expect(split.validation.filter((i) => split.train.includes(i))).toEqual([]);
+      expect(metadata.trainingData.validationSize).toBe(split.validation.length);
+      expect(metadata.metrics.macroF1).toMatchObject({
+        value: expect.any(Number),
+        ci95: [expect.any(Number), expect.any(Number)],
+      });
+      expect(readFileSync(join(dirs[0]!.path, 'CARD.md'), 'utf8')).toMatch(/CC BY-SA 3\.0/);
+      expect(
+        Buffer.compare(
+          readFileSync(join(dirs[0]!.path, 'weights.bin')),
+          readFileSync(join(dirs[1]!.path, 'weights.bin')),
+        ),
+      ).toBe(0);
+      expect(second.metrics).toEqual(first.metrics);
+      // A CSV with the abstracts' columns (numeric labels) evaluates through the pipeline after load.
+      const csv = join(dirs[0]!.path, 'sample.csv');
+      const rows = readFileSync(join(data!, 'text', 'medical-abstracts', 'abstracts.csv'), 'utf8');
+      writeFileSync(csv, rows.slice(0, rows.indexOf('\n3,', 20_000)));
+      const set = await textPipeline.load(csv, metadata);
+      expect(set.labels!.length).toBeGreaterThan(5);
+      expect(set.skipped).toEqual([]);
+      await engine.load({ modelId: 'reloaded', dir: dirs[1]!.path });
+      const reloaded = await engine.predict({ modelId: 'reloaded', x: set.x }).result;
+      const live = await engine.predict({ modelId: 'starter', x: set.x }).result;
+      expect(Array.from(reloaded.y.values)).toEqual(Array.from(live.y.values));
+      // The single-item encoder gives the same row as the file pipeline.
+      const firstText = encodeTexts(metadata, [
+        'Migraine and vertebrobasilar ischemia. I studied 9 patients with migraine and posterior circulation ischemia.',
+      ]);
+      expect(firstText.shape).toEqual([1, 256]);
+    });
+  },
+);
