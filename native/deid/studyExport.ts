@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { OslerError } from '../contract/result.js';
 import { parseDicom, sniffTransferSyntax } from '../dicom/index.js';
 import { writeAudit } from '../store/audit.js';
-import { listInstances, listSeries, listStudies, type StudySummary } from '../store/imaging.js';
+import { findInstance, listInstances, listSeries, listStudies, type StudySummary } from '../store/imaging.js';
 import { resolveManaged, writeFileDurably } from '../store/managedFiles.js';
 import { getPatient } from '../store/patients.js';
 import {
@@ -105,22 +105,28 @@ function findStudy(db: Database.Database, ref: string): StudySummary {
   return study;
 }
 
-function prepareFolder(out: string): string {
+function prepareFolder(out: string): { folder: string; created: boolean } {
   const folder = resolve(out);
   if (existsSync(folder)) {
     if (readdirSync(folder).length > 0)
       throw new OslerError('conflict', `${folder} is not empty; export into a new or empty folder`);
-  } else mkdirSync(folder, { recursive: true });
-  return folder;
+    return { folder, created: false };
+  }
+  mkdirSync(folder, { recursive: true });
+  return { folder, created: true };
 }
 
-function readPart10(path: string, headerOnly: boolean): DcmFile {
+function readPart10(path: string, headerOnly: boolean, sha256?: string): DcmFile {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (error) {
     throw new OslerError('not-found', `a managed file of the study is missing: ${(error as Error).message}`);
   }
+  // The bytes exported are the bytes imported: a managed file changed since (damage, tampering)
+  // is refused rather than exported.
+  if (sha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== sha256)
+    throw new OslerError('conflict', `a managed file of the study changed since it was imported: ${path}`);
   try {
     return dcmjs().data.DicomMessage.readFile(
       toArrayBuffer(withPart10Header(bytes)),
@@ -150,6 +156,8 @@ function withPart10Header(bytes: Buffer): Buffer {
 
 interface Planned {
   readonly path: string;
+  /** Content hash the store recorded at import. */
+  readonly sha256: string | undefined;
   readonly seriesNumber: number | null;
   readonly instanceNumber: number | null;
 }
@@ -215,7 +223,12 @@ export function exportStudyDeidentified(
         }
         burnedIn++;
       }
-      planned.push({ path, ...where, seriesNumber: series.seriesNumber, instanceNumber: inst.instanceNumber });
+      planned.push({
+        path,
+        sha256: findInstance(db, inst.sopInstanceUid)?.sha256,
+        seriesNumber: series.seriesNumber,
+        instanceNumber: inst.instanceNumber,
+      });
     }
   }
   if (burned.length > 0)
@@ -232,35 +245,42 @@ export function exportStudyDeidentified(
       ].join('; ')})`,
     );
 
-  const folder = prepareFolder(options.out);
+  const { folder, created } = prepareFolder(options.out);
   const stats = newStats();
   const files: Array<{ path: string; sha256: string; sizeBytes: number }> = [];
   const seriesUids = new Set<string>();
   let newStudyUid = '';
   let bytesWritten = 0;
-  for (const p of planned) {
-    const source = readPart10(p.path, false);
-    const keptBefore = stats.privateKept;
-    const cleaned = cleanDataset(source.dict, ctx, stats);
-    stats.removed += scrubEmbeddedUids(cleaned, sourceUids);
-    markDeidentified(cleaned, { retainDates, safePrivateKept: stats.privateKept > keptBefore });
-    const sopUid = str(cleaned, '00080018');
-    const seriesUid = str(cleaned, '0020000E');
-    const studyUid = str(cleaned, '0020000D');
-    if (sopUid === null || seriesUid === null || studyUid === null)
-      throw new OslerError('invalid-input', `instance ${p.instanceNumber ?? '?'} lacks a SOP, series or study UID`);
-    newStudyUid = studyUid;
-    seriesUids.add(seriesUid);
-    const bytes = writePart10(source.meta, cleaned, sopUid);
-    try {
-      parseDicom(bytes);
-    } catch (error) {
-      throw new OslerError('internal', `the de-identified instance does not parse: ${(error as Error).message}`);
+  try {
+    for (const p of planned) {
+      const source = readPart10(p.path, false, p.sha256);
+      const keptBefore = stats.privateKept;
+      const cleaned = cleanDataset(source.dict, ctx, stats);
+      stats.removed += scrubEmbeddedUids(cleaned, sourceUids);
+      markDeidentified(cleaned, { retainDates, safePrivateKept: stats.privateKept > keptBefore });
+      const sopUid = str(cleaned, '00080018');
+      const seriesUid = str(cleaned, '0020000E');
+      const studyUid = str(cleaned, '0020000D');
+      if (sopUid === null || seriesUid === null || studyUid === null)
+        throw new OslerError('invalid-input', `instance ${p.instanceNumber ?? '?'} lacks a SOP, series or study UID`);
+      newStudyUid = studyUid;
+      seriesUids.add(seriesUid);
+      const bytes = writePart10(source.meta, cleaned, sopUid);
+      try {
+        parseDicom(bytes);
+      } catch (error) {
+        throw new OslerError('internal', `the de-identified instance does not parse: ${(error as Error).message}`);
+      }
+      const rel = `${seriesUid}/${sopUid}.dcm`;
+      writeFileDurably(join(folder, rel), bytes);
+      files.push({ path: rel, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length });
+      bytesWritten += bytes.length;
     }
-    const rel = `${seriesUid}/${sopUid}.dcm`;
-    writeFileDurably(join(folder, rel), bytes);
-    files.push({ path: rel, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length });
-    bytesWritten += bytes.length;
+  } catch (error) {
+    // A failed export leaves nothing behind: no manifest was written, and the files go too.
+    if (created) rmSync(folder, { recursive: true, force: true });
+    else for (const uid of seriesUids) rmSync(join(folder, uid), { recursive: true, force: true });
+    throw error;
   }
   const manifest = {
     format: 'osler-deidentified-export',

@@ -144,7 +144,7 @@ const RULES: readonly Rule[] = [
   {
     // A number after a record-number label: MRN: 123456, Medical record number 12-345, SSN 123-45-6789.
     kind: 'ID',
-    re: /\b(?:MRN|MR\s?#|Med(?:ical)?\.?\s+Rec(?:ord)?\.?(?:\s+(?:No\.?|Number|#))?|Record\s+(?:No\.?|Number|#)|Patient\s+(?:ID|No\.?|Number)|Acc(?:oun)?t\.?\s*(?:No\.?|Number|#)?|Accession(?:\s+(?:No\.?|Number|#))?|SSN|Social\s+Security(?:\s+(?:No\.?|Number))?|NHS\s+(?:No\.?|Number)|Hospital\s+(?:No\.?|Number)|Unit\s+(?:No\.?|Number))\s*[:#]?\s*(?:is\s+)?([A-Za-z]{0,4}[-#]?\d[\dA-Za-z-]{2,})/giu,
+    re: /\b(?:MRN|MR\s?#|Med(?:ical)?\.?\s+Rec(?:ord)?\.?(?:\s+(?:No\.?|Number|#))?|Record\s+(?:No\.?|Number|#)|Patient\s+(?:ID|No\.?|Number)|Acc(?:oun)?t\.?\s*(?:No\.?|Number|#)?|Accession(?:\s+(?:No\.?|Number|#))?|SSN|Social\s+Security(?:\s+(?:No\.?|Number))?|NHS\s+(?:No\.?|Number)|Hospital\s+(?:No\.?|Number)|Unit\s+(?:No\.?|Number)|ID(?=\s*[:#]))\s*[:#]?\s*(?:is\s+)?([A-Za-z]{0,4}[-#]?\d[\dA-Za-z-]{2,})/giu,
     group: 1,
   },
   { kind: 'ID', re: /(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])/gu },

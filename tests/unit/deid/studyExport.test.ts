@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OslerError } from '../../../native/contract/result.js';
@@ -11,7 +11,7 @@ import { parseDicom, readSegmentation } from '../../../native/dicom/index.js';
 import { listAudit } from '../../../native/store/audit.js';
 import { openStore, type StoreHandle } from '../../../native/store/database.js';
 import { importDicom } from '../../../native/store/dicomImport.js';
-import { listSeries, listStudies } from '../../../native/store/imaging.js';
+import { listInstances, listSeries, listStudies } from '../../../native/store/imaging.js';
 import { dataDir, tempDir } from '../helpers.js';
 import {
   copyData,
@@ -446,6 +446,42 @@ describe.skipIf(!data)('de-identified study export (needs the shared data folder
       }
     } finally {
       rt.store.close();
+    }
+  });
+});
+
+describe.skipIf(!data)('a failed de-identified export (needs the shared data folder)', () => {
+  const tmp = tempDir('osler-deid-fail-');
+  afterAll(() => tmp.cleanup());
+
+  it('refuses a managed file changed since import and leaves no file behind', async () => {
+    const src = join(tmp.path, 'src');
+    copyData(data!, 'ct-abdomen-3slice', src);
+    const home = join(tmp.path, 'home');
+    mkdirSync(home);
+    const store = openStore(join(home, 'osler.sqlite'));
+    try {
+      await importDicom(store.db, home, [src]);
+      const study = listStudies(store.db)[0]!;
+      // Cut the pixel data of the instance exported last, after import: its header still reads, so
+      // the export has written the others when it meets it.
+      const series = listSeries(store.db, study.id);
+      const last = listInstances(store.db, series.at(-1)!.id).at(-1)!;
+      const managed = join(home, last.path);
+      const bytes = readFileSync(managed);
+      writeFileSync(managed, bytes.subarray(0, bytes.length - 4000));
+      const out = join(tmp.path, 'out');
+      expect(() => exportStudyDeidentified(store.db, home, String(study.id), { out, actor: 'test' })).toThrow(
+        /changed since it was imported/,
+      );
+      expect(existsSync(out)).toBe(false);
+      const empty = join(tmp.path, 'empty');
+      mkdirSync(empty);
+      expect(() => exportStudyDeidentified(store.db, home, String(study.id), { out: empty, actor: 'test' })).toThrow();
+      expect(readdirSync(empty)).toEqual([]);
+      expect(listAudit(store.db, { action: 'export.deidentify', limit: 5 })).toHaveLength(0);
+    } finally {
+      store.close();
     }
   });
 });

@@ -94,3 +94,9 @@ describe('text de-identification edge cases', () => {
     );
   });
 });
+
+describe('labelled identifiers', () => {
+  it('replaces a number after an ID label, keeping the label', () => {
+    expect(deidentifyText('ID: AB12345 seen', { names: [], ids: [], dateShiftDays: null }).text).toBe('ID: [ID] seen');
+  });
+});
