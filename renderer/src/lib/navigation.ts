@@ -1,6 +1,9 @@
 import type { Component } from 'svelte';
 import type { OslerApi } from '../../../native/contract/index.js';
+import ImportView from '../views/ImportView.svelte';
+import ModelsView from '../views/ModelsView.svelte';
 import NotesView from '../views/NotesView.svelte';
+import RecordView from '../views/RecordView.svelte';
 import StatusView from '../views/StatusView.svelte';
 import ViewerView from '../views/ViewerView.svelte';
 import VitalsView from '../views/VitalsView.svelte';
@@ -31,5 +34,8 @@ export const SECTIONS: readonly Section[] = [
   { id: 'viewer', label: 'Viewer', key: '2', view: ViewerView },
   { id: 'vitals', label: 'Vitals', key: '4', view: VitalsView },
   { id: 'notes', label: 'Notes', key: '3', view: NotesView },
+  { id: 'record', label: 'Patient', key: '6', view: RecordView },
+  { id: 'models', label: 'Models', key: '5', view: ModelsView },
+  { id: 'import', label: 'Import', key: '7', view: ImportView },
   { id: 'status', label: 'Status', key: '0', view: StatusView },
 ];
