@@ -51,7 +51,7 @@ const CLASS_UID_TAGS = new Set([
 ]);
 
 /** Dates of birth are removed even under the retain-dates option (it does not cover them). */
-const NEVER_SHIFTED = new Set(['00100030', '00100032', '00101010']);
+const NEVER_SHIFTED = new Set(['00100030', '00100032']);
 
 /**
  * Attributes a compound action (`Z/D`, `X/D`, `X/Z/D`) must keep with a dummy value because they
@@ -158,7 +158,7 @@ function cleanPrivate(ds: DcmDataset, out: DcmDataset, stats: DeidStats): void {
     if (elem < 0x1000) continue; // creators are decided below, group lengths go
     const block = elem >> 8;
     const creatorTag = `${tag.slice(0, 4)}00${block.toString(16).toUpperCase().padStart(2, '0')}`;
-    const creator = textValues(ds[creatorTag] ?? { vr: 'LO' })[0] ?? '';
+    const creator = creatorOf(ds[creatorTag]);
     const valueOk = NUMERIC_VRS.has(el.vr) || el.vr === 'DS' || el.vr === 'IS' || (el.vr === 'UN' && numericBytes(el));
     if (creator !== '' && valueOk && isSafePrivate(creator, group, elem & 0xff)) {
       out[tag] = el;
@@ -166,7 +166,17 @@ function cleanPrivate(ds: DcmDataset, out: DcmDataset, stats: DeidStats): void {
       stats.privateKept++;
     } else stats.privateRemoved++;
   }
-  for (const tag of keptBlocks) out[tag] = { vr: 'LO', Value: textValues(ds[tag]!) };
+  for (const tag of keptBlocks) out[tag] = { vr: 'LO', Value: [creatorOf(ds[tag])] };
+}
+
+/** A private creator's name; implicit-VR files give it as unknown bytes (UN). */
+function creatorOf(el: DcmElement | undefined): string {
+  const v = el?.Value?.[0];
+  if (v instanceof ArrayBuffer)
+    return Buffer.from(v)
+      .toString('latin1')
+      .replace(/[\0 ]+$/, '');
+  return typeof v === 'string' ? v.trim() : '';
 }
 
 /**
