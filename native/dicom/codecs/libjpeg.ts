@@ -10,6 +10,8 @@ interface WasmApi {
   wasmMemory: { readonly buffer: ArrayBufferLike };
   wasmDecodeJpeg(context: number, parameters: number): void;
   wasmReleaseCodecsContext(context: number): void;
+  wasmemscripten_stack_get_current(): number;
+  wasm_emscripten_stack_restore(pointer: number): void;
 }
 interface CodecsContext {
   getDecodedBuffer(): Uint8Array;
@@ -32,12 +34,16 @@ interface DcmjsCodecs {
 }
 
 /**
- * A failed decode unwinds through libjpeg without freeing its pools (the codec throws from its error handler),
- * so the module is replaced once its memory has grown past this: corrupt input cannot grow memory without bound.
+ * A failed decode unwinds through libjpeg by a JavaScript exception (the codec throws from its error handler):
+ * the shadow stack pointer is restored here, but libjpeg's heap pools leak, in a heap of fixed size (256 MiB).
+ * So the module is replaced once failures may have leaked this much (each counted at its frame's decoded size,
+ * an upper bound of what sequential libjpeg holds). Without both measures, 20,000 failed decodes of a 256x1024
+ * frame ended in out-of-bounds accesses that broke every later decode; with them the heap stays healthy.
  */
-const MAX_WASM_BYTES = 128 << 20;
+const LEAK_BUDGET_BYTES = 32 << 20;
 
 let ready: Promise<DcmjsCodecs> | undefined;
+let leaked = 0;
 
 function codecs(): Promise<DcmjsCodecs> {
   if (!ready) {
@@ -51,6 +57,7 @@ function codecs(): Promise<DcmjsCodecs> {
         throw new DicomParseError('decode-failed', 'codec package dcmjs-codecs cannot be loaded', { cause: e });
       }
       await mod.NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: wasmPath, logCodecsInfo: false });
+      leaked = 0;
       return mod;
     })();
     ready.catch(() => {
@@ -79,6 +86,7 @@ export async function decodeWithLibjpeg(encoded: Uint8Array, pm: PixelModule, co
   let contextPtr = 0;
   let paramsPtr = 0;
   let decoded: CodecsContext;
+  const stack = api.wasmemscripten_stack_get_current();
   try {
     const context = new mod.Context({
       width: pm.columns,
@@ -98,8 +106,10 @@ export async function decodeWithLibjpeg(encoded: Uint8Array, pm: PixelModule, co
     decoded = nc._releaseDecoderContext(contextPtr);
     contextPtr = 0;
   } catch (e) {
+    safely(() => api.wasm_emscripten_stack_restore(stack));
     if (contextPtr) safely(() => api.wasmReleaseCodecsContext(contextPtr));
-    if (api.wasmMemory.buffer.byteLength > MAX_WASM_BYTES) {
+    leaked += Math.max(64 << 10, pm.rows * pm.columns * pm.samplesPerPixel * 2);
+    if (leaked > LEAK_BUDGET_BYTES && nc.wasmApi === api) {
       nc.release();
       ready = undefined;
     }

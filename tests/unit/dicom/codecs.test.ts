@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFrame, parseDicom, readPixelModule } from '../../../native/dicom/index.js';
@@ -74,6 +75,33 @@ describe.skipIf(!data || !haveDcmtk)('12-bit JPEG extended (process 4, .51)', ()
     });
     const again = await decodeFrame(parseDicom(bytes), 0);
     expect(again.values.length).toBe(256 * 1024);
+  });
+});
+
+describe.skipIf(!data)('libjpeg failures do not wear the codec out', () => {
+  // The codec throws through wasm frames on corrupt data: its shadow stack must be restored and its leaked heap
+  // recycled, or thousands of corrupt frames end with every decode failing out of bounds.
+  const codecs = createRequire(join(import.meta.dirname, '../../../native/dicom/codecs/libjpeg.ts'))(
+    'dcmjs-codecs',
+  ) as {
+    NativeCodecs: { wasmApi?: { wasmemscripten_stack_get_current(): number } };
+  };
+
+  it('restores the stack after a failure and replaces the module after a leak budget', async () => {
+    const bytes = new Uint8Array(readFileSync(join(data!, 'dicom/pydicom-samples/NM_JPEG_extended_51.dcm')));
+    await decodeFrame(parseDicom(bytes), 0);
+    const soi = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xd8);
+    const dht = bytes.findIndex((b, i) => i > soi && b === 0xff && bytes[i + 1] === 0xc4);
+    const broken = new Uint8Array(bytes);
+    broken.fill(0xff, dht + 5, dht + 21);
+    const first = codecs.NativeCodecs.wasmApi!;
+    const sp = first.wasmemscripten_stack_get_current();
+    await expect(decodeFrame(parseDicom(broken), 0)).rejects.toMatchObject({ reason: 'decode-failed' });
+    if (codecs.NativeCodecs.wasmApi === first) expect(first.wasmemscripten_stack_get_current()).toBe(sp);
+    for (let i = 0; i < 150; i++) await decodeFrame(parseDicom(broken), 0).catch(() => undefined);
+    expect(codecs.NativeCodecs.wasmApi).not.toBe(first);
+    const ok = await decodeFrame(parseDicom(bytes), 0);
+    expect(ok.values.length).toBe(256 * 1024);
   });
 });
 
