@@ -76,9 +76,9 @@ async function main(): Promise<void> {
       console.log(`dicom.decode_mb_s.${key}: unsupported (${e instanceof Error ? e.message : String(e)})`);
       continue;
     }
-    // Warm up for a second: wasm instantiation and V8's tier-up compilation of the codec (background threads
+    // Warm up for 3 s: wasm instantiation and V8's tier-up compilation of the codec (background threads
     // whose CPU time would count) are start-up costs, not decode throughput; pydicom's native codecs have none.
-    for (const w0 = performance.now(); performance.now() - w0 < 1000;) await decodeFrame(parseDicom(bytes), 0);
+    for (const w0 = performance.now(); performance.now() - w0 < 3000;) await decodeFrame(parseDicom(bytes), 0);
     let n = 0;
     let decodedBytes = 0;
     const t0 = performance.now();
