@@ -12,8 +12,12 @@ export interface Overlays {
   xRange: TimeWindow;
 }
 
-const AXIS = '#a3b0bd';
-const GRID = '#26303a';
+/** A theme colour (app.css custom property), read when uPlot draws so a theme change applies on redraw. */
+const themeColour = (name: string, fallback: string) => (): string =>
+  (typeof document === 'undefined' ? '' : getComputedStyle(document.documentElement).getPropertyValue(name).trim()) ||
+  fallback;
+const AXIS = themeColour('--chart-axis', '#a3b0bd');
+const GRID = themeColour('--line', '#26303a');
 const FONT = '11px system-ui, sans-serif';
 /** Tick steps of the time axis in seconds, so ticks fall on whole seconds, minutes and hours. */
 const TIME_INCRS = [
