@@ -36,6 +36,7 @@ export const modelSpecSchema = z.discriminatedUnion('family', [
     embeddingDim: positive.optional(),
     hidden: z.number().int().nonnegative().optional(),
     featureDropout: z.number().min(0).max(0.9).optional(),
+    pooling: z.enum(['mean', 'sqrt']).optional(),
     seed: z.number().int().optional(),
   }),
   z.strictObject({

@@ -12,6 +12,8 @@ export interface TextBagOptions {
   hidden?: number;
   /** Training only: fraction of a note's features dropped per step (seeded, reproducible). */
   featureDropout?: number;
+  /** Pooling: `mean` divides the summed embeddings by the feature count, `sqrt` by its square root. */
+  pooling?: 'mean' | 'sqrt';
   seed?: number;
 }
 
@@ -22,6 +24,7 @@ interface EmbeddingBagArgs {
   inputDim: number;
   outputDim: number;
   featureDropout?: number;
+  pooling?: 'mean' | 'sqrt';
   seed?: number;
   name?: string;
 }
@@ -37,6 +40,7 @@ export class EmbeddingBag extends tf.layers.Layer {
   readonly inputDim: number;
   readonly outputDim: number;
   readonly featureDropout: number;
+  readonly pooling: 'mean' | 'sqrt';
   readonly seed: number;
   #embeddings: tf.LayerVariable | null = null;
   #calls = 0;
@@ -46,6 +50,7 @@ export class EmbeddingBag extends tf.layers.Layer {
     this.inputDim = args.inputDim;
     this.outputDim = args.outputDim;
     this.featureDropout = args.featureDropout ?? 0;
+    this.pooling = args.pooling ?? 'mean';
     this.seed = args.seed ?? 1;
   }
 
@@ -81,7 +86,8 @@ export class EmbeddingBag extends tf.layers.Layer {
       }
       const vectors = tf.gather(this.#embeddings!.read(), ids);
       const summed = tf.sum(tf.mul(vectors, mask.expandDims(-1)), 1);
-      return tf.div(summed, tf.maximum(tf.sum(mask, 1, true), 1));
+      const count = tf.maximum(tf.sum(mask, 1, true), 1);
+      return tf.div(summed, this.pooling === 'sqrt' ? tf.sqrt(count) : count);
     });
   }
 
@@ -91,6 +97,7 @@ export class EmbeddingBag extends tf.layers.Layer {
       inputDim: this.inputDim,
       outputDim: this.outputDim,
       featureDropout: this.featureDropout,
+      pooling: this.pooling,
       seed: this.seed,
     };
   }
@@ -103,10 +110,19 @@ tf.serialization.registerClass(EmbeddingBag);
  * strong on small labelled sets, where recurrent models overfit.
  */
 export function buildTextBag(options: TextBagOptions): tf.LayersModel {
-  const { vocabSize, sequenceLength, classes, embeddingDim = 32, hidden = 0, featureDropout = 0, seed = 1 } = options;
+  const {
+    vocabSize,
+    sequenceLength,
+    classes,
+    embeddingDim = 32,
+    hidden = 0,
+    featureDropout = 0,
+    pooling = 'mean',
+    seed = 1,
+  } = options;
   const m = tf.sequential({ name: 'text_bag' });
   m.add(tf.layers.inputLayer({ inputShape: [sequenceLength], dtype: 'int32', name: 'features' }));
-  m.add(new EmbeddingBag({ inputDim: vocabSize, outputDim: embeddingDim, featureDropout, seed }));
+  m.add(new EmbeddingBag({ inputDim: vocabSize, outputDim: embeddingDim, featureDropout, pooling, seed }));
   if (hidden > 0)
     m.add(
       tf.layers.dense({

@@ -28,6 +28,7 @@ export interface AbstractConditionOptions {
   embeddingDim?: number;
   hidden?: number;
   featureDropout?: number;
+  pooling?: 'mean' | 'sqrt';
   wordNgrams?: number;
   charNgrams?: [number, number];
   /** Features kept: at least this many training abstracts contain them ... */
@@ -47,6 +48,7 @@ const DEFAULTS: Required<Omit<AbstractConditionOptions, 'limit'>> = {
   embeddingDim: 24,
   hidden: 0,
   featureDropout: 0.3,
+  pooling: 'mean',
   wordNgrams: 2,
   charNgrams: [3, 5],
   minDocs: 3,
@@ -178,6 +180,7 @@ export async function trainAbstractCondition(
     embeddingDim: o.embeddingDim,
     hidden: o.hidden,
     featureDropout: o.featureDropout,
+    pooling: o.pooling,
     seed: ctx.seed,
   };
   const hyper = {
@@ -212,6 +215,7 @@ export async function trainAbstractCondition(
       embeddingDim: o.embeddingDim,
       hidden: o.hidden,
       featureDropout: o.featureDropout,
+      pooling: o.pooling,
       wordNgrams: o.wordNgrams,
       charNgrams: o.charNgrams,
       minDocs: o.minDocs,
