@@ -27,6 +27,9 @@ interface Config {
   readonly outDir: string;
 }
 
+/** Re-decode every unmutated seed this often (cases) and compare with the start. */
+const HEALTH_EVERY = 1000;
+
 type FromWorker =
   | { readonly type: 'ready'; readonly seeds: number }
   | { readonly type: 'start'; readonly index: number }
@@ -70,8 +73,21 @@ function mutationAt(runSeed: number, index: number, seedCount: number): Mutation
 async function workerMain(cfg: Config & { readonly from: number }): Promise<void> {
   const port = parentPort!;
   const seeds = loadSeeds(cfg.dataDir);
+  // Codecs must not wear out: every seed that decodes now must still decode the same after any number of
+  // corrupt inputs (a failure outcome is allowed per case, so a broken codec would otherwise go unnoticed).
+  const baseline = await Promise.all(seeds.map((s) => exercise(s.bytes).catch(() => 'bug')));
   port.postMessage({ type: 'ready', seeds: seeds.length } satisfies FromWorker);
   for (let index = cfg.from; ; index++) {
+    if (index > cfg.from && index % HEALTH_EVERY === 0) {
+      for (let k = 0; k < seeds.length; k++) {
+        const now = await exercise(seeds[k]!.bytes).catch(() => 'bug');
+        if (now !== baseline[k]) {
+          const message = `codec worn out: unmutated ${seeds[k]!.name} gave ${now}, ${baseline[k]} at start`;
+          port.postMessage({ type: 'bug', index: index - 1, message } satisfies FromWorker);
+          baseline[k] = now;
+        }
+      }
+    }
     const m = mutationAt(cfg.seed, index, seeds.length);
     const bytes = mutate(seeds[m.seed]!, m);
     port.postMessage({ type: 'start', index } satisfies FromWorker);

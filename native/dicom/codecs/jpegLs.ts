@@ -17,6 +17,11 @@ export async function decodeJpegLs(encoded: Uint8Array, pm: PixelModule): Promis
       'decode-failed',
       `JPEG-LS precision ${header.precision} exceeds Bits Allocated ${pm.bitsAllocated}`,
     );
+  // CharLS refuses a stream without EOI anyway, but when the entropy data is cut short it first spends seconds
+  // (about 6 s of CPU for a 384x384 16-bit frame, growing with the frame) decoding past the end; a truncated
+  // fragment is the common way to get there, so it is refused up front.
+  if (!endsWithEoi(encoded))
+    throw new DicomParseError('decode-failed', 'JPEG-LS frame does not end with an EOI marker (truncated or damaged)');
   const decoder = await wasmDecoder('@cornerstonejs/codec-charls/decodewasmjs', 'JpegLSDecoder');
   const { bytes, planar } = runWasm(decoder, encoded, (d) => {
     d.decode();
@@ -32,4 +37,12 @@ export async function decodeJpegLs(encoded: Uint8Array, pm: PixelModule): Promis
     photometric: pm.photometricInterpretation,
     precision: header.precision,
   };
+}
+
+/** True when FFD9 (EOI) ends the stream, allowing the few padding bytes writers leave after it. */
+function endsWithEoi(bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 2; i >= Math.max(0, bytes.length - 8); i--) {
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+  }
+  return false;
 }

@@ -105,6 +105,23 @@ describe.skipIf(!data)('libjpeg failures do not wear the codec out', () => {
   });
 });
 
+describe.skipIf(!data)('JPEG-LS frames cut short', () => {
+  it('are refused as decode-failed before CharLS decodes past their end', async () => {
+    const { decodeJpegLs } = await import('../../../native/dicom/codecs/jpegLs.js');
+    const { frameBytes } = await import('../../../native/dicom/frames.js');
+    const ds = parseDicom(readFileSync(join(data!, 'dicom/mr-transfer-syntaxes/7_jpegls_lossless_gdcm.dcm')));
+    const pm = readPixelModule(ds);
+    const frame = frameBytes(ds, pm, 0, true).bytes;
+    expect((await decodeJpegLs(frame, pm)).bytes.length).toBe(384 * 384 * 2);
+    for (const cut of [2, 100, frame.length >> 1]) {
+      await expect(decodeJpegLs(frame.subarray(0, frame.length - cut), pm)).rejects.toMatchObject({
+        reason: 'decode-failed',
+        message: expect.stringMatching(/EOI/),
+      });
+    }
+  });
+});
+
 describe.skipIf(!data)('decoded frames own their buffers', () => {
   // Fast paths hand out codec buffers without copying; a view into the file or a shared pool must never escape
   // (callers transfer `values.buffer`, and structured clones copy the whole buffer).
