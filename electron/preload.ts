@@ -1,4 +1,4 @@
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { isChannelName, isEventName } from '../native/contract/channels.js';
 import { fail } from '../native/contract/result.js';
 import type { BridgeApi } from '../native/contract/api.js';
@@ -17,6 +17,10 @@ const bridge: BridgeApi = {
     };
     ipcRenderer.on(IPC_EVENT, wrapped);
     return () => ipcRenderer.off(IPC_EVENT, wrapped);
+  },
+  // A dropped file's path (the import screen's drag and drop); the page cannot read the file itself.
+  pathForFile(file: unknown) {
+    return file instanceof File ? webUtils.getPathForFile(file) : '';
   },
 };
 

@@ -16,6 +16,8 @@ export interface OslerApi {
 export interface BridgeApi {
   invoke(channel: string, input: unknown): Promise<unknown>;
   on(event: string, listener: (payload: unknown) => void): () => void;
+  /** Electron only: the file-system path of a dropped file (drag and drop into the import screen). */
+  pathForFile?(file: unknown): string;
 }
 
 /** Browser-mode WebSocket messages, client -> server. */
