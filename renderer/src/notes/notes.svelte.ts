@@ -32,8 +32,19 @@ export class NoteTriageState {
   queueDone = $state(false);
   /** What the last action did, for the status line. */
   status = $state('');
-  tasks = $derived(orderClasses([...Object.keys(this.classes), ...(this.note?.states.map((s) => s.task) ?? [])]));
-  taskClasses = $derived(this.task === null ? [] : (this.classes[this.task] ?? []));
+
+  // Getters rather than $derived: the case session that holds this state is created inside a
+  // view's $derived, and deriveds made there stop updating once that view unmounts.
+
+  /** Every known task, in display order. */
+  get tasks(): string[] {
+    return orderClasses([...Object.keys(this.classes), ...(this.note?.states.map((s) => s.task) ?? [])]);
+  }
+
+  /** The current task's classes, in display order. */
+  get taskClasses(): readonly string[] {
+    return this.task === null ? [] : (this.classes[this.task] ?? []);
+  }
 
   #skipped = new Set<number>();
   readonly #api: OslerApi;
@@ -85,10 +96,11 @@ export class NoteTriageState {
   }
 
   /**
-   * Stores `value` as the human label of the current task on the open note, replacing its
-   * current labels of that task (which settles a dispute); in queue mode, moves on.
+   * Stores `value` as the label of the current task on the open note, replacing its current
+   * labels of that task (which settles a dispute); in queue mode, moves on. `source` is
+   * `model-accepted` when the clinician accepted the model's class, `human` when they chose it.
    */
-  async label(value: string): Promise<void> {
+  async label(value: string, source: 'human' | 'model-accepted' = 'human'): Promise<void> {
     const note = this.note;
     const task = this.task;
     if (!note || task === null || this.saving) return;
@@ -98,7 +110,7 @@ export class NoteTriageState {
         target: { kind: 'note', id: note.id },
         task,
         value,
-        source: 'human',
+        source,
       });
       if (!set.ok) {
         this.error = `${set.code}: ${set.message}`;
@@ -113,7 +125,7 @@ export class NoteTriageState {
       if (this.note?.id === note.id) this.note = { ...note, labels: all.value.labels, states: all.value.states };
       this.#learn([{ task, value }]);
       this.#onlabel(note.id, overallState(all.value.states));
-      this.status = `Note ${note.id}: ${task} = ${value} saved`;
+      this.status = `Note ${note.id}: ${task} = ${value} saved${source === 'model-accepted' ? ' (model accepted)' : ''}`;
     } finally {
       this.saving = false;
     }

@@ -1,6 +1,7 @@
 /** What a key press in note triage asks for. */
 export type TriageAction =
   | { readonly type: 'label'; readonly value: string }
+  | { readonly type: 'accept' }
   | { readonly type: 'skip' }
   | { readonly type: 'back' }
   | { readonly type: 'task'; readonly delta: 1 | -1 }
@@ -8,7 +9,7 @@ export type TriageAction =
 
 /**
  * Maps a key to a triage action: 1-9 label the note with that class of the current task's
- * classes (in the order shown), s skips to the next note, Escape goes back to the worklist,
+ * classes (in the order shown), a accepts the model's predicted class, s skips to the next note, Escape goes back to the worklist,
  * [ and ] change the task.
  */
 export function triageKey(key: string, classes: readonly string[]): TriageAction {
@@ -16,6 +17,7 @@ export function triageKey(key: string, classes: readonly string[]): TriageAction
     const value = classes[Number(key) - 1];
     return value === undefined ? { type: 'none' } : { type: 'label', value };
   }
+  if (key === 'a') return { type: 'accept' };
   if (key === 's') return { type: 'skip' };
   if (key === 'Escape') return { type: 'back' };
   if (key === ']') return { type: 'task', delta: 1 };

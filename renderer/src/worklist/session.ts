@@ -1,4 +1,5 @@
 import type { OslerApi } from '../../../native/contract/api.js';
+import { NotePredictionState } from '../notes/notePrediction.svelte.js';
 import { NoteTriageState } from '../notes/notes.svelte.js';
 import { WorklistState } from './worklist.svelte.js';
 
@@ -17,6 +18,8 @@ export interface CaseSession {
   readonly worklist: WorklistState;
   /** Note triage; its corrections update the worklist rows. */
   readonly triage: NoteTriageState;
+  /** The model's reading of the open note; new predictions update the worklist's scores. */
+  readonly prediction: NotePredictionState;
   /** The note to show next time the note view mounts. */
   note: NoteIntent | null;
 }
@@ -29,7 +32,10 @@ export function caseSession(api: OslerApi): CaseSession {
   if (!session) {
     const worklist = new WorklistState(api);
     const triage = new NoteTriageState(api, (id, state) => worklist.setLabelState('note', id, state));
-    session = { worklist, triage, note: null };
+    const prediction = new NotePredictionState(api, (id, p) => {
+      if (p.score !== null) worklist.setPriority('note', id, p.score, `${p.modelName} v${p.modelVersion}`);
+    });
+    session = { worklist, triage, prediction, note: null };
     sessions.set(api, session);
   }
   return session;

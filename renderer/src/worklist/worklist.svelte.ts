@@ -19,6 +19,8 @@ export interface Row {
   readonly modality: string | null;
   readonly labelState: LabelState | null;
   readonly priority: number | null;
+  /** The model (name and version) whose score is the priority, once looked up; null when unknown. */
+  readonly model: string | null;
   /** Search snippet with its highlights, in search mode. */
   readonly snippet: { readonly text: string; readonly highlights: readonly (readonly [number, number])[] } | null;
 }
@@ -32,6 +34,17 @@ export interface Filters {
   dateTo: string;
   labelState: '' | LabelState;
   sort: 'priority' | 'date';
+  /** Model flag: any item, items a model scored, or items scored at or above {@link FLAG_SCORE}. */
+  flag: '' | 'scored' | 'flagged';
+}
+
+/** A model score at or above this flags an item (the probability of the positive or predicted class). */
+export const FLAG_SCORE = 0.5;
+
+/** Whether a row passes the model-flag filter. */
+export function passesFlag(priority: number | null, flag: Filters['flag']): boolean {
+  if (flag === '') return true;
+  return priority !== null && (flag === 'scored' || priority >= FLAG_SCORE);
 }
 
 /**
@@ -44,7 +57,7 @@ const SEARCH_PAGE = 200;
 const key = (kind: Kind, id: number) => `${kind}:${id}`;
 
 function fromItem(item: WorklistItem): Row {
-  return { ...item, snippet: null };
+  return { ...item, model: null, snippet: null };
 }
 
 function fromHit(hit: NoteHit): Row {
@@ -58,6 +71,7 @@ function fromHit(hit: NoteHit): Row {
     modality: null,
     labelState: null,
     priority: null,
+    model: null,
     snippet: focusSnippet(hit.snippet, hit.highlights),
   };
 }
@@ -76,6 +90,7 @@ export class WorklistState {
     dateTo: '',
     labelState: '',
     sort: 'priority',
+    flag: '',
   });
   query = $state('');
   rows = $state.raw<Row[]>([]);
@@ -88,10 +103,17 @@ export class WorklistState {
   /** Latest import progress seen while this list was loaded, for the "new records" banner. */
   imported = $state(0);
   scrollTopPx = $state(0);
-  searching = $derived(this.query.trim().length > 0);
+  /** Whether a full-text query is active (a getter: see NoteTriageState for why not $derived). */
+  get searching(): boolean {
+    return this.query.trim().length > 0;
+  }
 
   /** Label states set in this session, applied over rows that were loaded before the change. */
   #overrides = new Map<string, LabelState>();
+  /** Priorities set by predictions made in this session, with the model that made them. */
+  #scores = new Map<string, { priority: number; model: string }>();
+  /** Model (name vX) of each scored row's priority, looked up for rows on screen. */
+  #models = new Map<string, Promise<string | null>>();
   #generation = 0;
   #loadingMore: Promise<void> | null = null;
   readonly #api: OslerApi;
@@ -103,7 +125,8 @@ export class WorklistState {
   #input(offset: number): ChannelInput<'worklist.list'> {
     const f = this.filters;
     return {
-      sort: f.sort,
+      // Model-flagged items are the top of the priority order, so the filter reads only that prefix.
+      sort: f.flag ? 'priority' : f.sort,
       limit: PAGE,
       offset,
       ...(f.kind ? { kinds: [f.kind] } : {}),
@@ -116,10 +139,14 @@ export class WorklistState {
   }
 
   #apply(rows: Row[]): Row[] {
-    if (this.#overrides.size === 0) return rows;
+    if (this.#overrides.size === 0 && this.#scores.size === 0) return rows;
     return rows.map((r) => {
-      const state = this.#overrides.get(key(r.kind, r.id));
-      return state === undefined ? r : { ...r, labelState: state };
+      const k = key(r.kind, r.id);
+      const state = this.#overrides.get(k);
+      const score = this.#scores.get(k);
+      let row = state === undefined ? r : { ...r, labelState: state };
+      if (score && (row.priority === null || score.priority >= row.priority)) row = { ...row, ...score };
+      return row;
     });
   }
 
@@ -139,13 +166,19 @@ export class WorklistState {
     }
     const r = await this.#api.invoke('worklist.list', this.#input(offset));
     if (!r.ok) return `${r.code}: ${r.message}`;
-    return { rows: r.value.items.map(fromItem), hasMore: r.value.hasMore, total: null };
+    const rows = r.value.items.map(fromItem);
+    const flag = this.filters.flag;
+    const kept = rows.filter((row) => passesFlag(row.priority, flag));
+    // Priority order puts every flagged row first: the first row that fails ends the list.
+    return { rows: kept, hasMore: r.value.hasMore && kept.length === rows.length, total: null };
   }
 
   /** Reloads from the first page (after a filter, sort or query change). */
   async reload(): Promise<void> {
     const generation = ++this.#generation;
     this.#loadingMore = null;
+    // Priorities may have been made by newer model versions since the last look.
+    this.#models = new Map([...this.#scores].map(([k, v]) => [k, Promise.resolve(v.model)]));
     this.loading = true;
     try {
       const page = await this.#page(0);
@@ -193,6 +226,41 @@ export class WorklistState {
     this.#overrides.set(key(kind, id), state);
     const index = this.rows.findIndex((r) => r.kind === kind && r.id === id);
     if (index >= 0) this.rows = this.rows.with(index, { ...this.rows[index]!, labelState: state });
+  }
+
+  /** Records a prediction made elsewhere (note triage) so its row shows the new score and model at once. */
+  setPriority(kind: Kind, id: number, priority: number, model: string): void {
+    const k = key(kind, id);
+    this.#scores.set(k, { priority, model });
+    this.#models.set(k, Promise.resolve(model));
+    const index = this.rows.findIndex((r) => r.kind === kind && r.id === id);
+    if (index >= 0) this.rows = this.rows.with(index, { ...this.rows[index]!, priority, model });
+  }
+
+  /**
+   * Looks up which model version made the priority of each scored row in `shown` (the rows on
+   * screen) and fills it in. `worklist.list` carries only the score, so this asks
+   * `predictions.list` once per row and remembers the answer.
+   */
+  describe(shown: readonly Row[]): void {
+    for (const row of shown) {
+      if (row.priority === null || row.model !== null || row.kind === 'study') continue;
+      const k = key(row.kind, row.id);
+      if (this.#models.has(k)) continue;
+      const lookup = this.#api.invoke('predictions.list', { kind: row.kind, id: row.id }).then((r) => {
+        if (!r.ok) return null;
+        const scored = r.value.filter((p) => p.score !== null);
+        const best = scored.reduce<(typeof scored)[number] | null>((a, p) => (a && a.score! >= p.score! ? a : p), null);
+        return best ? `${best.modelName} v${best.modelVersion}` : null;
+      });
+      this.#models.set(k, lookup);
+      void lookup.then((model) => {
+        if (model === null) return;
+        const index = this.rows.findIndex((r) => r.kind === row.kind && r.id === row.id);
+        if (index >= 0 && this.rows[index]!.model === null)
+          this.rows = this.rows.with(index, { ...this.rows[index]!, model });
+      });
+    }
   }
 
   /** Follows notes and vitals imports so the user can bring the list up to date. */

@@ -11,6 +11,7 @@ describe('triage keys', () => {
   });
 
   it('skips, goes back and changes task', () => {
+    expect(triageKey('a', classes)).toEqual({ type: 'accept' });
     expect(triageKey('s', classes)).toEqual({ type: 'skip' });
     expect(triageKey('Escape', classes)).toEqual({ type: 'back' });
     expect(triageKey(']', classes)).toEqual({ type: 'task', delta: 1 });
