@@ -4,14 +4,13 @@ import { OSLER_VERSION } from '../../app/version.js';
 import { OslerError } from '../../contract/result.js';
 import type { BundleMetadata } from '../bundle.js';
 import { writeBundleMetadata } from '../bundleIo.js';
-import type { TensorData } from '../engine/protocol.js';
 import { evaluateRegression, type RegressionReport } from '../eval/index.js';
 import type { ModelSpec } from '../models/index.js';
 import {
   decodeForecast,
   encodeForecastSet,
+  forecastTrainingTargets,
   type ForecastEncoding,
-  type ForecastSet,
   type ForecastTargetSpec,
 } from '../tasks/vitals.js';
 import { fitBinSpec, normalQuantile } from '../vitals/features.js';
@@ -34,6 +33,8 @@ export interface VitalsForecastSettings {
   readonly patience: number;
   readonly units: number;
   readonly intervalLevel: number;
+  /** Outputs relative to the last value (a change) or to the training mean. */
+  readonly relativeTo: 'last' | 'mean';
 }
 
 /** The shipped settings. */
@@ -48,6 +49,7 @@ export const VITALS_FORECAST_SETTINGS: VitalsForecastSettings = {
   patience: 3,
   units: 24,
   intervalLevel: 0.9,
+  relativeTo: 'last',
 };
 
 /** Bedside signals the forecaster reads (hourly bins: value, mask, time since last seen). */
@@ -73,12 +75,6 @@ const TARGETS = [
   { name: 'map', variable: 'MAP', fallback: 'NIMAP' },
 ] as const;
 const UNITS: Record<string, string> = { hr: 'bpm', map: 'mmHg' };
-
-function zScored(set: ForecastSet, targets: readonly ForecastTargetSpec[]): TensorData {
-  const k = targets.length;
-  const values = Float32Array.from(set.y!.values, (v, i) => (v - targets[i % k]!.mean) / targets[i % k]!.std);
-  return { shape: set.y!.shape, dtype: 'float32', values };
-}
 
 function column(values: ArrayLike<number>, k: number, j: number): Float32Array {
   return Float32Array.from({ length: values.length / k }, (_, i) => values[i * k + j]!);
@@ -113,7 +109,12 @@ export async function trainVitalsForecast(
     const j = bins.variables.indexOf(t.variable);
     return { ...t, mean: bins.mean[j]!, std: bins.std[j]! };
   });
-  const encoding: ForecastEncoding = { layout: 'window', targets, anchorHours: [...settings.anchorHours] };
+  const encoding: ForecastEncoding = {
+    layout: 'window',
+    targets,
+    anchorHours: [...settings.anchorHours],
+    relativeTo: settings.relativeTo,
+  };
   const features = 3 * bins.variables.length;
   const spec: ModelSpec = {
     family: 'vitals-gru',
@@ -178,8 +179,8 @@ export async function trainVitalsForecast(
     {
       modelId,
       spec,
-      train: { x: trainSet.x, y: zScored(trainSet, targets) },
-      validation: { x: earlyStopSet.x, y: zScored(earlyStopSet, targets) },
+      train: { x: trainSet.x, y: forecastTrainingTargets(encoding, trainSet) },
+      validation: { x: earlyStopSet.x, y: forecastTrainingTargets(encoding, earlyStopSet) },
       options,
     },
     (p) => {
@@ -199,7 +200,7 @@ export async function trainVitalsForecast(
   const lower = new Float32Array(n * k);
   const upper = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
-    const f = decodeForecast(encoding, y.values, i, z);
+    const f = decodeForecast(encoding, y.values, i, z, valSet.lastValues);
     for (let j = 0; j < k; j++) {
       mean[i * k + j] = f.mean[j]!;
       lower[i * k + j] = f.lower[j]!;
@@ -258,7 +259,7 @@ export async function trainVitalsForecast(
       historyHours: settings.historyHours,
       bestEpoch: result.bestEpoch,
       epochsCompleted: result.epochsCompleted,
-      loss: 'Gaussian negative log-likelihood on z-scored targets',
+      loss: `Gaussian negative log-likelihood of the ${settings.relativeTo === 'last' ? 'change from the last value' : 'value'} in target SDs`,
       optimizer: 'adam',
       backend: result.backend,
     },
@@ -275,7 +276,7 @@ export async function trainVitalsForecast(
         Architecture:
           `Conv1D (kernel 3) then a GRU (${settings.units} units) over ${settings.historyHours} hourly bins of ${bins.variables.length} bedside signals ` +
           `(z-scored last value carried forward, missingness mask, time since last seen); a dense head outputs a mean and a log-variance per target (Gaussian), ` +
-          `trained by negative log-likelihood; targets are z-scored with the training means/SDs of HR and MAP.`,
+          `trained by negative log-likelihood; ${settings.relativeTo === 'last' ? 'the mean output is the change from the last observed value (the training mean when never measured)' : 'the mean output is the value'}, in training SDs of HR and MAP.`,
         'Baseline (validation)': targets
           .map(
             (t) =>

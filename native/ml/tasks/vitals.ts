@@ -32,13 +32,17 @@ export interface ForecastTargetSpec extends ForecastTarget {
 
 /**
  * Encoder settings of the forecaster (`input.options`): the input is the `timeSteps` hourly bins
- * before an anchor hour; the outputs are the next bin's targets (z-scored) and their log-variances.
+ * before an anchor hour. With `relativeTo: 'last'` the model outputs the change from each target's
+ * last value before the anchor (its training mean when never measured), in target SDs, and a
+ * log-variance per target; with `'mean'` it outputs the z-scored value itself.
  */
 export interface ForecastEncoding {
   readonly layout: 'window';
   readonly targets: readonly ForecastTargetSpec[];
   /** Hours from admission at which stays are cut for training and evaluation. */
   readonly anchorHours: readonly number[];
+  /** Absent in bundles made before it existed: `mean`. */
+  readonly relativeTo?: 'last' | 'mean';
 }
 
 function vitalsInput(metadata: BundleMetadata): VitalsInputSpec {
@@ -147,22 +151,97 @@ export interface Forecast {
 }
 
 /**
- * Reads the forecaster's raw output for item `i` (z-scored means then log-variances, per target)
- * as target units, with the central `z`-score interval (`z` = normal quantile of the level).
+ * The value each target's output is relative to, in target units: the last value before the
+ * window end (`lastValues`, NaN when never measured, then the training mean) or the mean.
  */
-export function decodeForecast(encoding: ForecastEncoding, output: ArrayLike<number>, i: number, z: number): Forecast {
+export function forecastBase(
+  encoding: ForecastEncoding,
+  lastValues: ArrayLike<number> | undefined,
+  i: number,
+): number[] {
   const k = encoding.targets.length;
+  if (encoding.relativeTo === 'last' && lastValues === undefined)
+    throw new OslerError(
+      'invalid-input',
+      "this forecaster predicts the change from each target's last value: pass the items' last values",
+    );
+  return encoding.targets.map((t, j) => {
+    const last = lastValues?.[i * k + j] ?? Number.NaN;
+    return encoding.relativeTo === 'last' && Number.isFinite(last) ? last : t.mean;
+  });
+}
+
+/**
+ * Reads the forecaster's raw output for item `i` (per target a scaled value, then per target a
+ * log-variance) as target units, with the central `z`-score interval (`z` = normal quantile of the
+ * level). `lastValues` are the items' last target values ([n, targets] row-major, as
+ * {@link encodeForecastSet} and {@link forecastInputsAtLastHour} give them); required when the
+ * encoding is `relativeTo: 'last'`.
+ */
+export function decodeForecast(
+  encoding: ForecastEncoding,
+  output: ArrayLike<number>,
+  i: number,
+  z: number,
+  lastValues?: ArrayLike<number>,
+): Forecast {
+  const k = encoding.targets.length;
+  const base = forecastBase(encoding, lastValues, i);
   const mean: number[] = [];
   const lower: number[] = [];
   const upper: number[] = [];
   encoding.targets.forEach((t, j) => {
-    const m = output[i * 2 * k + j]! * t.std + t.mean;
+    const m = output[i * 2 * k + j]! * t.std + base[j]!;
     const sd = Math.exp(0.5 * Math.max(-10, Math.min(10, output[i * 2 * k + k + j]!))) * t.std;
     mean.push(m);
     lower.push(m - z * sd);
     upper.push(m + z * sd);
   });
   return { mean, lower, upper };
+}
+
+/** Training targets of a forecasting set: each observed target relative to its base, in target SDs. */
+export function forecastTrainingTargets(encoding: ForecastEncoding, set: ForecastSet): TensorData {
+  const k = encoding.targets.length;
+  const n = set.ids.length;
+  const values = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const base = forecastBase(encoding, set.lastValues, i);
+    encoding.targets.forEach((t, j) => (values[i * k + j] = (set.y!.values[i * k + j]! - base[j]!) / t.std));
+  }
+  return { shape: [n, k], dtype: 'float32', values };
+}
+
+/**
+ * What the engine trains a forecaster on from an encoded forecasting set: only the items where
+ * every target is observed (the Gaussian loss has no mask), with targets as
+ * {@link forecastTrainingTargets} (the model's output scale, not target units).
+ */
+export function forecastTrainingData(encoding: ForecastEncoding, set: ForecastSet): { x: TensorData; y: TensorData } {
+  const k = encoding.targets.length;
+  const rows: number[] = [];
+  for (let i = 0; i < set.ids.length; i++) {
+    let all = true;
+    for (let j = 0; j < k; j++) if (Number.isNaN(set.y!.values[i * k + j]!)) all = false;
+    if (all) rows.push(i);
+  }
+  const size = set.x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const x = new Float32Array(rows.length * size);
+  rows.forEach((r, i) => x.set(set.x.values.subarray(r * size, (r + 1) * size), i * size));
+  const kept: ForecastSet = {
+    ...set,
+    y: {
+      shape: [rows.length, k],
+      dtype: 'float32',
+      values: Float32Array.from(rows.flatMap((r) => [...set.y!.values.subarray(r * k, (r + 1) * k)])),
+    },
+    lastValues: Float32Array.from(rows.flatMap((r) => [...set.lastValues.subarray(r * k, (r + 1) * k)])),
+    ids: rows.map((r) => set.ids[r]!),
+  };
+  return {
+    x: { shape: [rows.length, ...set.x.shape.slice(1)], dtype: 'float32', values: x },
+    y: forecastTrainingTargets(encoding, kept),
+  };
 }
 
 /** An encoded forecasting set: per (stay, anchor hour) item, also the carried-forward baseline. */

@@ -17,7 +17,7 @@ export interface VitalsStay extends StayInput {
 }
 
 /** Per-variable statistics over the observation window, in feature order. */
-export const SUMMARY_STATS = ['min', 'max', 'mean', 'first', 'last', 'std', 'trend', 'measured', 'count'] as const;
+export const SUMMARY_STATS = ['min', 'max', 'mean', 'first', 'last', 'measured', 'count'] as const;
 /** One summary statistic. */
 export type SummaryStat = (typeof SUMMARY_STATS)[number];
 
@@ -57,8 +57,8 @@ export const LOG_VARIABLES: readonly string[] = [
 const ZERO_ALLOWED = new Set(['Urine', 'MechVent']);
 
 /**
- * How a stay becomes a vector of per-variable summaries (min, max, mean, first, last, SD and
- * last - first over the window, whether measured and log sample count) plus static descriptors; z-scored with
+ * How a stay becomes a vector of per-variable summaries (min, max, mean, first, last over the
+ * window, whether measured and log sample count) plus static descriptors; z-scored with
  * training-split statistics. Missing summaries are 0 (the training mean) and flagged by `measured`.
  */
 export interface SummarySpec {
@@ -116,7 +116,6 @@ function rawSummary(
     let min = Infinity;
     let max = -Infinity;
     let sum = 0;
-    let sumSq = 0;
     let first = Number.NaN;
     let firstT = Infinity;
     let last = Number.NaN;
@@ -131,7 +130,6 @@ function rawSummary(
         min = Math.min(min, x);
         max = Math.max(max, x);
         sum += x;
-        sumSq += x * x;
         if (t < firstT) {
           firstT = t;
           first = x;
@@ -149,11 +147,9 @@ function rawSummary(
       out[o + 2] = sum / n;
       out[o + 3] = first;
       out[o + 4] = last;
-      out[o + 5] = n > 1 ? Math.sqrt(Math.max(0, sumSq / n - (sum / n) ** 2)) : Number.NaN;
-      out[o + 6] = n > 1 ? last - first : Number.NaN;
     }
-    out[o + 7] = n > 0 ? 1 : 0;
-    out[o + 8] = Math.log1p(n);
+    out[o + 5] = n > 0 ? 1 : 0;
+    out[o + 6] = Math.log1p(n);
   });
   const d = stay.descriptors ?? {};
   const known = (x: number | null | undefined) => (x === null || x === undefined || !(x > 0) ? Number.NaN : x);

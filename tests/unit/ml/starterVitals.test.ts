@@ -9,6 +9,7 @@ import { trainVitalsForecast } from '../../../native/ml/starter/vitalsForecast.j
 import {
   decodeForecast,
   forecastEncoding,
+  type ForecastSet,
   vitalsForecastPipeline,
   vitalsRiskPipeline,
 } from '../../../native/ml/tasks/vitals.js';
@@ -94,7 +95,9 @@ describe.skipIf(!hasPhysionet)('icu-mortality and vitals-forecast recipes (needs
 
     await engine.load({ modelId: 'forecast', dir });
     const split = JSON.parse(readFileSync(join(dir, 'split.json'), 'utf8')) as { validation: string[] };
-    const encoded = await vitalsForecastPipeline.load(join(data!, 'vitals', 'physionet2012'), read, { limit: 80 });
+    const encoded = (await vitalsForecastPipeline.load(join(data!, 'vitals', 'physionet2012'), read, {
+      limit: 80,
+    })) as ForecastSet;
     const rows = encoded.ids.flatMap((_, i) => (split.validation.includes(encoded.patientIds[i]!) ? [i] : []));
     expect(rows.length).toBe(read.trainingData.validationSize);
     const size = encoded.x.values.length / encoded.ids.length;
@@ -109,7 +112,13 @@ describe.skipIf(!hasPhysionet)('icu-mortality and vitals-forecast recipes (needs
     let sum = 0;
     let n = 0;
     rows.forEach((r, i) => {
-      const f = decodeForecast(encoding, y.values, i, z);
+      const f = decodeForecast(
+        encoding,
+        y.values.subarray(i * 4, i * 4 + 4),
+        0,
+        z,
+        encoded.lastValues.subarray(r * 2, r * 2 + 2),
+      );
       expect(f.lower[0]).toBeLessThan(f.mean[0]!);
       expect(f.upper[0]).toBeGreaterThan(f.mean[0]!);
       const target = encoded.y!.values[r * 2]!;

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BundleMetadata } from '../../../native/ml/bundle.js';
 import {
+  decodeForecast,
   encodeRiskRow,
+  forecastTrainingData,
   encodeStay,
   forecastInputsAtLastHour,
   vitalsForecastPipeline,
@@ -82,6 +84,7 @@ function forecastMetadata(stays: readonly VitalsStay[]): BundleMetadata {
   const encoding: ForecastEncoding = {
     layout: 'window',
     anchorHours: [24, 36],
+    relativeTo: 'last',
     targets: [
       { name: 'hr', variable: 'HR', mean: input.means[j('HR')]!, std: input.stds[j('HR')]! },
       { name: 'map', variable: 'MAP', fallback: 'NIMAP', mean: input.means[j('MAP')]!, std: input.stds[j('MAP')]! },
@@ -113,7 +116,7 @@ describe('vital-sign data helpers', () => {
     expect(stratifiedPatientSplit(patients, labels, 0.2, 8).validation).not.toEqual(a.validation);
   });
 
-  it('summarises a stay: min, max, mean, first, last, SD, trend, measured, count, statics', () => {
+  it('summarises a stay: min, max, mean, first, last, measured, count, statics', () => {
     const stay: VitalsStay = {
       descriptors: { ageYears: 70, gender: 1, heightCm: 13, weightKg: null, icuType: 3 },
       series: [series('HR', [1, 2, 3, 60], [80, 100, 90, 200]), series('Temp', [1], [0]), series('Weight', [0], [82])],
@@ -130,7 +133,6 @@ describe('vital-sign data helpers', () => {
     expect(raw('HR.mean')).toBeCloseTo(90, 3);
     expect(raw('HR.first')).toBeCloseTo(80, 3);
     expect(raw('HR.last')).toBeCloseTo(90, 3);
-    expect(raw('HR.trend')).toBeCloseTo(10, 3);
     expect(raw('HR.count')).toBeCloseTo(Math.log1p(3), 3);
     // Temp 0 is a recording error: cleaned away, so unmeasured (0 = the training mean).
     expect(summariseStay(spec, cleanStay(stay))[names.indexOf('Temp.measured')]).toBeLessThan(0);
@@ -156,6 +158,43 @@ describe('vital-sign data helpers', () => {
     expect(Number.isNaN(targetValue(stay, { name: 'hr', variable: 'HR' }, 30 * H, 31 * H))).toBe(true);
     expect(lastValue(stay, { name: 'map', variable: 'MAP', fallback: 'NIMAP' }, 31 * H)).toBe(70);
     expect(lastValue(stay, { name: 'hr', variable: 'HR' }, 31 * H)).toBe(120);
+  });
+});
+
+describe('forecast decoding', () => {
+  const targets = [
+    { name: 'hr', variable: 'HR', mean: 85, std: 15 },
+    { name: 'map', variable: 'MAP', mean: 80, std: 12 },
+  ];
+  it('reads changes from the last value (training mean when never measured) with a Gaussian interval', () => {
+    const encoding: ForecastEncoding = { layout: 'window', targets, anchorHours: [24], relativeTo: 'last' };
+    // Item 1: hr +0.2 SD from 100, log-variance ln(0.25) -> SD 0.5 x 15; map 0 from the mean (never measured).
+    const output = [9, 9, 9, 9, 0.2, 0, Math.log(0.25), 0];
+    const f = decodeForecast(encoding, output, 1, 2, [0, 0, 100, Number.NaN]);
+    expect(f.mean[0]).toBeCloseTo(103, 5);
+    expect(f.lower[0]).toBeCloseTo(103 - 2 * 7.5, 5);
+    expect(f.upper[0]).toBeCloseTo(103 + 2 * 7.5, 5);
+    expect(f.mean[1]).toBeCloseTo(80, 5);
+    expect(() => decodeForecast(encoding, output, 1, 2)).toThrow(/last value/);
+    const absolute = decodeForecast({ ...encoding, relativeTo: 'mean' }, output, 1, 2);
+    expect(absolute.mean[0]).toBeCloseTo(85 + 0.2 * 15, 5);
+  });
+
+  it('trains only on windows with every target observed, on the change from the last value in SDs', () => {
+    const encoding: ForecastEncoding = { layout: 'window', targets, anchorHours: [24], relativeTo: 'last' };
+    const set = {
+      x: { shape: [3, 1, 2], dtype: 'float32' as const, values: Float32Array.from([1, 2, 3, 4, 5, 6]) },
+      y: { shape: [3, 2], dtype: 'float32' as const, values: Float32Array.from([100, 80, Number.NaN, 70, 91, 92]) },
+      labels: null,
+      ids: ['a@24h', 'b@24h', 'c@24h'],
+      patientIds: ['a', 'b', 'c'],
+      skipped: [],
+      lastValues: Float32Array.from([97, Number.NaN, 90, 70, 91, 80]),
+    };
+    const data = forecastTrainingData(encoding, set);
+    expect(data.x.shape).toEqual([2, 1, 2]);
+    expect(Array.from(data.x.values)).toEqual([1, 2, 5, 6]);
+    expect(Array.from(data.y.values)).toEqual([3 / 15, 0, 0, 1].map((v) => Math.fround(v)));
   });
 });
 
