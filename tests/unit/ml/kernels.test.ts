@@ -289,6 +289,28 @@ describe('wasm training kernels', () => {
     );
   });
 
+  it('MaxPoolGrad 2x2 stride 2 (the fast path) equals the cpu backend with ties, odd edges, -Infinity and NaN', async () => {
+    for (const [h, w, pad] of [
+      [8, 8, 'valid'],
+      [9, 7, 'valid'],
+      [6, 10, 'same'],
+    ] as const) {
+      const shape = [2, h, w, 3] as [number, number, number, number];
+      const next = rng(h * 31 + w);
+      const xv = Float32Array.from({ length: 2 * h * w * 3 }, (_, i) =>
+        i % 17 === 0 ? Number.NEGATIVE_INFINITY : i % 23 === 0 ? Number.NaN : Math.floor(next() * 3),
+      );
+      const run = () =>
+        tf.grad((x: tf.Tensor) => {
+          const y = tf.maxPool(x as tf.Tensor4D, 2, 2, pad);
+          return y.mul(tf.range(1, 1 + y.size).reshape(y.shape)).sum();
+        })(tf.tensor4d(xv, shape));
+      const [expected] = await on('cpu', run);
+      const [actual] = await on('wasm', run);
+      expect(maxRelDiff(actual!, expected!)).toBeLessThanOrEqual(TOL);
+    }
+  });
+
   it('UnsortedSegmentSum equals the cpu backend, dropping out-of-range ids', async () => {
     await fc.assert(
       fc.asyncProperty(
