@@ -143,7 +143,8 @@ export class FrameSource {
       },
       windowCenter: preset.center,
       windowWidth: preset.width,
-      voiLUTFunction: f.voiFunction.toLowerCase() as Types.IImage['voiLUTFunction'],
+      // cornerstone's VOILUTFunctionType values are the DICOM terms themselves (LINEAR, LINEAR_EXACT, SIGMOID).
+      voiLUTFunction: f.voiFunction as Types.IImage['voiLUTFunction'],
       getPixelData: () => pixels,
       getCanvas: () => {
         throw new Error('canvas rendering is not used');

@@ -65,10 +65,11 @@ export class OverlayLayer {
   readonly #source = document.createElement('canvas');
   #hasImage = false;
 
-  constructor(container: HTMLElement) {
+  /** `testId` names the canvas for tests (the SEG layer is `overlay-layer`). */
+  constructor(container: HTMLElement, testId = 'overlay-layer') {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'overlay-layer';
-    this.canvas.dataset.testid = 'overlay-layer';
+    this.canvas.dataset.testid = testId;
     container.appendChild(this.canvas);
   }
 
