@@ -42,6 +42,27 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     execFileSync(process.execPath, [...vitals, stays, '--limit', '5'], { stdio: 'ignore' });
     process.env.OSLER_E2E_VITALS = '1';
   }
+  // Site fine-tuning path (issue #8): train an image model on the labelled head CT PNGs, windowing
+  // DICOM input with the brain window the PNGs were made with, so the viewer can show its
+  // predictions and Grad-CAM on ct-head-ge. Small images and few epochs keep setup short here.
+  const hemorrhage = join(data, 'images', 'head-ct-hemorrhage');
+  if (process.env.OSLER_E2E_HEAD_CT && existsSync(join(hemorrhage, 'labels.csv'))) {
+    const train = ['train', '--task', 'image', '--name', 'head-ct-hemorrhage', '--data', hemorrhage];
+    const settings = ['--epochs', '6', '--image-size', '32', '--dicom-window', '40/80', '--quiet'];
+    const out = execFileSync(process.execPath, [osler, ...train, ...settings, '--home', home, '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const run = JSON.parse(out) as { status: string; metrics: { final?: Record<string, unknown> } | null };
+    const final = run.metrics?.final ?? {};
+    const auc = (final.auc as { value?: number } | undefined)?.value;
+    const figures = ['n', 'accuracy', 'aucLow', 'aucHigh', 'sensitivity', 'specificity']
+      .map((k) => `${k} ${typeof final[k] === 'number' ? (final[k] as number).toFixed(3) : '?'}`)
+      .concat(`auc ${auc?.toFixed(3) ?? '?'}`)
+      .join(', ');
+    process.stdout.write(`e2e setup: head-ct-hemorrhage ${run.status}; validation ${figures}\n`);
+    process.env.OSLER_E2E_IMAGE_MODEL = 'head-ct-hemorrhage';
+  }
   const child = spawn(process.execPath, [osler, 'serve', '--json', '--home', home], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -90,6 +90,84 @@ export class ViewerPage {
       .map(Number);
   }
 
+  /** The predictions side panel (model choice, series class, slice plot, heatmap, labels). */
+  get predictions(): Locator {
+    return this.page.getByTestId('predictions-panel');
+  }
+
+  /** The Grad-CAM heatmap canvas laid over the image. */
+  get heatmapLayer(): Locator {
+    return this.page.getByTestId('heatmap-layer');
+  }
+
+  /** Runs (or refreshes) the chosen image model and waits for the series prediction. */
+  async runModel(): Promise<void> {
+    const button = this.predictions.getByTestId('run-model');
+    await button.click();
+    await this.predictions.getByTestId('series-prediction').waitFor();
+    await this.page.waitForFunction(
+      () => !document.querySelector('[data-testid="run-model"]')?.textContent?.includes('Running'),
+    );
+  }
+
+  /** The 1-based slice number on screen. */
+  async sliceNumber(): Promise<number> {
+    return Number(/Im (\d+)/.exec((await this.sliceIndex.textContent()) ?? '')?.[1]);
+  }
+
+  /**
+   * Where the heatmap's coloured pixels fall on the image under them: on the head or on the air
+   * around it, counted and weighted by alpha. The head is, per screen row of cornerstone's 2D
+   * viewport canvas, the span from the first to the last non-black pixel (so air inside the head,
+   * sinuses and mastoids, counts as head); the heatmap canvas is aligned by screen rectangles.
+   */
+  heatmapOverHead(): Promise<{ onHead: number; onAir: number; weightOnHead: number }> {
+    return this.page.evaluate(() => {
+      const heat = document.querySelector<HTMLCanvasElement>('[data-testid="heatmap-layer"]')!;
+      const image = document.querySelector<HTMLCanvasElement>('[data-testid="viewport"] canvas')!;
+      const hr = heat.getBoundingClientRect();
+      const ir = image.getBoundingClientRect();
+      const h = heat.getContext('2d')!.getImageData(0, 0, heat.width, heat.height).data;
+      const copy = document.createElement('canvas');
+      copy.width = image.width;
+      copy.height = image.height;
+      const cctx = copy.getContext('2d')!;
+      cctx.drawImage(image, 0, 0);
+      const g = cctx.getImageData(0, 0, copy.width, copy.height).data;
+      const spans: [number, number][] = [];
+      for (let y = 0; y < image.height; y++) {
+        let first = -1;
+        let last = -1;
+        for (let x = 0; x < image.width; x++) {
+          const o = (y * image.width + x) * 4;
+          if (g[o]! + g[o + 1]! + g[o + 2]! > 3 * 30) {
+            if (first < 0) first = x;
+            last = x;
+          }
+        }
+        spans.push([first, last]);
+      }
+      let onHead = 0;
+      let onAir = 0;
+      let wHead = 0;
+      let wAll = 0;
+      for (let y = 0; y < heat.height; y++)
+        for (let x = 0; x < heat.width; x++) {
+          const alpha = h[(y * heat.width + x) * 4 + 3]!;
+          if (alpha === 0) continue;
+          wAll += alpha;
+          const ix = Math.floor(((hr.left + ((x + 0.5) / heat.width) * hr.width - ir.left) / ir.width) * image.width);
+          const iy = Math.floor(((hr.top + ((y + 0.5) / heat.height) * hr.height - ir.top) / ir.height) * image.height);
+          const span = iy >= 0 && iy < image.height ? spans[iy]! : ([-1, -1] as const);
+          if (span[0] >= 0 && ix >= span[0] && ix <= span[1]) {
+            onHead++;
+            wHead += alpha;
+          } else onAir++;
+        }
+      return { onHead, onAir, weightOnHead: wAll > 0 ? wHead / wAll : 0 };
+    });
+  }
+
   /** A screenshot of the image area only. */
   image(): Promise<Buffer> {
     return this.viewport.screenshot();
