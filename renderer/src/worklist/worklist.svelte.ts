@@ -1,6 +1,9 @@
 import type { OslerApi } from '../../../native/contract/api.js';
 import type { ChannelInput, ChannelOutput } from '../../../native/contract/channels.js';
 import { focusSnippet } from '../notes/segments.js';
+import { passesFlag, type ModelFlag } from './flag.js';
+
+export { FLAG_SCORE } from './flag.js';
 
 /** One worklist row as the contract carries it. */
 export type WorklistItem = ChannelOutput<'worklist.list'>['items'][number];
@@ -35,16 +38,7 @@ export interface Filters {
   labelState: '' | LabelState;
   sort: 'priority' | 'date';
   /** Model flag: any item, items a model scored, or items scored at or above {@link FLAG_SCORE}. */
-  flag: '' | 'scored' | 'flagged';
-}
-
-/** A model score at or above this flags an item (the probability of the positive or predicted class). */
-export const FLAG_SCORE = 0.5;
-
-/** Whether a row passes the model-flag filter. */
-export function passesFlag(priority: number | null, flag: Filters['flag']): boolean {
-  if (flag === '') return true;
-  return priority !== null && (flag === 'scored' || priority >= FLAG_SCORE);
+  flag: ModelFlag;
 }
 
 /**

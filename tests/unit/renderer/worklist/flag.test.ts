@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FLAG_SCORE, passesFlag } from '../../../../renderer/src/worklist/worklist.svelte.js';
+import { FLAG_SCORE, passesFlag } from '../../../../renderer/src/worklist/flag.js';
 
 describe('model flag filter', () => {
   it('keeps every row without a flag filter', () => {
