@@ -43,12 +43,12 @@ export interface AbstractConditionOptions {
 
 const DEFAULTS: Required<Omit<AbstractConditionOptions, 'limit'>> = {
   epochs: 30,
-  learningRate: 0.01,
+  learningRate: 0.002,
   batchSize: 32,
-  embeddingDim: 24,
+  embeddingDim: 16,
   hidden: 0,
-  featureDropout: 0.3,
-  pooling: 'mean',
+  featureDropout: 0.5,
+  pooling: 'sqrt',
   wordNgrams: 2,
   charNgrams: [3, 5],
   minDocs: 3,
