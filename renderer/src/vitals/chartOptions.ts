@@ -8,7 +8,8 @@ import { formatElapsed, type TimeWindow } from './timeWindow.js';
 export interface Overlays {
   marks: readonly Mark[];
   shades: readonly Shade[];
-  forecast: Forecast | null;
+  /** Forecasts of this panel's signals, drawn ahead of their last values. */
+  forecasts: readonly Forecast[];
   xRange: TimeWindow;
 }
 
@@ -100,29 +101,64 @@ function drawMarks(u: uPlot, o: Overlays): void {
   ctx.restore();
 }
 
-/** Draws a forecast's interval band and dashed mean ahead of the data (unused until a model serves one). */
+/** Draws each forecast's interval as a fan from the last value, its dashed mean and a whisker at the forecast time. */
 function drawForecast(u: uPlot, o: Overlays): void {
-  const f = o.forecast;
-  if (f === null || f.tMs.length === 0) return;
   const { ctx } = u;
-  const xs = f.tMs.map((t) => u.valToPos(t / 1000, 'x', true));
+  const dpr = devicePixelRatio || 1;
   const y = (v: number) => u.valToPos(v, 'y', true);
-  ctx.save();
-  ctx.fillStyle = 'rgba(79, 163, 224, 0.2)';
-  ctx.beginPath();
-  xs.forEach((x, i) => ctx.lineTo(x, y(f.upper[i]!)));
-  for (let i = xs.length - 1; i >= 0; i--) ctx.lineTo(xs[i]!, y(f.lower[i]!));
-  ctx.closePath();
-  ctx.fill();
-  ctx.strokeStyle = '#4fa3e0';
-  ctx.setLineDash([4, 4]);
-  ctx.beginPath();
-  xs.forEach((x, i) => ctx.lineTo(x, y(f.mean[i]!)));
-  ctx.stroke();
-  ctx.restore();
+  for (const f of o.forecasts) {
+    if (f.tMs.length === 0) continue;
+    const xs = f.tMs.map((t) => u.valToPos(t / 1000, 'x', true));
+    const colour = FORECAST_COLOUR;
+    ctx.save();
+    ctx.fillStyle = 'rgba(200, 160, 255, 0.22)';
+    ctx.beginPath();
+    xs.forEach((x, i) => ctx.lineTo(x, y(f.upper[i]!)));
+    for (let i = xs.length - 1; i >= 0; i--) ctx.lineTo(xs[i]!, y(f.lower[i]!));
+    ctx.closePath();
+    ctx.fill();
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 1.5 * dpr;
+    ctx.setLineDash([5 * dpr, 4 * dpr]);
+    ctx.beginPath();
+    xs.forEach((x, i) => ctx.lineTo(x, y(f.mean[i]!)));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    const end = xs.length - 1;
+    const xe = xs[end]!;
+    ctx.beginPath();
+    ctx.moveTo(xe, y(f.lower[end]!));
+    ctx.lineTo(xe, y(f.upper[end]!));
+    ctx.moveTo(xe - 4 * dpr, y(f.lower[end]!));
+    ctx.lineTo(xe + 4 * dpr, y(f.lower[end]!));
+    ctx.moveTo(xe - 4 * dpr, y(f.upper[end]!));
+    ctx.lineTo(xe + 4 * dpr, y(f.upper[end]!));
+    ctx.stroke();
+    ctx.fillStyle = colour;
+    ctx.beginPath();
+    ctx.arc(xe, y(f.mean[end]!), 3.5 * dpr, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.restore();
+  }
 }
 
-/** uPlot options for one panel on the dark theme; x is seconds from the recording start. */
+/** Colour of forecasts on every chart (distinct from the signals' monitor colours). */
+export const FORECAST_COLOUR = '#c8a0ff';
+
+/** The y range of a panel: its data's, widened to hold any forecast interval drawn on it. */
+function yRange(o: Overlays, min: number | null, max: number | null): [number, number] {
+  let lo = min ?? Infinity;
+  let hi = max ?? -Infinity;
+  for (const f of o.forecasts) {
+    lo = Math.min(lo, ...f.lower);
+    hi = Math.max(hi, ...f.upper);
+  }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
+  const pad = (hi - lo) * 0.06 || Math.abs(hi) * 0.05 || 1;
+  return [lo - pad, hi + pad];
+}
+
+/** uPlot options for one panel in the page's theme; x is seconds from the recording start. */
 export function chartOptions(
   panel: Panel,
   size: { width: number; height: number },
@@ -137,7 +173,13 @@ export function chartOptions(
     pxAlign: false,
     legend: { live: true },
     cursor: { sync: { key: syncKey }, drag: { x: true, y: false, setScale: false } },
-    scales: { x: { time: false, auto: false }, y: { auto: true } },
+    scales: {
+      x: { time: false, auto: false },
+      y:
+        panel.group === 'waveform'
+          ? { auto: true }
+          : { auto: true, range: (_u: uPlot, min: number | null, max: number | null) => yRange(overlays, min, max) },
+    },
     axes: [
       {
         stroke: AXIS,

@@ -1,8 +1,8 @@
 import type { OslerApi } from '../../../native/contract/api.js';
 import type { ChannelOutput } from '../../../native/contract/channels.js';
 import type { Annotation } from './annotations.js';
-import type { Forecast, RiskAssessment } from './forecast.js';
 import type { TaskState } from './outcomes.js';
+import { VitalsModelState } from './vitalsModels.svelte.js';
 import { defaultShown, groupOf, mergeTiles, panelsFor, type SignalWindow } from './series.js';
 import {
   clampWindow,
@@ -65,9 +65,10 @@ export class VitalsState {
   fetches = $state(0);
   loading = $state(false);
   error = $state<string | null>(null);
-  /** Model output: none exists yet (see forecast.ts). */
-  forecast = $state.raw<Forecast | null>(null);
-  risk = $state.raw<RiskAssessment | null>(null);
+  /** Risk and forecast models' output on a charted stay. */
+  readonly models: VitalsModelState;
+  /** End of the latest forecast, once the models have run (the time axis reaches it). */
+  aheadMs = $state(0);
 
   isWaveform = $derived(this.recording?.signals.some((s) => groupOf(s) === 'waveform') ?? false);
   panels = $derived(this.recording ? panelsFor(this.recording.signals, this.shown) : []);
@@ -75,7 +76,8 @@ export class VitalsState {
     this.recording === null
       ? null
       : {
-          bounds: boundsOf(this.recording),
+          // A forecast reaches past the last value: the time axis extends to hold it.
+          bounds: { fromMs: 0, toMs: Math.max(boundsOf(this.recording).toMs, this.aheadMs + 10 * 60_000) },
           minWidthMs: this.isWaveform ? 1_000 : 10 * 60_000,
           maxWidthMs: this.isWaveform ? MAX_CALL_MS : Number.POSITIVE_INFINITY,
         },
@@ -88,6 +90,7 @@ export class VitalsState {
 
   constructor(api: OslerApi) {
     this.#api = api;
+    this.models = new VitalsModelState(api);
   }
 
   #fail(code: string, message: string): void {
@@ -127,8 +130,23 @@ export class VitalsState {
     this.loaded = null;
     this.annotator = null;
     this.#pending = null;
+    this.aheadMs = 0;
     const limits = this.limits!;
     this.setView(this.isWaveform ? clampWindow({ fromMs: 0, toMs: STRIP_MS }, limits) : limits.bounds);
+    if (this.isWaveform) this.models.clear();
+    else void this.#runModels(head.value.recording, seq);
+  }
+
+  /** Runs the stay's models; when the whole stay is in view, widens it to show the forecast. */
+  async #runModels(recording: Recording, seq: number): Promise<void> {
+    const end = boundsOf(recording).toMs;
+    await this.models.load(recording);
+    if (seq !== this.#seq) return;
+    this.aheadMs = this.models.aheadMs;
+    const view = this.view;
+    if (seq !== this.#seq || view === null || this.limits === null) return;
+    if (view.toMs >= end - 1 && this.limits.bounds.toMs > view.toMs)
+      this.setView({ ...view, toMs: this.limits.bounds.toMs });
   }
 
   /** Shows or hides one signal. */
