@@ -122,6 +122,28 @@ describe.skipIf(!data)('JPEG-LS frames cut short', () => {
   });
 });
 
+describe.skipIf(!data)('cornerstone wasm codecs are recycled after repeated failures', () => {
+  // Codec exceptions unwind through wasm frames and leak; without recycling, 20,000 failed JPEG-LS decodes left
+  // CharLS failing every later frame with 'memory access out of bounds'.
+  it('replaces the CharLS instance after a run of failures and keeps decoding good frames', async () => {
+    const { decodeJpegLs } = await import('../../../native/dicom/codecs/jpegLs.js');
+    const { wasmDecoder } = await import('../../../native/dicom/codecs/wasm.js');
+    const { frameBytes } = await import('../../../native/dicom/frames.js');
+    const ds = parseDicom(readFileSync(join(data!, 'dicom/pydicom-samples/MR_small_jpegls_lossless.dcm')));
+    const pm = readPixelModule(ds);
+    const good = new Uint8Array(frameBytes(ds, pm, 0, true).bytes);
+    const bad = new Uint8Array(good);
+    const sos = bad.findIndex((b, i) => b === 0xff && bad[i + 1] === 0xda);
+    for (let i = sos + 12; i < bad.length - 4; i += 3) bad[i] = 0xff;
+    const spec = '@cornerstonejs/codec-charls/decodewasmjs';
+    const before = await wasmDecoder(spec, 'JpegLSDecoder');
+    for (let i = 0; i < 100; i++)
+      await expect(decodeJpegLs(bad, pm)).rejects.toMatchObject({ reason: 'decode-failed' });
+    expect(await wasmDecoder(spec, 'JpegLSDecoder')).not.toBe(before);
+    expect((await decodeJpegLs(good, pm)).bytes.length).toBe(64 * 64 * 2);
+  });
+});
+
 describe.skipIf(!data)('decoded frames own their buffers', () => {
   // Fast paths hand out codec buffers without copying; a view into the file or a shared pool must never escape
   // (callers transfer `values.buffer`, and structured clones copy the whole buffer).
