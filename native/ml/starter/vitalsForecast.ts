@@ -16,6 +16,7 @@ import {
 import { fitBinSpec, normalQuantile } from '../vitals/features.js';
 import { PHYSIONET2012_CARD, PHYSIONET2012_PATH } from '../vitals/physionetCard.js';
 import { readPhysioNetSet, stratifiedPatientSplit } from '../vitals/physionetSet.js';
+import { seededRandom } from '../random.js';
 import { cleanStay } from '../vitals/summary.js';
 import type { StarterContext, StarterRecipe } from './types.js';
 
@@ -35,6 +36,8 @@ export interface VitalsForecastSettings {
   readonly intervalLevel: number;
   /** Outputs relative to the last value (a change) or to the training mean. */
   readonly relativeTo: 'last' | 'mean';
+  /** Bootstrap resamples (of stays) for the MAE intervals. */
+  readonly bootstrap: number;
 }
 
 /** The shipped settings. */
@@ -50,6 +53,7 @@ export const VITALS_FORECAST_SETTINGS: VitalsForecastSettings = {
   units: 24,
   intervalLevel: 0.9,
   relativeTo: 'last',
+  bootstrap: 1000,
 };
 
 /** Bedside signals the forecaster reads (hourly bins: value, mask, time since last seen). */
@@ -75,6 +79,45 @@ const TARGETS = [
   { name: 'map', variable: 'MAP', fallback: 'NIMAP' },
 ] as const;
 const UNITS: Record<string, string> = { hr: 'bpm', map: 'mmHg' };
+
+/**
+ * Percentile 95% interval of the MAE by a patient-level bootstrap: stays are resampled with
+ * replacement (windows of one stay are not independent), `rounds` times, seeded.
+ */
+function maeCi95(
+  pred: Float32Array,
+  target: Float32Array,
+  patients: readonly string[],
+  rounds: number,
+  seed: number,
+): [number, number] {
+  const byPatient = new Map<string, number[]>();
+  patients.forEach((p, i) => {
+    if (Number.isNaN(target[i]!)) return;
+    let list = byPatient.get(p);
+    if (list === undefined) byPatient.set(p, (list = []));
+    list.push(Math.abs(pred[i]! - target[i]!));
+  });
+  const groups = [...byPatient.values()].map((errors) => ({
+    sum: errors.reduce((a, e) => a + e, 0),
+    n: errors.length,
+  }));
+  const random = seededRandom(seed);
+  const maes: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let sum = 0;
+    let n = 0;
+    for (let g = 0; g < groups.length; g++) {
+      const pick = groups[Math.floor(random() * groups.length)]!;
+      sum += pick.sum;
+      n += pick.n;
+    }
+    if (n > 0) maes.push(sum / n);
+  }
+  maes.sort((a, b) => a - b);
+  const at = (q: number) => maes[Math.min(maes.length - 1, Math.max(0, Math.round(q * (maes.length - 1))))]!;
+  return [at(0.025), at(0.975)];
+}
 
 function column(values: ArrayLike<number>, k: number, j: number): Float32Array {
   return Float32Array.from({ length: values.length / k }, (_, i) => values[i * k + j]!);
@@ -225,7 +268,10 @@ export async function trainVitalsForecast(
     const modelOnSame = evaluateRegression(column(mean, k, j), lvcfTarget);
     reports[t.name] = { model, lvcf };
     metrics[`${t.name}.n`] = model.n;
-    metrics[`${t.name}.mae`] = model.mae;
+    metrics[`${t.name}.mae`] = {
+      value: model.mae,
+      ci95: maeCi95(column(mean, k, j), target, valSet.patientIds, settings.bootstrap, ctx.seed),
+    };
     metrics[`${t.name}.rmse`] = model.rmse;
     metrics[`${t.name}.coverage`] = model.coverage;
     metrics[`${t.name}.meanIntervalWidth`] = model.meanIntervalWidth;
