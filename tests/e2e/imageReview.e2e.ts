@@ -74,6 +74,9 @@ test.describe('image review with the site-trained hemorrhage model on the head C
     const fitted = await layer.getAttribute('data-transform');
     await page.getByRole('button', { name: '1:1' }).click();
     await expect(layer).not.toHaveAttribute('data-transform', fitted!);
+    // 1:1 means one image pixel per screen pixel.
+    const t = JSON.parse((await layer.getAttribute('data-transform'))!) as number[];
+    expect(Math.hypot(t[0]!, t[1]!)).toBeCloseTo(1, 2);
     const zoomed = await viewer.heatmapOverHead();
     console.log('heatmap over the head at 1:1', zoomed);
     expect(zoomed.onHead).toBeGreaterThan(0);

@@ -236,11 +236,12 @@ export class StackViewer {
 
   /** Zoom so one image pixel is one screen pixel. */
   zoomOneToOne(): void {
-    const image = this.#viewport.getImageData();
-    if (!image) return;
-    const { clientHeight } = this.#element;
-    const rows = image.dimensions[1];
-    this.#viewport.setZoom(rows / clientHeight);
+    // Scale the current zoom by how many screen pixels an image pixel spans now, whichever of
+    // width or height limits the fit.
+    const t = this.imageToCanvas();
+    const screenPerImagePixel = t ? Math.hypot(t[0], t[1]) : 0;
+    if (!(screenPerImagePixel > 0)) return;
+    this.#viewport.setZoom(this.#viewport.getZoom() / screenPerImagePixel);
     this.#viewport.render();
   }
 
