@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../native/cli/main.js';
 import { createCore, type Core } from '../../../native/app/core.js';
 import { MANIFEST_FILE, readManifest, type BackupManifest } from '../../../native/store/backup.js';
+import { openStore } from '../../../native/store/database.js';
+import { addModelVersion } from '../../../native/store/models.js';
 import { dataDir, tempDir } from '../helpers.js';
 import { smallDicom } from './dicomBytes.js';
 
@@ -79,9 +81,26 @@ describe('backup and restore', () => {
     } finally {
       await core.close();
     }
-    // A model file too: the models/ area is carried like files/.
-    mkdirSync(join(home, 'models', 'm1'), { recursive: true });
-    writeFileSync(join(home, 'models', 'm1', 'weights.bin'), Buffer.from([1, 2, 3, 4, 5]));
+    // A registered model version too: the models/ area is carried like files/ (unregistered model
+    // folders are removed at start as leftovers of an interrupted run, so this one is registered).
+    mkdirSync(join(home, 'models', 'm1', '1'), { recursive: true });
+    writeFileSync(join(home, 'models', 'm1', '1', 'weights.bin'), Buffer.from([1, 2, 3, 4, 5]));
+    const store = openStore(join(home, 'osler.sqlite'));
+    addModelVersion(
+      store.db,
+      {
+        name: 'm1',
+        task: 'text',
+        family: 'text-bilstm',
+        version: '1',
+        state: 'active',
+        path: join('models', 'm1', '1'),
+        metadata: {},
+        metrics: {},
+      },
+      'test',
+    );
+    store.close();
     original = await contents(home);
   });
 
@@ -94,7 +113,7 @@ describe('backup and restore', () => {
     const manifest = readManifest(backup);
     const paths = manifest.files.map((f) => f.path);
     expect(paths[0]).toBe('osler.sqlite');
-    expect(paths).toContain('models/m1/weights.bin');
+    expect(paths).toContain('models/m1/1/weights.bin');
     expect(paths.filter((p) => p.startsWith('files/dicom/')).length).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(r.out)).toMatchObject({ folder: backup, files: manifest.files.length });
     // A single self-contained store file with the data in it.
@@ -120,7 +139,7 @@ describe('backup and restore', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(await contents(target)).toEqual(original);
-    expect(readFileSync(join(target, 'models', 'm1', 'weights.bin'))).toEqual(Buffer.from([1, 2, 3, 4, 5]));
+    expect(readFileSync(join(target, 'models', 'm1', '1', 'weights.bin'))).toEqual(Buffer.from([1, 2, 3, 4, 5]));
   });
 
   it('refuses a non-empty data folder without --force, and with --force moves the old one aside', async () => {
