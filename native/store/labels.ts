@@ -98,6 +98,20 @@ function toLabel(r: LabelRow): Label {
 /** SQL matching the window of a target (NULL-safe). */
 const SAME_WINDOW = 'l.window_start_ms IS @ws AND l.window_end_ms IS @we';
 
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement cached per connection: preparing an INSERT into `labels` compiles its
+ * triggers too, which per imported label cost a quarter of a notes import.
+ */
+function cached(db: Database.Database, sql: string): Database.Statement {
+  let byDb = statements.get(db);
+  if (byDb === undefined) statements.set(db, (byDb = new Map()));
+  let stmt = byDb.get(sql);
+  if (stmt === undefined) byDb.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
+
 function targetParams(target: LabelTarget, task: string) {
   return {
     kind: target.kind,
@@ -110,14 +124,13 @@ function targetParams(target: LabelTarget, task: string) {
 
 /** The current labels (heads of their supersedes chains) of one target and task, oldest first. */
 export function currentLabels(db: Database.Database, target: LabelTarget, task: string): Label[] {
-  const rows = db
-    .prepare(
-      `SELECT ${LABEL_COLUMNS} FROM labels l
-       WHERE l.target_kind = @kind AND l.target_id = @id AND l.task = @task AND ${SAME_WINDOW}
-         AND NOT EXISTS (SELECT 1 FROM labels s WHERE s.supersedes = l.id)
-       ORDER BY l.id`,
-    )
-    .all(targetParams(target, task)) as LabelRow[];
+  const rows = cached(
+    db,
+    `SELECT ${LABEL_COLUMNS} FROM labels l
+     WHERE l.target_kind = @kind AND l.target_id = @id AND l.task = @task AND ${SAME_WINDOW}
+       AND NOT EXISTS (SELECT 1 FROM labels s WHERE s.supersedes = l.id)
+     ORDER BY l.id`,
+  ).all(targetParams(target, task)) as LabelRow[];
   return rows.map(toLabel);
 }
 
@@ -177,22 +190,21 @@ function assertTargetExists(db: Database.Database, target: LabelTarget): void {
 }
 
 function insertLabel(db: Database.Database, input: LabelInput, supersedes: number | null): number {
-  const info = db
-    .prepare(
-      `INSERT INTO labels (target_kind, target_id, window_start_ms, window_end_ms, task, value, source, author, supersedes)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      input.target.kind,
-      input.target.id,
-      input.target.windowStartMs ?? null,
-      input.target.windowEndMs ?? null,
-      input.task,
-      input.value,
-      input.source,
-      input.author,
-      supersedes,
-    );
+  const info = cached(
+    db,
+    `INSERT INTO labels (target_kind, target_id, window_start_ms, window_end_ms, task, value, source, author, supersedes)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    input.target.kind,
+    input.target.id,
+    input.target.windowStartMs ?? null,
+    input.target.windowEndMs ?? null,
+    input.task,
+    input.value,
+    input.source,
+    input.author,
+    supersedes,
+  );
   return Number(info.lastInsertRowid);
 }
 

@@ -73,12 +73,15 @@ export const migration: Migration = {
         GROUP BY target_kind, target_id, task;
       CREATE TRIGGER labels_state_ai AFTER INSERT ON labels BEGIN
         INSERT INTO label_state (target_kind, target_id, task, disputed)
-          VALUES (new.target_kind, new.target_id, new.task, (
-            SELECT coalesce(max(c), 0) > 1 FROM (
+          VALUES (new.target_kind, new.target_id, new.task, CASE
+            -- The first label of a task (every row of a bulk import) cannot disagree with anything.
+            WHEN NOT EXISTS (SELECT 1 FROM labels l WHERE l.target_kind = new.target_kind
+              AND l.target_id = new.target_id AND l.task = new.task AND l.id <> new.id) THEN 0
+            ELSE (SELECT coalesce(max(c), 0) > 1 FROM (
               SELECT count(DISTINCT l.value) AS c FROM labels l
               WHERE l.target_kind = new.target_kind AND l.target_id = new.target_id AND l.task = new.task
                 AND NOT EXISTS (SELECT 1 FROM labels x WHERE x.supersedes = l.id)
-              GROUP BY l.window_start_ms, l.window_end_ms)))
+              GROUP BY l.window_start_ms, l.window_end_ms)) END)
           ON CONFLICT (target_kind, target_id, task) DO UPDATE SET disputed = excluded.disputed;
       END;
       CREATE TRIGGER notes_label_state_ad AFTER DELETE ON notes BEGIN
