@@ -53,6 +53,8 @@ import {
   encodeTexts,
   forecastEncoding,
   forecastInputsAtLastHour,
+  forecastTrainingData,
+  type ForecastSet,
   pipelineFor,
   type EncodedSet,
 } from '../../ml/tasks/index.js';
@@ -111,6 +113,8 @@ type TrainingRunOut = z.output<typeof trainingRunSchema>;
 /** Folder (under the data folder) holding every registered model bundle. */
 export const MODELS_DIR = 'models';
 const MAX_LOADED = 6;
+/** Words scored per note explanation (each costs one extra row in one batched prediction). */
+const MAX_OCCLUDED_WORDS = 512;
 
 /** What the model service needs from the composition root. */
 export interface ModelServiceContext {
@@ -507,8 +511,9 @@ export class ModelService {
     if (meta.task === 'vitals-forecast') {
       const z = normalQuantile(0.5 + (meta.intervalLevel ?? 0.9) / 2);
       const encoding = forecastEncoding(meta);
+      const last = (set as Partial<ForecastSet>).lastValues;
       return set.ids.map((id, i) => {
-        const f = decodeForecast(encoding, out, i, z);
+        const f = decodeForecast(encoding, out, i, z, last);
         return {
           id,
           predicted: null,
@@ -763,7 +768,13 @@ export class ModelService {
       } else {
         const inputs = forecastInputsAtLastHour(meta, stay);
         const raw = await this.#probabilities(version, inputs.x);
-        const f = decodeForecast(forecastEncoding(meta), raw, 0, normalQuantile(0.5 + (meta.intervalLevel ?? 0.9) / 2));
+        const f = decodeForecast(
+          forecastEncoding(meta),
+          raw,
+          0,
+          normalQuantile(0.5 + (meta.intervalLevel ?? 0.9) / 2),
+          inputs.lastValues,
+        );
         output = {
           values: f.mean.map((m, j) => ({ mean: m, low: f.lower[j]!, high: f.upper[j]! })),
           forecastAtMs: inputs.endMs + 3_600_000,
@@ -864,18 +875,26 @@ export class ModelService {
       if (target.kind !== 'note')
         throw new OslerError('invalid-input', `${meta.name} reads notes, not a ${target.kind}`);
       const text = noteText(this.#db, target.id);
-      const result = await explainWith(encodeTexts(meta, [text]), ['integrated-gradients', 'occlusion']);
+      // Word occlusion: each word in turn is removed from the note and the drop of the explained
+      // class's (calibrated) probability is its score. Model-agnostic (recurrent models and
+      // n-gram bags alike) and scored on the note's own words, so highlights land on real text.
       const input = meta.input.kind === 'text' ? meta.input : null;
-      const scores = Array.from(result.attribution.values as Float32Array);
-      const spans = tokenSpans(text).slice(0, input?.sequenceLength ?? scores.length);
-      const offset = input?.padding === 'pre' ? scores.length - spans.length : 0;
+      const spans = tokenSpans(text).slice(
+        0,
+        Math.min(MAX_OCCLUDED_WORDS, input?.sequenceLength ?? MAX_OCCLUDED_WORDS),
+      );
+      const variants = [text, ...spans.map((w) => `${text.slice(0, w.start)} ${text.slice(w.end)}`)];
+      const probs = await this.#probabilities(version, encodeTexts(meta, variants));
+      const k = meta.outputs.length;
+      const explained = outputIndex ?? argmax(probs, 0, k);
+      const base = probs[explained]!;
       return {
         modelVersionId: version.id,
-        method: result.method,
-        output: meta.outputs[result.target] ?? String(result.target),
+        method: 'word-occlusion',
+        output: meta.outputs[explained] ?? String(explained),
         attribution: {
           kind: 'tokens',
-          tokens: spans.map((s, i) => ({ ...s, score: scores[offset + i] ?? 0 })),
+          tokens: spans.map((w, i) => ({ ...w, score: base - probs[(i + 1) * k + explained]! })),
         },
       };
     }
@@ -1168,13 +1187,14 @@ export class ModelService {
       const report: Record<string, unknown> = {};
       const encoding = forecastEncoding(meta);
       const target = set.y.values as Float32Array;
+      const last = (set as Partial<ForecastSet>).lastValues;
       const perOutput = meta.outputs.map((name, j) => {
         const pred = new Float32Array(n);
         const lower = new Float32Array(n);
         const upper = new Float32Array(n);
         const truth = new Float32Array(n);
         for (let i = 0; i < n; i++) {
-          const f = decodeForecast(encoding, outputs, i, z);
+          const f = decodeForecast(encoding, outputs, i, z, last);
           pred[i] = f.mean[j]!;
           lower[i] = f.lower[j]!;
           upper[i] = f.upper[j]!;
@@ -1318,8 +1338,15 @@ export class ModelService {
             modelId,
             spec,
             ...(initFrom === undefined ? {} : { initFrom }),
-            train: { x: train.x, y: train.y! },
-            validation: { x: validation.x, y: validation.y! },
+            // Forecasters learn on windows where every target was measured, on the model's scale.
+            train:
+              task === 'vitals-forecast'
+                ? forecastTrainingData(forecastEncoding(baseMeta), train as ForecastSet)
+                : { x: train.x, y: train.y! },
+            validation:
+              task === 'vitals-forecast'
+                ? forecastTrainingData(forecastEncoding(baseMeta), validation as ForecastSet)
+                : { x: validation.x, y: validation.y! },
             options: {
               epochs,
               batchSize: settings.batchSize ?? 32,
@@ -1715,6 +1742,8 @@ export function subset(set: EncodedSet, indices: readonly number[]): EncodedSet 
     indices.forEach((i, r) => values.set(t.values.subarray(i * size, (i + 1) * size), r * size));
     return { shape: [indices.length, ...inner], dtype: t.dtype, values } as TensorData;
   };
+  const last = (set as Partial<ForecastSet>).lastValues;
+  const k = last === undefined || set.ids.length === 0 ? 0 : last.length / set.ids.length;
   return {
     x: take(set.x),
     y: set.y === null ? null : take(set.y),
@@ -1722,7 +1751,16 @@ export function subset(set: EncodedSet, indices: readonly number[]): EncodedSet 
     ids: indices.map((i) => set.ids[i]!),
     patientIds: indices.map((i) => set.patientIds[i]!),
     skipped: [],
-  };
+    // Forecasting sets carry each window's last values (the baseline the model predicts a change from).
+    ...(last === undefined
+      ? {}
+      : {
+          lastValues: Float32Array.from(
+            { length: indices.length * k },
+            (_, r) => last[indices[Math.floor(r / k)]! * k + (r % k)]!,
+          ),
+        }),
+  } as EncodedSet;
 }
 
 /** Token spans of a note in its own characters, in the tokenizer's order. */

@@ -6,7 +6,14 @@ import { vitalsForecastPipeline, vitalsRiskPipeline } from './vitals.js';
 
 export { encodeImage } from './image.js';
 export { encodeTexts } from './text.js';
-export { encodeStay, forecastEncoding, decodeForecast, forecastInputsAtLastHour } from './vitals.js';
+export {
+  encodeStay,
+  forecastEncoding,
+  decodeForecast,
+  forecastInputsAtLastHour,
+  forecastTrainingData,
+  type ForecastSet,
+} from './vitals.js';
 export type { EncodedSet, LoadOptions, TaskPipeline } from './types.js';
 
 const PIPELINES: Record<ModelTask, TaskPipeline> = {

@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main, type Io } from '../../../native/cli/main.js';
+import { dataDir, tempDir } from '../helpers.js';
+
+function capture(): Io & { out_: string[]; err_: string[] } {
+  const out_: string[] = [];
+  const err_: string[] = [];
+  return { out_, err_, out: (t) => out_.push(t), err: (t) => err_.push(t) };
+}
+
+const data = dataDir();
+const models = join(import.meta.dirname, '..', '..', '..', 'resources', 'models');
+const shipped = (name: string) => existsSync(join(models, name, 'metadata.json'));
+
+/** A PhysioNet-2012-layout folder with the first `n` set-A stays (linked, not copied) and the outcomes file. */
+function physionetSubset(root: string, n: number): string {
+  const src = join(data!, 'vitals', 'physionet2012');
+  const out = join(root, 'physionet-subset');
+  mkdirSync(join(out, 'set-a'), { recursive: true });
+  for (const f of readdirSync(join(src, 'set-a')).sort().slice(0, n))
+    symlinkSync(join(src, 'set-a', f), join(out, 'set-a', f));
+  symlinkSync(join(src, 'Outcomes-a.txt'), join(out, 'Outcomes-a.txt'));
+  return out;
+}
+
+async function evaluate(home: string, args: string[]): Promise<Record<string, number>> {
+  const io = capture();
+  const code = await main(['evaluate', ...args, '--json', '--home', home], io);
+  expect(io.err_.join('\n')).toBe('');
+  expect(code).toBe(0);
+  return JSON.parse(io.out_.join('\n')) as Record<string, number>;
+}
+
+describe.skipIf(data === null)(
+  'shipped starter models: registered on first start and evaluated by osler evaluate',
+  { timeout: 300_000 },
+  () => {
+    const tmp = tempDir('osler-starter-');
+    const home = join(tmp.path, 'home');
+    afterAll(() => tmp.cleanup());
+
+    it('a new data folder lists the four starter models as active, with readable cards', async () => {
+      const io = capture();
+      expect(await main(['models', 'list', '--json', '--home', home], io)).toBe(0);
+      const list = JSON.parse(io.out_.join('\n')) as { name: string; versions: { state: string }[] }[];
+      for (const name of ['chest-xray-pneumonia', 'abstract-condition', 'icu-mortality', 'vitals-forecast'].filter(
+        shipped,
+      )) {
+        expect(list.find((m) => m.name === name)?.versions[0]?.state, name).toBe('active');
+        const card = capture();
+        expect(await main(['models', 'get', name, '--card', '--home', home], card)).toBe(0);
+        expect(card.out_.join('\n')).toMatch(/not a medical device/i);
+      }
+    });
+
+    it.skipIf(!shipped('chest-xray-pneumonia'))('chest-xray-pneumonia on an ImageFolder split', async () => {
+      const out = await evaluate(home, [
+        '--model',
+        'chest-xray-pneumonia',
+        '--data',
+        join(data!, 'images', 'pneumoniamnist', 'val'),
+      ]);
+      expect(out.n).toBe(524);
+      expect(out.auc).toBeGreaterThan(0.95);
+      for (const k of ['accuracy', 'macroF1', 'ece']) expect(Number.isFinite(out[k])).toBe(true);
+    });
+
+    it.skipIf(!shipped('abstract-condition'))("abstract-condition on a CSV with the abstracts' columns", async () => {
+      const out = await evaluate(home, [
+        '--model',
+        'abstract-condition',
+        '--data',
+        join(data!, 'text', 'medical-abstracts', 'abstracts.csv'),
+        '--text-col',
+        'medical_abstract',
+        '--label-col',
+        'condition_label',
+      ]);
+      expect(out.n).toBe(2310);
+      expect(out.auc).toBeGreaterThan(0.8);
+      for (const k of ['accuracy', 'macroF1', 'ece']) expect(Number.isFinite(out[k])).toBe(true);
+    });
+
+    it.skipIf(!shipped('icu-mortality') || !shipped('vitals-forecast'))(
+      'icu-mortality and vitals-forecast on a PhysioNet-layout folder',
+      async () => {
+        const folder = physionetSubset(tmp.path, 300);
+        const risk = await evaluate(home, ['--model', 'icu-mortality', '--data', folder]);
+        expect(risk.n).toBe(300);
+        expect(risk.auc).toBeGreaterThan(0.7);
+        for (const k of ['accuracy', 'macroF1', 'ece']) expect(Number.isFinite(risk[k])).toBe(true);
+        const forecast = await evaluate(home, ['--model', 'vitals-forecast', '--data', folder]);
+        expect(forecast.n).toBeGreaterThan(300);
+        // Next-hour heart rate within a few bpm and MAP within a few mmHg, intervals near their level.
+        expect(forecast.hrMae ?? forecast.mae).toBeLessThan(10);
+        for (const k of ['mae', 'rmse', 'coverage']) expect(Number.isFinite(forecast[k])).toBe(true);
+        expect(forecast.coverage).toBeGreaterThan(0.75);
+      },
+    );
+  },
+);
