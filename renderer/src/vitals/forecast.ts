@@ -16,7 +16,10 @@ export interface Forecast {
   readonly upper: readonly number[];
 }
 
-/** A risk score and the time windows that drove it (weights in [0, 1]). */
+/**
+ * A risk score and the time windows that drove it: weight in [-1, 1], positive where the window
+ * raised the risk, negative where it lowered it, 1 for the strongest.
+ */
 export interface RiskAssessment {
   readonly task: string;
   readonly modelVersion: string;
@@ -35,15 +38,18 @@ export interface Shade {
   readonly label: string;
 }
 
-/** The shading of a risk assessment's windows, stronger for heavier windows. */
+/** The shading of a risk assessment's windows: red where they raised the risk, blue where they lowered it, stronger for heavier ones. */
 export function riskShades(risk: RiskAssessment | null): Shade[] {
   if (risk === null) return [];
-  return risk.windows.map((w) => ({
-    fromMs: w.fromMs,
-    toMs: w.toMs,
-    color: `rgba(226, 100, 90, ${(0.08 + 0.27 * Math.min(1, Math.max(0, w.weight))).toFixed(2)})`,
-    label: `${risk.task} ${Math.round(w.weight * 100)}%`,
-  }));
+  return risk.windows.map((w) => {
+    const a = (0.1 + 0.25 * Math.min(1, Math.abs(w.weight))).toFixed(2);
+    return {
+      fromMs: w.fromMs,
+      toMs: w.toMs,
+      color: w.weight >= 0 ? `rgba(226, 100, 90, ${a})` : `rgba(79, 140, 224, ${a})`,
+      label: `${risk.task}: ${w.weight >= 0 ? 'raised' : 'lowered'} ${Math.round(Math.abs(w.weight) * 100)}%`,
+    };
+  });
 }
 
 /** A forecaster's target as its bundle records it (`input.options.targets`). */
@@ -116,25 +122,26 @@ export function forecastsOf(input: {
 }
 
 /**
- * The time windows that drove a risk score: steps whose attribution toward the risk is at least
- * `minShare` of the strongest one, weighted by that share; adjacent steps merge into one window.
+ * The time windows that drove a risk score: steps whose attribution (toward the risk class) is at
+ * least `minShare` of the strongest in magnitude, with their signed share as weight; adjacent
+ * steps pushing the same way merge into one window.
  */
 export function riskWindowsOf(
   steps: { readonly stepStartsMs: readonly number[]; readonly stepHours: number; readonly scores: readonly number[] },
   minShare = 0.35,
 ): RiskAssessment['windows'] {
-  const max = steps.scores.reduce((m, s) => Math.max(m, s), 0);
-  if (!(max > 0)) return [];
+  const max = steps.scores.reduce((m, s) => Math.max(m, Math.abs(s)), 0);
+  if (!(max > 0) || !Number.isFinite(max)) return [];
   const stepMs = steps.stepHours * 3_600_000;
   const windows: { fromMs: number; toMs: number; weight: number }[] = [];
   steps.scores.forEach((s, i) => {
     const weight = s / max;
     const fromMs = steps.stepStartsMs[i];
-    if (weight < minShare || fromMs === undefined || fromMs + stepMs <= 0) return;
+    if (Math.abs(weight) < minShare || fromMs === undefined || fromMs + stepMs <= 0) return;
     const prev = windows[windows.length - 1];
-    if (prev && Math.abs(prev.toMs - fromMs) < 1) {
+    if (prev && Math.abs(prev.toMs - fromMs) < 1 && Math.sign(prev.weight) === Math.sign(weight)) {
       prev.toMs = fromMs + stepMs;
-      prev.weight = Math.max(prev.weight, weight);
+      if (Math.abs(weight) > Math.abs(prev.weight)) prev.weight = weight;
     } else windows.push({ fromMs: Math.max(0, fromMs), toMs: fromMs + stepMs, weight });
   });
   return windows;

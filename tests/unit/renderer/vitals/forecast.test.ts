@@ -63,20 +63,23 @@ describe('forecasts drawn ahead of the last value', () => {
 });
 
 describe('risk windows', () => {
-  it('shades the steps that pushed the risk up most, merged when adjacent', () => {
+  it('shades the steps that moved the risk most, signed, merged when adjacent and pushing the same way', () => {
     const windows = riskWindowsOf({
-      stepStartsMs: [0, H, 2 * H, 3 * H, 4 * H],
+      stepStartsMs: [0, H, 2 * H, 3 * H, 4 * H, 5 * H],
       stepHours: 1,
-      scores: [0.1, 0.9, 1.0, -2, 0.5],
+      scores: [0.1, 0.9, 1.0, -2, -1, 0.5],
     });
     expect(windows).toEqual([
-      { fromMs: H, toMs: 3 * H, weight: 1 },
-      { fromMs: 4 * H, toMs: 5 * H, weight: 0.5 },
+      { fromMs: H, toMs: 3 * H, weight: 0.5 },
+      { fromMs: 3 * H, toMs: 5 * H, weight: -1 },
     ]);
-    expect(riskShades({ task: 't', modelVersion: 'v', score: 0.3, windows })).toHaveLength(2);
+    const shades = riskShades({ task: 't', modelVersion: 'v', score: 0.3, windows });
+    expect(shades.map((s) => s.label)).toEqual(['t: raised 50%', 't: lowered 100%']);
+    expect(shades[0]!.color).toMatch(/^rgba\(226/);
+    expect(shades[1]!.color).toMatch(/^rgba\(79/);
   });
 
-  it('shades nothing when no step raised the risk', () => {
-    expect(riskWindowsOf({ stepStartsMs: [0, H], stepHours: 1, scores: [-1, 0] })).toEqual([]);
+  it('shades nothing when no step moved the risk', () => {
+    expect(riskWindowsOf({ stepStartsMs: [0, H], stepHours: 1, scores: [0, 0] })).toEqual([]);
   });
 });

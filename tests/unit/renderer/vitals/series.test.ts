@@ -165,6 +165,8 @@ describe('outcomes and model shading', () => {
       score: 0.7,
       windows: [{ fromMs: 0, toMs: 10, weight: 1 }],
     });
-    expect(shades).toEqual([{ fromMs: 0, toMs: 10, color: 'rgba(226, 100, 90, 0.35)', label: 'deterioration 100%' }]);
+    expect(shades).toEqual([
+      { fromMs: 0, toMs: 10, color: 'rgba(226, 100, 90, 0.35)', label: 'deterioration: raised 100%' },
+    ]);
   });
 });
