@@ -875,10 +875,32 @@ export class ModelService {
       if (target.kind !== 'note')
         throw new OslerError('invalid-input', `${meta.name} reads notes, not a ${target.kind}`);
       const text = noteText(this.#db, target.id);
-      // Word occlusion: each word in turn is removed from the note and the drop of the explained
-      // class's (calibrated) probability is its score. Model-agnostic (recurrent models and
-      // n-gram bags alike) and scored on the note's own words, so highlights land on real text.
       const input = meta.input.kind === 'text' ? meta.input : null;
+      // Integrated gradients on the embeddings where the model starts with an Embedding layer
+      // (recurrent models); it yields all zeros for models that do not (n-gram bags), which are
+      // explained by word occlusion instead.
+      const ig = await engine
+        .explain({
+          modelId,
+          x: encodeTexts(meta, [text]),
+          method: 'integrated-gradients',
+          ...(outputIndex === undefined ? {} : { target: outputIndex }),
+        })
+        .result.catch(() => null);
+      if (ig !== null && (ig.attribution.values as Float32Array).some((v) => v !== 0)) {
+        const scores = Array.from(ig.attribution.values as Float32Array);
+        const spans = tokenSpans(text).slice(0, input?.sequenceLength ?? scores.length);
+        const offset = input?.padding === 'pre' ? scores.length - spans.length : 0;
+        return {
+          modelVersionId: version.id,
+          method: ig.method,
+          output: meta.outputs[ig.target] ?? String(ig.target),
+          attribution: { kind: 'tokens', tokens: spans.map((w, i) => ({ ...w, score: scores[offset + i] ?? 0 })) },
+        };
+      }
+      // Word occlusion: each word in turn is removed from the note and the drop of the explained
+      // class's (calibrated) log-odds is its score. Model-agnostic (recurrent models and
+      // n-gram bags alike) and scored on the note's own words, so highlights land on real text.
       const spans = tokenSpans(text).slice(
         0,
         Math.min(MAX_OCCLUDED_WORDS, input?.sequenceLength ?? MAX_OCCLUDED_WORDS),
@@ -887,14 +909,22 @@ export class ModelService {
       const probs = await this.#probabilities(version, encodeTexts(meta, variants));
       const k = meta.outputs.length;
       const explained = outputIndex ?? argmax(probs, 0, k);
-      const base = probs[explained]!;
+      // Log-odds, not probability: a confident model's probability barely moves when one of
+      // several telling words goes, its log-odds still do.
+      // From the other classes' mass rather than 1 - p: float32 rounds a confident p to exactly 1.
+      const logOdds = (row: number) => {
+        let others = 0;
+        for (let j = 0; j < k; j++) if (j !== explained) others += probs[row * k + j]!;
+        return Math.log(Math.max(probs[row * k + explained]!, 1e-30)) - Math.log(Math.max(others, 1e-30));
+      };
+      const base = logOdds(0);
       return {
         modelVersionId: version.id,
         method: 'word-occlusion',
         output: meta.outputs[explained] ?? String(explained),
         attribution: {
           kind: 'tokens',
-          tokens: spans.map((w, i) => ({ ...w, score: base - probs[(i + 1) * k + explained]! })),
+          tokens: spans.map((w, i) => ({ ...w, score: base - logOdds(i + 1) })),
         },
       };
     }

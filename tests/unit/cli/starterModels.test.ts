@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createCore } from '../../../native/app/core.js';
 import { main, type Io } from '../../../native/cli/main.js';
 import { dataDir, tempDir } from '../helpers.js';
 
@@ -54,6 +55,43 @@ describe.skipIf(data === null)(
         expect(card.out_.join('\n')).toMatch(/not a medical device/i);
       }
     });
+
+    it.skipIf(!shipped('abstract-condition'))(
+      'abstract-condition predicts a stored note and explains it on its own words',
+      async () => {
+        const core = createCore({ home, mode: 'cli', log: () => undefined });
+        try {
+          const csv = join(data!, 'text', 'medical-abstracts', 'abstracts.csv');
+          const imported = await core.dispatch(
+            'notes.import',
+            { path: csv, textCol: ['medical_abstract'], limit: 3 },
+            { via: 'cli' },
+          );
+          expect(imported.ok).toBe(true);
+          const target = { kind: 'note' as const, id: 1 };
+          const prediction = await core.dispatch(
+            'predict.run',
+            { model: { name: 'abstract-condition' }, target },
+            { via: 'cli' },
+          );
+          expect(prediction).toMatchObject({ ok: true, value: { modelName: 'abstract-condition' } });
+          const explanation = await core.dispatch(
+            'explain.run',
+            { model: { name: 'abstract-condition' }, target },
+            { via: 'cli' },
+          );
+          if (!explanation.ok) throw new Error(explanation.message);
+          const attribution = explanation.value.attribution;
+          expect(attribution.kind).toBe('tokens');
+          if (attribution.kind !== 'tokens') return;
+          // Occlusion scores the note's own words; some move the prediction, and positively.
+          expect(attribution.tokens.length).toBeGreaterThan(20);
+          expect(Math.max(...attribution.tokens.map((t) => t.score))).toBeGreaterThan(0);
+        } finally {
+          await core.close();
+        }
+      },
+    );
 
     it.skipIf(!shipped('chest-xray-pneumonia'))('chest-xray-pneumonia on an ImageFolder split', async () => {
       const out = await evaluate(home, [
