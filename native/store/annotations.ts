@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { writeAudit } from './audit.js';
+import { writeAudit, type TargetKind } from './audit.js';
 import { durableTransaction } from './durable.js';
 
 /** What an image annotation is attached to. */
@@ -69,13 +69,29 @@ export function addAnnotation(
   });
 }
 
+/** The item an annotation is on, for its audit rows. */
+function targetOf(
+  db: Database.Database,
+  id: number,
+): { targetKind: TargetKind; targetId: number } | Record<string, never> {
+  const row = db.prepare('SELECT target_kind, target_id FROM annotations WHERE id = ?').get(id) as
+    { target_kind: TargetKind; target_id: number } | undefined;
+  return row === undefined ? {} : { targetKind: row.target_kind, targetId: row.target_id };
+}
+
 /** Replaces an annotation's data (after an edit in the viewer). Returns false when it does not exist. */
 export function updateAnnotation(db: Database.Database, id: number, data: unknown, author: string): boolean {
   return durableTransaction(db, () => {
     const changed = db
       .prepare('UPDATE annotations SET data_json = ? WHERE id = ?')
       .run(JSON.stringify(data), id).changes;
-    if (changed > 0) writeAudit(db, { actor: author, action: 'annotations.update', detail: { annotationId: id } });
+    if (changed > 0)
+      writeAudit(db, {
+        actor: author,
+        action: 'annotations.update',
+        ...targetOf(db, id),
+        detail: { annotationId: id },
+      });
     return changed > 0;
   });
 }
@@ -83,8 +99,10 @@ export function updateAnnotation(db: Database.Database, id: number, data: unknow
 /** Deletes an annotation. Returns false when it does not exist. */
 export function deleteAnnotation(db: Database.Database, id: number, author: string): boolean {
   return durableTransaction(db, () => {
+    const target = targetOf(db, id);
     const changed = db.prepare('DELETE FROM annotations WHERE id = ?').run(id).changes;
-    if (changed > 0) writeAudit(db, { actor: author, action: 'annotations.delete', detail: { annotationId: id } });
+    if (changed > 0)
+      writeAudit(db, { actor: author, action: 'annotations.delete', ...target, detail: { annotationId: id } });
     return changed > 0;
   });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { OslerError } from '../../contract/result.js';
 import { addAnnotation, deleteAnnotation, listAnnotations, updateAnnotation } from '../../store/annotations.js';
 import { writeAudit } from '../../store/audit.js';
+import { actorOf } from './caseStore.js';
 import { DicomParseError } from '../../dicom/index.js';
 import {
   getSeries,
@@ -89,7 +90,7 @@ export function imagingHandlers(
       // In a worker with its own connection: parsing and hashing big files never blocks calls.
       const report = await runImport(db.name, db, {
         kind: 'dicom',
-        options: { home: ctx.home, sources: paths, actor: call.via },
+        options: { home: ctx.home, sources: paths, actor: actorOf(call) },
         onProgress: (p) =>
           ctx.emit('import.progress', {
             jobId,
@@ -115,7 +116,7 @@ export function imagingHandlers(
     'studies.list': ({ patientId }, call) => {
       const studies = listStudies(db, patientId);
       writeAudit(db, {
-        actor: call.via,
+        actor: actorOf(call),
         action: 'studies.list',
         targetKind: patientId === undefined ? null : 'patient',
         targetId: patientId ?? null,
@@ -124,7 +125,11 @@ export function imagingHandlers(
       return studies;
     },
 
-    'series.list': ({ studyId }) => listSeries(db, studyId).map(({ geometry: _g, ...summary }) => summary),
+    'series.list': ({ studyId }, call) => {
+      const series = listSeries(db, studyId).map(({ geometry: _g, ...summary }) => summary);
+      writeAudit(db, { actor: actorOf(call), action: 'series.list', targetKind: 'study', targetId: studyId });
+      return series;
+    },
 
     'series.get': ({ seriesId }, call) => {
       const found = getSeries(db, seriesId);
@@ -139,7 +144,7 @@ export function imagingHandlers(
           positionMm: i.frames === 1 && i.positionMm?.length === 3 ? (i.positionMm as Vec3) : null,
         })),
       );
-      writeAudit(db, { actor: call.via, action: 'series.get', targetKind: 'series', targetId: seriesId });
+      writeAudit(db, { actor: actorOf(call), action: 'series.get', targetKind: 'series', targetId: seriesId });
       return {
         series,
         frames: frameList,
@@ -157,26 +162,32 @@ export function imagingHandlers(
       };
     },
 
-    'annotations.list': ({ seriesId }) => listAnnotations(db, 'series', seriesId),
+    'annotations.list': ({ seriesId }, call) => {
+      const annotations = listAnnotations(db, 'series', seriesId);
+      writeAudit(db, { actor: actorOf(call), action: 'annotations.list', targetKind: 'series', targetId: seriesId });
+      return annotations;
+    },
 
     'annotations.save': ({ seriesId, kind, data }, call) => {
       if (getSeries(db, seriesId) === null) throw new OslerError('not-found', `no series ${seriesId}`);
-      return addAnnotation(db, { targetKind: 'series', targetId: seriesId, kind, data }, call.via);
+      return addAnnotation(db, { targetKind: 'series', targetId: seriesId, kind, data }, actorOf(call));
     },
 
     'annotations.update': ({ id, data }, call) => {
-      if (!updateAnnotation(db, id, data, call.via)) throw new OslerError('not-found', `no annotation ${id}`);
+      if (!updateAnnotation(db, id, data, actorOf(call))) throw new OslerError('not-found', `no annotation ${id}`);
       return { id };
     },
 
     'annotations.delete': ({ id }, call) => {
-      if (!deleteAnnotation(db, id, call.via)) throw new OslerError('not-found', `no annotation ${id}`);
+      if (!deleteAnnotation(db, id, actorOf(call))) throw new OslerError('not-found', `no annotation ${id}`);
       return { id };
     },
 
-    'overlays.list': async ({ seriesId }) => ({
-      segmentations: await wrapDicom(() => segmentations.list(seriesId), 'a segmentation of this study'),
-    }),
+    'overlays.list': async ({ seriesId }, call) => {
+      const list = await wrapDicom(() => segmentations.list(seriesId), 'a segmentation of this study');
+      writeAudit(db, { actor: actorOf(call), action: 'overlays.list', targetKind: 'series', targetId: seriesId });
+      return { segmentations: list };
+    },
 
     'seg.get': async ({ segInstanceId, seriesId }, call) => {
       const order = sliceOrder(seriesId);
@@ -196,7 +207,7 @@ export function imagingHandlers(
         }
         if (voxels > 0) slices.push({ sliceIndex: s, voxels });
       }
-      writeAudit(db, { actor: call.via, action: 'seg.get', targetKind: 'instance', targetId: segInstanceId });
+      writeAudit(db, { actor: actorOf(call), action: 'seg.get', targetKind: 'instance', targetId: segInstanceId });
       return {
         segInstanceId,
         rows: placed.rows,

@@ -840,8 +840,20 @@ export class ModelService {
     return listPredictions(this.#db, target.kind, target.id).map((p) => this.#predictionOut(p));
   }
 
-  /** Explains a model's output on an item. */
+  /** Explains a model's output on an item; audited once the explanation exists. */
   async explain(ref: ModelRef, target: Target, outputName: string | undefined, actor: string): Promise<Explanation> {
+    const explanation = await this.#explain(ref, target, outputName);
+    writeAudit(this.#db, {
+      actor,
+      action: 'explain.run',
+      targetKind: target.kind,
+      targetId: target.id,
+      detail: { modelVersion: explanation.modelVersionId, method: explanation.method },
+    });
+    return explanation;
+  }
+
+  async #explain(ref: ModelRef, target: Target, outputName: string | undefined): Promise<Explanation> {
     const version = this.resolve(ref);
     const meta = this.metadataOf(version);
     const engine = await this.#ctx.inferenceEngine();
@@ -870,7 +882,6 @@ export class ModelService {
         `cannot explain ${meta.name}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
       );
     };
-    this.#audit(actor, 'explain.run', version.id, { target: target.kind, id: target.id });
     if (meta.task === 'text') {
       if (target.kind !== 'note')
         throw new OslerError('invalid-input', `${meta.name} reads notes, not a ${target.kind}`);

@@ -38,7 +38,7 @@ describe.skipIf(!data)('annotations channels', () => {
     const saved = await core.dispatch('annotations.save', { seriesId, kind: 'Length', data }, ctx);
     expect(saved).toMatchObject({
       ok: true,
-      value: { kind: 'Length', author: 'browser', targetKind: 'series', targetId: seriesId },
+      value: { kind: 'Length', author: expect.stringMatching(/@browser$/), targetKind: 'series', targetId: seriesId },
     });
     const id = (saved as { value: { id: number } }).value.id;
     const listed = await core.dispatch('annotations.list', { seriesId }, ctx);
@@ -62,10 +62,14 @@ describe.skipIf(!data)('annotations channels', () => {
     expect(await core.dispatch('annotations.delete', { id }, ctx)).toMatchObject({ ok: true });
     expect(await core.dispatch('annotations.list', { seriesId }, ctx)).toEqual({ ok: true, value: [] });
     const audit = core.store.db.prepare("SELECT action FROM audit WHERE action LIKE 'annotations.%' ORDER BY id").all();
+    // Reads of the measurements are audited too.
     expect(audit).toEqual([
       { action: 'annotations.save' },
+      { action: 'annotations.list' },
       { action: 'annotations.update' },
+      { action: 'annotations.list' },
       { action: 'annotations.delete' },
+      { action: 'annotations.list' },
     ]);
   });
 
