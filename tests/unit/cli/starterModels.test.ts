@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCore } from '../../../native/app/core.js';
+import type { ChannelOutput } from '../../../native/contract/index.js';
 import { main, type Io } from '../../../native/cli/main.js';
 import { dataDir, tempDir } from '../helpers.js';
 
@@ -81,7 +82,7 @@ describe.skipIf(data === null)(
             { via: 'cli' },
           );
           if (!explanation.ok) throw new Error(explanation.message);
-          const attribution = explanation.value.attribution;
+          const attribution = (explanation.value as ChannelOutput<'explain.run'>).attribution;
           expect(attribution.kind).toBe('tokens');
           if (attribution.kind !== 'tokens') return;
           // Occlusion scores the note's own words; some move the prediction, and positively.
