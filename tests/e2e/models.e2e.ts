@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { ModelsPage } from './pages/ModelsPage.js';
+import { WorklistPage } from './pages/WorklistPage.js';
 
 const MODEL = 'abstract-condition';
 
@@ -56,6 +57,15 @@ test.describe('models and retraining over the seeded abstracts', () => {
     await expect(models.progress).toBeVisible();
     await expect(models.progress.getByRole('progressbar')).toBeVisible();
     await page.screenshot({ path: info.outputPath('5-training.png'), fullPage: true });
+    // Training runs in the engine worker: the worklist still answers a search meanwhile, and coming
+    // back to Models shows the same run on the Retrain tab.
+    const worklist = new WorklistPage(page);
+    await models.nav.getByRole('button', { name: 'Worklist' }).click();
+    await worklist.searchFor('migraine');
+    await expect(worklist.rows.first()).toBeVisible();
+    await models.nav.getByRole('button', { name: 'Models' }).click();
+    await expect(page.getByRole('tab', { name: 'Retrain' })).toHaveAttribute('aria-selected', 'true');
+    await expect(models.progress).toBeVisible();
     await expect(models.progress).toHaveAttribute('data-phase', 'done', { timeout: 300_000 });
     await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '1');
 

@@ -20,9 +20,16 @@ export class RegistryState {
   /** Last registry change, for a status line ("Promoted 2026… : reason"). */
   notice = $state<string | null>(null);
 
-  readonly selected = $derived(this.models.find((m) => m.name === this.selectedName) ?? null);
+  // Getters, not $derived fields: this state outlives the component that first created it, and a
+  // derived owned by a destroyed component stops updating.
+  /** The chosen model's summary. */
+  get selected(): ModelSummary | null {
+    return this.models.find((m) => m.name === this.selectedName) ?? null;
+  }
 
   readonly #api: OslerApi;
+  #loads = 0;
+  #shows = 0;
 
   constructor(api: OslerApi) {
     this.#api = api;
@@ -31,7 +38,10 @@ export class RegistryState {
   /** Reloads the list; keeps the selection when the model still exists. */
   async load(): Promise<void> {
     this.loading = true;
+    const request = ++this.#loads;
     const result = await this.#api.invoke('models.list', {});
+    // An older reload answering after a newer one (e.g. a run finishing meanwhile) must not win.
+    if (request !== this.#loads) return;
     this.loading = false;
     if (!result.ok) {
       this.error = result.message;
@@ -54,7 +64,9 @@ export class RegistryState {
 
   /** Shows one version's card and metadata. */
   async showVersion(versionId: number): Promise<void> {
+    const request = ++this.#shows;
     const result = await this.#api.invoke('models.get', { versionId });
+    if (request !== this.#shows) return;
     if (!result.ok) {
       this.error = result.message;
       return;
@@ -73,6 +85,7 @@ export class RegistryState {
     this.error = null;
     const summary = result.value;
     this.notice = done(summary);
+    this.models = this.models.map((m) => (m.name === summary.name ? summary : m));
     await this.load();
     await this.select(summary.name);
     return true;

@@ -16,7 +16,10 @@ export class ReviewState {
   modelName = $state<string | null>(null);
   labelTask = $state('');
 
-  readonly current = $derived(this.items[this.index] ?? null);
+  /** The item under the cursor (a getter: this state outlives the components that read it). */
+  get current(): ReviewItem | null {
+    return this.items[this.index] ?? null;
+  }
   /** Text of the current item when it is a note (what the clinician reads before labelling). */
   preview = $state<{ key: string; text: string } | null>(null);
 

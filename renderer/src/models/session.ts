@@ -8,6 +8,8 @@ export interface ModelsSession {
   registry: RegistryState;
   training: TrainingState;
   review: ReviewState;
+  /** The tab last shown, so coming back to Models (e.g. during a run) returns to it. */
+  lastTab: 'overview' | 'retrain' | 'review';
 }
 
 const sessions = new WeakMap<OslerApi, ModelsSession>();
@@ -16,7 +18,12 @@ const sessions = new WeakMap<OslerApi, ModelsSession>();
 export function modelsSession(api: OslerApi): ModelsSession {
   let session = sessions.get(api);
   if (session === undefined) {
-    session = { registry: new RegistryState(api), training: new TrainingState(api), review: new ReviewState(api) };
+    session = {
+      registry: new RegistryState(api),
+      training: new TrainingState(api),
+      review: new ReviewState(api),
+      lastTab: 'overview',
+    };
     const { registry, training } = session;
     training.onFinished = () => void registry.load();
     sessions.set(api, session);

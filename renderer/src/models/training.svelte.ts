@@ -57,8 +57,10 @@ export class TrainingState {
   /** The model this state currently describes. */
   modelName = $state<string | null>(null);
 
-  readonly running = $derived(this.run !== null && this.run.status === 'running');
-  readonly candidateId = $derived(this.progress?.phase === 'done' ? this.progress.versionId : null);
+  /** Whether a run is in progress (a getter: this state outlives the components that read it). */
+  get running(): boolean {
+    return this.run !== null && this.run.status === 'running';
+  }
 
   readonly #api: OslerApi;
   readonly #early = new Map<number, TrainingProgress[]>();
