@@ -104,7 +104,10 @@ export class VitalsModelState {
       windows: steps ? riskWindowsOf(steps) : [],
       drivers: steps ? steps.variables.slice(0, 3).map((v) => v.name) : [],
     };
-    return why.ok ? null : `Risk windows unavailable: ${why.message}`;
+    if (!why.ok) return `Risk windows unavailable: ${why.message}`;
+    if (steps && !steps.scores.some((v) => v !== 0))
+      return `${p.modelName} gave no time-step attributions for this stay (all zero), so no hours are shaded.`;
+    return null;
   }
 
   async #stored(
