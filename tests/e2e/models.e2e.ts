@@ -84,6 +84,7 @@ test.describe('models and retraining over the seeded abstracts', () => {
     await models.tab('Card and versions');
     await expect(models.versionRows('active')).not.toHaveAttribute('data-version', original!);
     const promoted = await models.versionRows('active').getAttribute('data-version');
+    await expect(models.versions.locator('tr.shown')).toHaveAttribute('data-version', promoted!);
     await expect(models.versions.locator(`[data-version="${original}"]`)).toHaveAttribute('data-state', 'retired');
     await page.screenshot({ path: info.outputPath('7-promoted.png'), fullPage: true });
 
@@ -92,6 +93,7 @@ test.describe('models and retraining over the seeded abstracts', () => {
     await models.submitReason(page.getByTestId('rollback-form'), 'e2e: back to the shipped version');
     await expect(models.notice).toContainText('Rolled back');
     await expect(models.versionRows('active')).toHaveAttribute('data-version', original!);
+    await expect(models.versions.locator('tr.shown')).toHaveAttribute('data-version', original!);
     await expect(models.versions.locator(`[data-version="${promoted}"]`)).toHaveAttribute('data-state', 'retired');
     await page.screenshot({ path: info.outputPath('8-rolled-back.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);

@@ -84,10 +84,10 @@ export class RegistryState {
     }
     this.error = null;
     const summary = result.value;
-    this.notice = done(summary);
     this.models = this.models.map((m) => (m.name === summary.name ? summary : m));
     await this.load();
     await this.select(summary.name);
+    this.notice = done(summary);
     return true;
   }
 
