@@ -15,6 +15,7 @@ import {
 import { OslerError } from '../contract/result.js';
 import { countStore } from '../store/counts.js';
 import { openStore, type StoreHandle } from '../store/database.js';
+import { sweepPendingFiles } from '../store/pendingFiles.js';
 import type { CoreContext } from './context.js';
 import { imagingHandlers } from './handlers/imaging.js';
 import { caseStoreHandlers } from './handlers/caseStore.js';
@@ -76,6 +77,8 @@ export function createCore(options: CoreOptions): Core {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   mkdirSync(home, { recursive: true });
   const store = openStore(join(home, STORE_FILE));
+  // Managed files a crashed import wrote but never committed a row for.
+  sweepPendingFiles(store.db, home);
   const emitter = new EventEmitter();
   const startedAt = performance.now();
 
