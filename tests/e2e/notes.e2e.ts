@@ -20,20 +20,68 @@ test.describe('note triage over the medical abstracts', () => {
 
     await expect(notes.view).toHaveAttribute('data-note-id', String(id));
     await expect(page.getByTestId('note-meta')).toContainText('search “migraine”');
-    await expect(notes.prediction).toContainText('No model');
     await notes.classesReady();
     await expect(notes.classes.getByRole('button')).toHaveCount(5);
-    await page.screenshot({ path: info.outputPath('note.png') });
 
-    await page.keyboard.press('3');
-    await expect(notes.status).toContainText(`Note ${id}: condition = 3 saved`);
-    await expect(page.getByTestId('state-condition')).toHaveText('3');
+    // The shipped abstract-condition model reads the note: a class by name with its probability,
+    // every alternative, the model version, and the words that drove it shaded with a legend.
+    await notes.predictionReady();
+    await expect(notes.predicted).toContainText(/\d%/);
+    await expect(notes.predicted).toContainText('(condition ');
+    await expect(notes.alternatives.locator('li')).toHaveCount(5);
+    await expect(notes.modelVersion).toContainText('abstract-condition');
+    await expect(notes.modelVersion).toContainText(/ v\S+/);
+    expect(await notes.attributed.count()).toBeGreaterThan(3);
+    await expect(notes.legend).toContainText('for');
+    await expect(notes.hits.first()).toBeVisible();
+    // The class buttons carry the model's class names beside the task's codes.
+    await expect(notes.classes.getByRole('button').nth(2)).toContainText('3');
+    await expect(notes.classes.getByRole('button').nth(2)).toContainText(/nervous/i);
+    await page.screenshot({ path: info.outputPath('note-prediction.png') });
+
+    // Correct it to class 3 (or 4 where the model already said 3): a human label, who and when.
+    const predictedCode = (await notes.predicted.textContent())!.match(/\(condition (\d)\)/)![1]!;
+    const correction = predictedCode === '3' ? '4' : '3';
+    await page.keyboard.press(correction);
+    await expect(notes.status).toContainText(`Note ${id}: condition = ${correction} saved`);
+    await expect(page.getByTestId('state-condition')).toContainText(correction);
     await expect(notes.history.locator('li').first()).toContainText('human');
-    await page.screenshot({ path: info.outputPath('note-labelled.png') });
+    await expect(notes.history.locator('li').first()).toContainText(/\d{4}-\d\d-\d\d \d\d:\d\d/);
+    await expect(page.getByTestId('agreement')).toContainText(`Current label: ${correction}`);
+    await page.screenshot({ path: info.outputPath('note-corrected.png') });
 
     await page.keyboard.press('Escape');
     await worklist.settled();
     await expect(worklist.row('note', id)).toHaveAttribute('data-state', 'labelled');
+    // The search results do not carry scores; the plain list does, with the model behind them.
+    await worklist.search.fill('');
+    await worklist.search.press('Enter');
+    await worklist.kind.selectOption('note');
+    await worklist.flag.selectOption('scored');
+    await worklist.settled();
+    const row = worklist.row('note', id);
+    await expect(row).toHaveAttribute('data-state', 'labelled');
+    await expect(row.getByTestId('priority')).toHaveAttribute('data-model', /^abstract-condition v\S+/);
+    await expect(row.getByTestId('priority')).toContainText(/abstract-condition/);
+    await page.screenshot({ path: info.outputPath('note-worklist-scored.png') });
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('one key accepts the model class and the queue moves on', async ({ page, appUrl, consoleErrors }, info) => {
+    const worklist = new WorklistPage(page);
+    const notes = new NotesPage(page);
+    await worklist.open(appUrl);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Notes' }).click();
+    await notes.queue.check();
+    await notes.view.waitFor();
+    await notes.predictionReady();
+    const first = await notes.noteId();
+    const code = (await notes.predicted.textContent())!.match(/\(condition (\d)\)/)![1]!;
+    await page.keyboard.press('a');
+    await expect(notes.status).toContainText(`Note ${first}: condition = ${code} saved (model accepted)`);
+    await expect(notes.view).not.toHaveAttribute('data-note-id', String(first));
+    await notes.predictionReady();
+    await page.screenshot({ path: info.outputPath('note-queue-accepted.png') });
     expect(consoleErrors).toEqual([]);
   });
 

@@ -53,7 +53,7 @@ test.describe('vitals review on the shared PhysioNet data', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  test('a PhysioNet 2012 ICU stay shows heart rate and blood pressure over 48 h with its outcome', async ({
+  test('a PhysioNet 2012 ICU stay shows heart rate and blood pressure over 48 h with its outcome, risk and forecast', async ({
     page,
     appUrl,
     consoleErrors,
@@ -62,9 +62,11 @@ test.describe('vitals review on the shared PhysioNet data', () => {
     await vitals.open(appUrl);
     await vitals.openRecording(/ICU stay 132539/);
     await expect(vitals.title).toHaveText('ICU stay 132539');
+    await vitals.modelsReady();
     const hr = await vitals.drawn('hr');
     const bp = await vitals.drawn('bp');
-    // The whole stay in view (fetched in one-hour tiles), every charted measurement drawn.
+    // The whole stay in view (fetched in one-hour tiles), every charted measurement drawn, and
+    // the axis reaching past the last value to the forecast hour.
     expect(hr.fromMs).toBe(0);
     expect(hr.toMs).toBeGreaterThan(47 * 3_600_000);
     expect(hr.points).toBeGreaterThan(30);
@@ -84,10 +86,42 @@ test.describe('vitals review on the shared PhysioNet data', () => {
     await expect(death).toContainText('In-hospital death');
     await expect(death).toContainText(died === '1' ? 'Yes' : 'No');
     await expect(vitals.outcomes).toContainText('SOFA');
-    await expect(page.getByTestId('forecast-slot')).toContainText('No forecasting or risk model');
+
+    // The shipped icu-mortality model's risk with its version, the hours that drove it shaded on
+    // every chart; vitals-forecast's next-hour HR and MAP drawn ahead of the last values.
+    await expect(vitals.risk).toContainText(/\d+(\.\d)?%/);
+    await expect(vitals.risk).toContainText('icu-mortality v');
+    const riskWindows = Number(await vitals.models.getAttribute('data-risk-windows'));
+    // The hours that moved the score (up or down) are shaded on every chart; when the model's
+    // explanation carries no weight at all, the screen says so instead of shading nothing silently.
+    expect((await vitals.overlays('hr')).shades).toBeGreaterThanOrEqual(riskWindows);
+    expect((await vitals.overlays('bp')).shades).toBeGreaterThanOrEqual(riskWindows);
+    if (riskWindows === 0) {
+      await expect(vitals.models.getByTestId('model-message')).toContainText('no time-step attributions');
+      info.annotations.push({
+        type: 'issue',
+        description: 'explain.run gave all-zero step attributions for this stay: no risk windows to shade',
+      });
+    } else await expect(vitals.risk).toContainText('Shaded on the charts');
+    await expect(page.getByTestId('forecast-summary')).toContainText('vitals-forecast v');
+    expect((await vitals.overlays('hr')).forecasts).toBe(1);
+    expect((await vitals.overlays('bp')).forecasts).toBe(1);
+    await expect(vitals.chart('hr').getByTestId('forecast-caption')).toContainText(
+      /next-hour HR: \d+ \(\d+–\d+, 90% interval\)/,
+    );
     await page.screenshot({ path: info.outputPath('vitals-icu-stay.png'), fullPage: true });
 
+    // Zoom onto the last hours: the forecast fan is wide enough to read.
+    const before = await vitals.fetches();
+    await page.getByTestId('forecast-focus').click();
+    await expect.poll(() => vitals.fetches()).toBeGreaterThan(before);
+    const last = await vitals.drawn('hr');
+    expect(last.toMs - last.fromMs).toBeLessThan(9 * 3_600_000);
+    expect(last.toMs).toBeGreaterThan(hr.toMs - 1);
+    await page.screenshot({ path: info.outputPath('vitals-icu-forecast.png'), fullPage: true });
+
     // Zooming in on the stay narrows every chart together.
+    await vitals.press('0');
     await vitals.dragZoom('hr', 0.0, 0.25);
     const narrow = await vitals.drawn('bp');
     expect(narrow.toMs - narrow.fromMs).toBeLessThan(14 * 3_600_000);

@@ -1,4 +1,5 @@
 import { expect, test } from './fixtures.js';
+import { NotesPage } from './pages/NotesPage.js';
 import { WorklistPage } from './pages/WorklistPage.js';
 
 test.describe('worklist over the seeded store', () => {
@@ -80,6 +81,54 @@ test.describe('worklist over the seeded store', () => {
     await worklist.search.fill('');
     await worklist.search.press('Enter');
     await expect(worklist.summary).toContainText('cases');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('model priority: scored cases first, highest score first, each with its model version; the model-flag filter', async ({
+    page,
+    appUrl,
+    consoleErrors,
+  }, info) => {
+    const worklist = new WorklistPage(page);
+    const notes = new NotesPage(page);
+    await worklist.open(appUrl);
+    // Opening a note runs the shipped abstract-condition model on it, which stores a score.
+    await worklist.searchFor('aneurysm');
+    await worklist.list.focus();
+    const id = Number(await worklist.selected().getAttribute('data-id'));
+    await page.keyboard.press('Enter');
+    await notes.predictionReady();
+    await page.keyboard.press('Escape');
+    await worklist.search.fill('');
+    await worklist.search.press('Enter');
+    await worklist.settled();
+
+    await worklist.kind.selectOption('note');
+    await worklist.flag.selectOption('scored');
+    await worklist.settled();
+    await expect(worklist.sort).toBeDisabled();
+    await expect(worklist.sort).toHaveValue('priority');
+    await expect(worklist.row('note', id)).toBeVisible();
+    const scores = await worklist.rows.evaluateAll((rs) =>
+      rs.map((r) => Number(r.querySelector('[data-testid=priority] b')?.textContent)),
+    );
+    expect(scores.every((v) => Number.isFinite(v))).toBe(true);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    await expect(worklist.row('note', id).getByTestId('priority')).toHaveAttribute(
+      'data-model',
+      /^abstract-condition v\S+/,
+    );
+    await expect(worklist.row('note', id).getByTestId('priority')).toContainText(
+      /\d\.\d\d\s*v\S+\s*abstract-condition/,
+    );
+    await expect(worklist.rows.first().getByTestId('priority-model')).not.toBeEmpty();
+    await page.screenshot({ path: info.outputPath('worklist-model-priority.png') });
+
+    // Back to every case: the scored ones still lead, the unscored follow without a score.
+    await worklist.flag.selectOption('');
+    await worklist.settled();
+    expect(await worklist.loadedCount()).toBeGreaterThan(scores.length);
+    await expect(worklist.rows.nth(scores.length).locator('[data-testid=priority] b')).toHaveCount(0);
     expect(consoleErrors).toEqual([]);
   });
 

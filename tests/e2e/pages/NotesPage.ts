@@ -11,6 +11,13 @@ export class NotesPage {
   readonly status: Locator;
   readonly queue: Locator;
   readonly prediction: Locator;
+  readonly predicted: Locator;
+  readonly alternatives: Locator;
+  readonly modelVersion: Locator;
+  /** Words shaded by their attribution to the predicted class. */
+  readonly attributed: Locator;
+  readonly legend: Locator;
+  readonly accept: Locator;
 
   constructor(readonly page: Page) {
     this.view = page.getByTestId('note-view');
@@ -22,6 +29,18 @@ export class NotesPage {
     this.status = page.getByTestId('triage-status');
     this.queue = page.getByTestId('queue-toggle');
     this.prediction = page.getByTestId('prediction');
+    this.predicted = page.getByTestId('predicted');
+    this.alternatives = page.getByTestId('alternatives');
+    this.modelVersion = page.getByTestId('model-version');
+    this.attributed = this.text.locator('.pos, .neg');
+    this.legend = page.getByTestId('attribution-legend');
+    this.accept = page.getByTestId('accept');
+  }
+
+  /** Waits until the model's prediction of the open note is shown and its words are shaded. */
+  async predictionReady(): Promise<void> {
+    await this.page.locator('[data-testid=prediction][data-status=ready]').waitFor({ timeout: 45_000 });
+    await this.page.locator('[data-testid=note-text]:not([data-attributions="0"])').waitFor({ timeout: 45_000 });
   }
 
   /** Id of the open note. */

@@ -8,6 +8,8 @@ export class VitalsPage {
   readonly outcomes: Locator;
   readonly beats: Locator;
   readonly window: Locator;
+  readonly models: Locator;
+  readonly risk: Locator;
 
   constructor(readonly page: Page) {
     this.recordings = page.getByTestId('recording-list');
@@ -16,6 +18,23 @@ export class VitalsPage {
     this.outcomes = page.getByTestId('outcomes');
     this.beats = page.getByTestId('beat-summary');
     this.window = page.getByTestId('vitals-window');
+    this.models = page.getByTestId('forecast-slot');
+    this.risk = page.getByTestId('risk');
+  }
+
+  /** Waits until the ICU risk and forecast models have answered for the open stay. */
+  async modelsReady(): Promise<void> {
+    await this.page.locator('[data-testid=forecast-slot][data-loading=false]').waitFor({ timeout: 45_000 });
+    await expect(this.page.getByText('loading…')).toHaveCount(0);
+  }
+
+  /** Forecasts and shaded windows drawn on a chart. */
+  async overlays(panel: string): Promise<{ forecasts: number; shades: number }> {
+    const c = this.chart(panel);
+    return {
+      forecasts: Number(await c.getAttribute('data-forecasts')),
+      shades: Number(await c.getAttribute('data-shades')),
+    };
   }
 
   /** Opens the app on the Vitals section and waits for the recording list. */

@@ -11,6 +11,7 @@ export class WorklistPage {
   readonly label: Locator;
   readonly sort: Locator;
   readonly modality: Locator;
+  readonly flag: Locator;
 
   constructor(readonly page: Page) {
     this.nav = page.getByRole('navigation', { name: 'Sections' });
@@ -22,6 +23,7 @@ export class WorklistPage {
     this.label = page.getByTestId('filter-label');
     this.sort = page.getByTestId('sort');
     this.modality = page.getByTestId('filter-modality');
+    this.flag = page.getByTestId('filter-flag');
   }
 
   /** Opens the app (the worklist is its first section) and waits for the first page of rows. */
