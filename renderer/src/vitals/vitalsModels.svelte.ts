@@ -106,7 +106,7 @@ export class VitalsModelState {
     };
     if (!why.ok) return `Risk windows unavailable: ${why.message}`;
     if (steps && !steps.scores.some((v) => v !== 0))
-      return `${p.modelName} gave no time-step attributions for this stay (all zero), so no hours are shaded.`;
+      return `${p.modelName} gave no time-step attributions for this stay (all zero; a model that reads whole-stay summaries rather than hour by hour has none), so no hours are shaded.`;
     return null;
   }
 
