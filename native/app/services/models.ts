@@ -972,6 +972,7 @@ export class ModelService {
       throw new OslerError('invalid-input', `${meta.name} reads vital-sign recordings, not a ${target.kind}`);
     if (meta.input.kind !== 'vitals') throw new OslerError('internal', 'vitals model without a vitals input');
     const stay = recordingStay(this.#db, target.id);
+    if (meta.task === 'vitals-risk') return this.#explainRisk(version, meta, stay, outputIndex);
     const x = encodeStay(meta, stay);
     const result = await explainWith(x, ['integrated-gradients', 'occlusion']);
     const input = meta.input;
@@ -1005,6 +1006,62 @@ export class ModelService {
         variables: input.variables
           .map((name, i) => ({ name, score: variableScores[i]! }))
           .sort((a, b) => b.score - a.score),
+      },
+    };
+  }
+
+  /**
+   * Risk explanation by occlusion on the stay itself, so it holds for any architecture (the shipped
+   * model reads whole-stay summaries, which gradients over hourly bins cannot see): each time step's
+   * measurements are removed in turn and the drop in the explained class's probability is that
+   * step's score (positive: the hour raised the risk); each variable is removed whole for the
+   * variable ranking. All variants are scored in one batch.
+   */
+  async #explainRisk(
+    version: ModelVersionRow,
+    meta: BundleMetadata,
+    stay: ReturnType<typeof recordingStay>,
+    outputIndex: number | undefined,
+  ): Promise<Explanation> {
+    if (meta.input.kind !== 'vitals') throw new OslerError('internal', 'vitals model without a vitals input');
+    const input = meta.input;
+    const stepMs = input.stepHours * 3_600_000;
+    const steps = input.timeSteps;
+    const withoutStep = (t: number) => ({
+      ...stay,
+      series: stay.series.map((s) => {
+        const keep: number[] = [];
+        for (let i = 0; i < s.timesMs.length; i++) if (Math.floor(s.timesMs[i]! / stepMs) !== t) keep.push(i);
+        return {
+          parameter: s.parameter,
+          timesMs: Float64Array.from(keep, (i) => s.timesMs[i]!),
+          values: Float32Array.from(keep, (i) => s.values[i]!),
+        };
+      }),
+    });
+    const variables = input.variables.filter((v) => stay.series.some((s) => s.parameter === v && s.values.length > 0));
+    const variants = [
+      stay,
+      ...Array.from({ length: steps }, (_, t) => withoutStep(t)),
+      ...variables.map((v) => ({ ...stay, series: stay.series.filter((s) => s.parameter !== v) })),
+    ];
+    const probs = await this.#probabilities(version, batchOf(variants.map((v) => encodeStay(meta, v))));
+    const k = meta.outputs.length;
+    const explained = outputIndex ?? positiveIndex(meta) ?? argmax(probs, 0, k);
+    const base = probs[explained]!;
+    const scores = Array.from({ length: steps }, (_, t) => base - probs[(1 + t) * k + explained]!);
+    return {
+      modelVersionId: version.id,
+      method: 'time-occlusion',
+      output: meta.outputs[explained] ?? String(explained),
+      attribution: {
+        kind: 'steps',
+        stepStartsMs: scores.map((_, t) => t * stepMs),
+        stepHours: input.stepHours,
+        scores,
+        variables: variables
+          .map((name, i) => ({ name, score: base - probs[(1 + steps + i) * k + explained]! }))
+          .sort((a, b) => Math.abs(b.score) - Math.abs(a.score)),
       },
     };
   }

@@ -138,5 +138,41 @@ describe.skipIf(data === null)(
         expect(forecast.coverage).toBeGreaterThan(0.75);
       },
     );
+
+    it.skipIf(!shipped('icu-mortality'))(
+      'icu-mortality explains a stored stay hour by hour and names the variables behind it',
+      async () => {
+        const core = createCore({ home, mode: 'cli', log: () => undefined });
+        try {
+          const folder = physionetSubset(join(tmp.path, 'explain'), 3);
+          const imported = await core.dispatch('vitals.import', { path: folder }, { via: 'cli' });
+          expect(imported.ok).toBe(true);
+          const record = await core.dispatch('patients.record', { patientKey: 'physionet2012:132539' }, { via: 'cli' });
+          if (!record.ok) throw new Error(record.message);
+          const recordingId = (record.value as ChannelOutput<'patients.record'>).recordings[0]!.id;
+          const target = { kind: 'recording' as const, id: recordingId };
+          const risk = await core.dispatch('predict.run', { model: { name: 'icu-mortality' }, target }, { via: 'cli' });
+          expect(risk.ok).toBe(true);
+          const explanation = await core.dispatch(
+            'explain.run',
+            { model: { name: 'icu-mortality' }, target },
+            { via: 'cli' },
+          );
+          if (!explanation.ok) throw new Error(explanation.message);
+          const attribution = (explanation.value as ChannelOutput<'explain.run'>).attribution;
+          expect(attribution.kind).toBe('steps');
+          if (attribution.kind !== 'steps') return;
+          expect(attribution.scores).toHaveLength(48);
+          // Removing an hour of measurements moves the risk for some hours, and variables are ranked.
+          expect(attribution.scores.some((v) => v !== 0)).toBe(true);
+          expect(attribution.variables.length).toBeGreaterThan(5);
+          expect(Math.abs(attribution.variables[0]!.score)).toBeGreaterThanOrEqual(
+            Math.abs(attribution.variables.at(-1)!.score),
+          );
+        } finally {
+          await core.close();
+        }
+      },
+    );
   },
 );
