@@ -429,8 +429,27 @@ export const caseStoreChannels = {
   },
   /** The classes in use per task (current label values), most used first; narrowed by task and target kind. */
   'labels.classes': {
-    input: z.strictObject({ task: taskName.optional(), targetKind: labelTargetKindSchema.optional() }),
-    output: z.array(z.strictObject({ task: z.string(), value: z.string(), count: z.number().int().positive() })),
+    input: z.strictObject({
+      task: taskName.optional(),
+      targetKind: labelTargetKindSchema.optional(),
+      /** ISO time: also count the labels written after it (e.g. since the active model was made). */
+      since: z.string().max(40).optional(),
+    }),
+    output: z.array(
+      z.strictObject({
+        task: z.string(),
+        value: z.string(),
+        count: z.number().int().positive(),
+        /** Current labels per source. */
+        sources: z.strictObject({
+          human: z.number().int().nonnegative(),
+          imported: z.number().int().nonnegative(),
+          'model-accepted': z.number().int().nonnegative(),
+        }),
+        /** Current labels written after `since` (0 without it). */
+        newSince: z.number().int().nonnegative(),
+      }),
+    ),
   },
   /** Studies, notes and recordings in one list, filtered and ordered by model priority or date. Audited. */
   'worklist.list': {

@@ -134,26 +134,53 @@ export function currentLabels(db: Database.Database, target: LabelTarget, task: 
   return rows.map(toLabel);
 }
 
+/** Current labels of one class of one task, with where they came from. */
+export interface LabelClassCount {
+  task: string;
+  value: string;
+  count: number;
+  /** How many came from each source (human, imported, model-accepted). */
+  sources: { human: number; imported: number; 'model-accepted': number };
+  /** How many were written after `since` (0 when no `since` was given). */
+  newSince: number;
+}
+
 /**
- * The classes (current label values) in use per task, by task then most used first; narrowed to
- * one task and/or one kind of target when given.
+ * The classes (current label values) in use per task, by task then most used first, with counts
+ * per source and how many are newer than `since` (e.g. the active model's creation time); narrowed
+ * to one task and/or one kind of target when given.
  */
 export function labelClasses(
   db: Database.Database,
-  filter: { task?: string; targetKind?: LabelTargetKind } = {},
-): Array<{ task: string; value: string; count: number }> {
-  return db
+  filter: { task?: string; targetKind?: LabelTargetKind; since?: string } = {},
+): LabelClassCount[] {
+  const rows = db
     .prepare(
-      `SELECT l.task AS task, l.value AS value, count(*) AS count FROM labels l
+      `SELECT l.task AS task, l.value AS value, count(*) AS count,
+              sum(l.source = 'human') AS human, sum(l.source = 'imported') AS imported,
+              sum(l.source = 'model-accepted') AS accepted,
+              sum(CASE WHEN @since IS NOT NULL AND l.created_at > @since THEN 1 ELSE 0 END) AS newSince
+       FROM labels l
        WHERE (@task IS NULL OR l.task = @task) AND (@kind IS NULL OR l.target_kind = @kind)
          AND NOT EXISTS (SELECT 1 FROM labels s WHERE s.supersedes = l.id)
        GROUP BY l.task, l.value ORDER BY l.task, count DESC, l.value`,
     )
-    .all({ task: filter.task ?? null, kind: filter.targetKind ?? null }) as Array<{
+    .all({ task: filter.task ?? null, kind: filter.targetKind ?? null, since: filter.since ?? null }) as Array<{
     task: string;
     value: string;
     count: number;
+    human: number;
+    imported: number;
+    accepted: number;
+    newSince: number;
   }>;
+  return rows.map((r) => ({
+    task: r.task,
+    value: r.value,
+    count: r.count,
+    sources: { human: r.human, imported: r.imported, 'model-accepted': r.accepted },
+    newSince: r.newSince,
+  }));
 }
 
 /** Every label of one target (all tasks and windows, superseded ones included), oldest first. */

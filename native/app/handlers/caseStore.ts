@@ -455,8 +455,12 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
       return { labels, state: labelState(db, target, input.task) };
     },
 
-    'labels.classes': ({ task, targetKind }) =>
-      labelClasses(db, { ...(task ? { task } : {}), ...(targetKind ? { targetKind } : {}) }),
+    'labels.classes': ({ task, targetKind, since }) =>
+      labelClasses(db, {
+        ...(task ? { task } : {}),
+        ...(targetKind ? { targetKind } : {}),
+        ...(since ? { since } : {}),
+      }),
 
     'labels.list': ({ target, task }, call) => {
       const labels = labelHistory(db, target.kind, target.id, task);

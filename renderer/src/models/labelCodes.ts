@@ -36,19 +36,45 @@ export function targetKindOf(task: string): 'note' | 'series' | 'recording' {
   return task === 'text' ? 'note' : task === 'image' ? 'series' : 'recording';
 }
 
+/** Current labels per source (human / imported / model-accepted). */
+export interface SourceCounts {
+  human: number;
+  imported: number;
+  'model-accepted': number;
+}
+
+/** One class's label counts. */
+export interface ClassCount {
+  name: string;
+  count: number;
+  known: boolean;
+  sources: SourceCounts;
+  /** Labels written since the active version was made. */
+  newSince: number;
+}
+
 /** Label counts per model class; values that match no class are counted under their own value. */
 export function countsByClass(
   outputs: readonly string[],
   codes: readonly string[] | null,
-  rows: readonly { value: string; count: number }[],
-): { name: string; count: number; known: boolean }[] {
-  const counts = new Map<string, { count: number; known: boolean }>(outputs.map((o) => [o, { count: 0, known: true }]));
+  rows: readonly { value: string; count: number; sources?: SourceCounts; newSince?: number }[],
+): ClassCount[] {
+  const empty = (known: boolean): Omit<ClassCount, 'name'> => ({
+    count: 0,
+    known,
+    sources: { human: 0, imported: 0, 'model-accepted': 0 },
+    newSince: 0,
+  });
+  const counts = new Map<string, Omit<ClassCount, 'name'>>(outputs.map((o) => [o, empty(true)]));
   for (const row of rows) {
     const cls = classOfValue(outputs, codes, row.value);
     const key = cls ?? row.value;
-    const entry = counts.get(key) ?? { count: 0, known: cls !== null };
+    const entry = counts.get(key) ?? empty(cls !== null);
     entry.count += row.count;
+    entry.newSince += row.newSince ?? 0;
+    if (row.sources)
+      for (const s of ['human', 'imported', 'model-accepted'] as const) entry.sources[s] += row.sources[s];
     counts.set(key, entry);
   }
-  return [...counts].map(([name, e]) => ({ name, count: e.count, known: e.known }));
+  return [...counts].map(([name, e]) => ({ name, ...e }));
 }

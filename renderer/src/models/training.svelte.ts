@@ -1,7 +1,7 @@
 import type { OslerApi } from '../../../native/contract/api.js';
 import type { ChannelOutput, EventPayload } from '../../../native/contract/channels.js';
 import { pointsFromHistory, withPoint, type EpochPoint } from './history.js';
-import { countsByClass, labelCodesOf, targetKindOf } from './labelCodes.js';
+import { countsByClass, labelCodesOf, targetKindOf, type ClassCount } from './labelCodes.js';
 import type { ModelDetail } from './registry.svelte.js';
 
 /** A training run row. */
@@ -34,11 +34,13 @@ export const DEFAULT_FORM: Readonly<Omit<TrainForm, 'labelTask'>> = {
 export interface DataAvailable {
   /** Label tasks in use on this model's kind of case, for the task picker. */
   tasks: string[];
-  perClass: { name: string; count: number; known: boolean }[];
+  perClass: ClassCount[];
   /** Labels that map onto the model's classes. */
   usable: number;
   /** Items the active version was trained and validated on, and where they came from. */
   activeTrainedOn: { size: number; source: string } | null;
+  /** Usable labels written since the active version was made (null without an active version). */
+  newSinceActive: number | null;
 }
 
 const FINAL: ReadonlySet<string> = new Set(['done', 'failed', 'cancelled']);
@@ -85,7 +87,11 @@ export class TrainingState {
       }
     }
     const kind = targetKindOf(summary.task);
-    const result = await this.#api.invoke('labels.classes', { targetKind: kind });
+    const active = summary.versions.find((v) => v.id === summary.activeVersionId);
+    const result = await this.#api.invoke('labels.classes', {
+      targetKind: kind,
+      ...(active === undefined ? {} : { since: active.createdAt }),
+    });
     if (!result.ok) {
       this.error = result.message;
       return;
@@ -107,6 +113,7 @@ export class TrainingState {
       tasks,
       perClass,
       usable: perClass.filter((c) => c.known).reduce((a, c) => a + c.count, 0),
+      newSinceActive: active === undefined ? null : perClass.filter((c) => c.known).reduce((a, c) => a + c.newSince, 0),
       activeTrainedOn:
         trained && typeof trained.trainSize === 'number'
           ? { size: trained.trainSize + (trained.validationSize ?? 0), source: String(trained.source ?? 'unknown') }

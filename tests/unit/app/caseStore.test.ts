@@ -152,13 +152,28 @@ describe('case store channels', () => {
       value: 'urgent',
       supersedes: first1.id,
     });
-    expect(await call(core, 'labels.classes', { task: 'triage' })).toEqual([
-      { task: 'triage', value: 'urgent', count: 2 },
-      { task: 'triage', value: 'routine', count: 1 },
+    expect(await call(core, 'labels.classes', { task: 'triage' })).toMatchObject([
+      {
+        task: 'triage',
+        value: 'urgent',
+        count: 2,
+        sources: { human: 2, imported: 0, 'model-accepted': 0 },
+        newSince: 0,
+      },
+      { task: 'triage', value: 'routine', count: 1, sources: { human: 1 } },
     ]);
     expect(await call(core, 'labels.classes', { targetKind: 'note' })).toEqual(
-      expect.arrayContaining([{ task: 'triage', value: 'urgent', count: 2 }]),
+      expect.arrayContaining([expect.objectContaining({ task: 'triage', value: 'urgent', count: 2 })]),
     );
+    // Labels written after a point in time (e.g. the active model's creation) are counted apart.
+    expect(await call(core, 'labels.classes', { task: 'triage', since: '2000-01-01T00:00:00Z' })).toMatchObject([
+      { value: 'urgent', newSince: 2 },
+      { value: 'routine', newSince: 1 },
+    ]);
+    expect(await call(core, 'labels.classes', { task: 'triage', since: '2999-01-01T00:00:00Z' })).toMatchObject([
+      { value: 'urgent', newSince: 0 },
+      { value: 'routine', newSince: 0 },
+    ]);
     expect(await call(core, 'labels.classes', { targetKind: 'recording', task: 'triage' })).toEqual([]);
     expect(await call(core, 'labels.classes', { task: 'unused' })).toEqual([]);
   });

@@ -31,13 +31,24 @@ describe('label values versus model classes', () => {
 
   it('counts labels per class and keeps values that match no class apart', () => {
     const counts = countsByClass(outputs, codes, [
-      { value: '1', count: 10 },
-      { value: 'neoplasms', count: 2 },
+      { value: '1', count: 10, sources: { human: 1, imported: 9, 'model-accepted': 0 }, newSince: 1 },
+      { value: 'neoplasms', count: 2, sources: { human: 0, imported: 0, 'model-accepted': 2 }, newSince: 2 },
       { value: '9', count: 3 },
     ]);
-    expect(counts.find((c) => c.name === 'neoplasms')).toEqual({ name: 'neoplasms', count: 12, known: true });
-    expect(counts.find((c) => c.name === 'general')).toEqual({ name: 'general', count: 0, known: true });
-    expect(counts.find((c) => c.name === '9')).toEqual({ name: '9', count: 3, known: false });
+    expect(counts.find((c) => c.name === 'neoplasms')).toEqual({
+      name: 'neoplasms',
+      count: 12,
+      known: true,
+      sources: { human: 1, imported: 9, 'model-accepted': 2 },
+      newSince: 3,
+    });
+    expect(counts.find((c) => c.name === 'general')).toMatchObject({
+      name: 'general',
+      count: 0,
+      known: true,
+      newSince: 0,
+    });
+    expect(counts.find((c) => c.name === '9')).toMatchObject({ name: '9', count: 3, known: false });
   });
 
   it('knows which case-store item a model of each task labels', () => {
