@@ -54,6 +54,8 @@ export class ViewerPage {
 
   /** Selects the study whose entry matches `text`. */
   async selectStudy(text: RegExp): Promise<void> {
+    // After a reload the study list arrives asynchronously: wait for a matching entry.
+    await this.studySelect.locator('option', { hasText: text }).first().waitFor({ state: 'attached' });
     const options = await this.studySelect.locator('option').allTextContents();
     const index = options.findIndex((o) => text.test(o));
     if (index < 0) throw new Error(`no study matching ${text}: ${options.join(' | ')}`);
