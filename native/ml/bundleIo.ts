@@ -1,34 +1,8 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
+import { fsyncPath, writeDurably } from './io/durable.js';
 import { BUNDLE_FILES, bundleMetadataSchema, type BundleMetadata } from './bundle.js';
-
-function writeDurably(path: string, text: string): void {
-  const data = new TextEncoder().encode(text);
-  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(temp, 'w');
-  try {
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Directory fsync is not supported everywhere (e.g. Windows); the file fsyncs still hold.
-  }
-}
 
 function metricText(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(3);
@@ -125,7 +99,7 @@ export function writeBundleMetadata(dir: string, metadata: BundleMetadata): Bund
   mkdirSync(root, { recursive: true });
   writeDurably(join(root, BUNDLE_FILES.card), renderCard(parsed.data));
   writeDurably(join(root, BUNDLE_FILES.metadata), `${JSON.stringify(parsed.data, null, 2)}\n`);
-  fsyncDir(root);
+  fsyncPath(root);
   return parsed.data;
 }
 

@@ -2,7 +2,6 @@ import {
   closeSync,
   copyFileSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -44,6 +43,7 @@ import {
   summariseReport,
 } from '../../ml/eval/index.js';
 import { heatmapToSource } from '../../ml/image/imageFolder.js';
+import { fsyncPath } from '../../ml/io/durable.js';
 import { normalQuantile } from '../../ml/vitals/features.js';
 import { splitByPatient } from '../../ml/train/split.js';
 import {
@@ -142,19 +142,6 @@ export interface TrainingProgressPayload {
   etaMs: number;
   versionId: number | null;
   message: string | null;
-}
-
-function fsyncPath(path: string): void {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Directory fsync is unsupported on some platforms; file fsyncs already happened.
-  }
 }
 
 /** Copies a bundle folder durably: into a temporary sibling, each file fsynced, then renamed into place. */

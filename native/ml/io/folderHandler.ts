@@ -1,35 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
+import { fsyncPath, writeDurably } from './durable.js';
 
 const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
-
-/** Writes `data` to `path` durably: a temporary sibling, fsync, rename over the target. */
-function writeDurably(path: string, data: Uint8Array): void {
-  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(temp, 'w');
-  try {
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Directories cannot be opened for fsync on some platforms (Windows); rename is still atomic.
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-}
 
 /** Model JSON as stored by the folder handler (the tfjs Layers `model.json` format). */
 interface ModelJson {
@@ -70,7 +45,7 @@ export function folderIOHandler(dir: string): tf.io.IOHandler {
       };
       const text = new TextEncoder().encode(JSON.stringify(json));
       writeDurably(join(root, MODEL_FILE), text);
-      fsyncDir(root);
+      fsyncPath(root);
       return {
         modelArtifactsInfo: {
           dateSaved: new Date(),
