@@ -374,7 +374,11 @@ export const importStartOutputSchema = z.discriminatedUnion('kind', [
 export const caseStoreChannels = {
   /** Imports notes (and their labels) from a file or folder; progress as `records.importProgress`. */
   'notes.import': { input: notesImportInputSchema, output: notesImportSummarySchema },
-  /** Full-text search over notes, best first, with highlighted snippets. Audited. */
+  /**
+   * Full-text search over notes, best first, with highlighted snippets; `total` counts every match.
+   * A query without OR (and without `patientKey`) matching more than 20,000 notes ranks the 20,000
+   * most recently added matches; the others follow them, newest first. Audited.
+   */
   'notes.search': {
     input: z.strictObject({
       query: z.string().min(1).max(500),

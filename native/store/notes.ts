@@ -145,12 +145,79 @@ export interface NoteHit {
   readonly highlights: Array<readonly [number, number]>;
 }
 
+/**
+ * Most matches a query without OR has ranked by relevance. bm25 scores every candidate row (its
+ * term positions plus a docsize lookup, about 0.35 µs a row here), so ranking a word found in
+ * most notes (e.g. "patient" in 56,000 of 100,000) cost over 20 ms a page. Past this many matches
+ * the most recently added ones are ranked and the rest follow, newest first; see
+ * {@link searchNotes}. Such a word is close to a stop word: when it is in more than half of the
+ * notes, FTS5's own bm25 gives it an IDF of 1e-6.
+ */
+export const RANKED_MATCHES_MAX = 20_000;
+
 /** Options of {@link searchNotes}. */
 export interface SearchOptions {
   readonly limit: number;
   readonly offset?: number;
   readonly patientId?: number;
   readonly snippetTokens?: number;
+  /** See {@link RANKED_MATCHES_MAX} (the default). */
+  readonly rankedMatchesMax?: number;
+}
+
+/** Answer of {@link searchNotes}. */
+export interface SearchResult {
+  /** Every match of the query (not capped). */
+  readonly total: number;
+  /**
+   * How many of the matches were ordered by relevance: `total`, or the cap when the query had
+   * more matches than that (those ranked come first, the others after them, newest first).
+   */
+  readonly ranked: number;
+  readonly hits: NoteHit[];
+}
+
+/** A user query compiled to FTS5 syntax, with what the search plan needs to know about it. */
+interface CompiledQuery {
+  readonly fts: string;
+  /** Has an OR: a match need not contain every phrase, so rare phrases can hide among common ones. */
+  readonly or: boolean;
+  /** Has a prefix phrase (`word*`): FTS5 expands it to every indexed term with that prefix. */
+  readonly prefix: boolean;
+}
+
+function compileQuery(input: string): CompiledQuery | null {
+  const parts: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  let pendingOp: string | null = null;
+  let or = false;
+  let prefix = false;
+  const push = (phrase: string) => {
+    if (pendingOp !== null && parts.length > 0) {
+      parts.push(pendingOp);
+      if (pendingOp === 'OR') or = true;
+    }
+    pendingOp = null;
+    parts.push(phrase);
+  };
+  for (const m of input.matchAll(re)) {
+    if (m[1] !== undefined) {
+      const words = m[1].match(/[\p{L}\p{N}_]+/gu);
+      if (words !== null) push(`"${words.join(' ')}"`);
+      continue;
+    }
+    const raw = m[2]!;
+    if (raw === 'OR' || raw === 'NOT' || raw === 'AND') {
+      pendingOp = raw;
+      continue;
+    }
+    const words = raw.match(/[\p{L}\p{N}_]+/gu);
+    if (words === null) continue;
+    const isPrefix = raw.endsWith('*');
+    prefix ||= isPrefix;
+    push(`"${words.join(' ')}"${isPrefix ? ' *' : ''}`);
+  }
+  return parts.length === 0 ? null : { fts: parts.join(' '), or, prefix };
 }
 
 /**
@@ -160,31 +227,7 @@ export interface SearchOptions {
  * remains.
  */
 export function toFtsQuery(input: string): string | null {
-  const parts: string[] = [];
-  const re = /"([^"]*)"|(\S+)/g;
-  let pendingOp: string | null = null;
-  for (const m of input.matchAll(re)) {
-    if (m[1] !== undefined) {
-      const words = m[1].match(/[\p{L}\p{N}_]+/gu);
-      if (words === null) continue;
-      if (pendingOp !== null && parts.length > 0) parts.push(pendingOp);
-      pendingOp = null;
-      parts.push(`"${words.join(' ')}"`);
-      continue;
-    }
-    const raw = m[2]!;
-    if (raw === 'OR' || raw === 'NOT' || raw === 'AND') {
-      pendingOp = raw;
-      continue;
-    }
-    const prefix = raw.endsWith('*');
-    const words = raw.match(/[\p{L}\p{N}_]+/gu);
-    if (words === null) continue;
-    if (pendingOp !== null && parts.length > 0) parts.push(pendingOp);
-    pendingOp = null;
-    parts.push(`"${words.join(' ')}"${prefix ? ' *' : ''}`);
-  }
-  return parts.length === 0 ? null : parts.join(' ');
+  return compileQuery(input)?.fts ?? null;
 }
 
 /** Splits a marked snippet into plain text and highlight ranges. */
@@ -202,101 +245,164 @@ function unmark(marked: string): { text: string; highlights: Array<readonly [num
   return { text, highlights };
 }
 
+interface Ranked {
+  id: number;
+  rank: number;
+}
+
+/**
+ * The page of a query without a patient filter whose matches exceed `cap`: the `cap` most
+ * recently added matches (highest ids) ranked by bm25, then the older ones newest first. FTS5
+ * walks its doclist in rowid order and honours an INTEGER rowid bound, so finding the cut and
+ * ranking above it cost about `cap` rows, not `total`. The scores are the same bm25 the full
+ * ranking gives (IDF and average length come from the whole index).
+ */
+function boundedPage(db: Database.Database, fts: string, cap: number, limit: number, offset: number): Ranked[] {
+  const cut = db
+    .prepare('SELECT rowid FROM notes_fts WHERE notes_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?')
+    .pluck()
+    .get(fts, cap - 1) as number;
+  const rows: Ranked[] = [];
+  if (offset < cap)
+    rows.push(
+      ...(db
+        .prepare(
+          `SELECT rowid AS id, bm25(notes_fts) AS rank FROM notes_fts WHERE notes_fts MATCH ? AND rowid >= ?
+           ORDER BY bm25(notes_fts), rowid DESC LIMIT ? OFFSET ?`,
+        )
+        .all(fts, BigInt(cut), Math.min(limit, cap - offset), offset) as Ranked[]),
+    );
+  const rest = limit - rows.length;
+  if (rest > 0)
+    rows.push(
+      ...(db
+        .prepare(
+          `SELECT rowid AS id, bm25(notes_fts) AS rank FROM notes_fts WHERE notes_fts MATCH ? AND rowid < ?
+           ORDER BY rowid DESC LIMIT ? OFFSET ?`,
+        )
+        .all(fts, BigInt(cut), rest, Math.max(0, offset - cap)) as Ranked[]),
+    );
+  return rows;
+}
+
+interface PageRow {
+  id: number;
+  patient_key: string | null;
+  title: string | null;
+  note_date: string | null;
+  source: string;
+  snippet: string;
+}
+
+/** Matches one `ids` row costs more than a pass over the matches (measured: ~30 µs vs ~65 ns). */
+const SCAN_MATCHES_PER_ID = 500;
+
+/**
+ * Note columns and snippets of the ranked page's rows only. Two plans, one result: FTS5 either
+ * looks each id up (`rowid IN` as its constraint, which re-runs the MATCH once per id; a prefix
+ * query then expands its terms again each time, ~0.5 ms a row) or walks the matches between the
+ * lowest and highest id once, with the id list as a plain filter (`+rowid`), so snippet() still
+ * runs for the page's rows alone. The walk wins unless the query has many matches and no prefix.
+ */
+function pageRows(db: Database.Database, q: CompiledQuery, ids: number[], total: number, tokens: number): PageRow[] {
+  if (ids.length === 0) return [];
+  const lookUp = !q.prefix && total > ids.length * SCAN_MATCHES_PER_ID;
+  return db
+    .prepare(
+      `SELECT n.id, p.patient_key, n.title, n.note_date, n.source,
+              snippet(notes_fts, 0, @open, @close, '…', @tokens) AS snippet
+       FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid LEFT JOIN patients p ON p.id = n.patient_id
+       WHERE notes_fts MATCH @q AND notes_fts.rowid >= @lo AND notes_fts.rowid <= @hi
+         AND ${lookUp ? '' : '+'}notes_fts.rowid IN (SELECT value FROM json_each(@ids))`,
+    )
+    .all({
+      q: q.fts,
+      open: HIGHLIGHT_OPEN,
+      close: HIGHLIGHT_CLOSE,
+      tokens,
+      // INTEGER, not REAL: FTS5 ignores a rowid bound bound as a double (see highlightNote).
+      lo: BigInt(Math.min(...ids)),
+      hi: BigInt(Math.max(...ids)),
+      ids: JSON.stringify(ids),
+    }) as PageRow[];
+}
+
 /**
  * Full-text search over notes, best matches first (bm25), with a snippet around the match
- * and the matched ranges in it.
+ * and the matched ranges in it. Snippets are built for the returned page only.
+ *
+ * When a query without OR and without a patient filter matches more than `rankedMatchesMax`
+ * notes (default {@link RANKED_MATCHES_MAX}), only the most recently added that many are ranked;
+ * the other matches follow them, newest first, so paging still lists every match exactly once
+ * and `total` stays exact. Queries with OR are always ranked in full, so a rare alternative is
+ * never buried under a common one.
  */
-export function searchNotes(
-  db: Database.Database,
-  query: string,
-  options: SearchOptions,
-): { total: number; hits: NoteHit[] } {
-  const fts = toFtsQuery(query);
-  if (fts === null) return { total: 0, hits: [] };
+export function searchNotes(db: Database.Database, query: string, options: SearchOptions): SearchResult {
+  const q = compileQuery(query);
+  if (q === null) return { total: 0, ranked: 0, hits: [] };
   const tokens = Math.max(4, Math.min(64, options.snippetTokens ?? 24));
-  const byPatient = options.patientId !== undefined;
-  const params = {
-    q: fts,
-    patient: options.patientId ?? null,
-    limit: options.limit,
-    offset: options.offset ?? 0,
-    open: HIGHLIGHT_OPEN,
-    close: HIGHLIGHT_CLOSE,
-    tokens,
-  };
-  // Rank first (rowids and bm25 only), then build snippets for the page's rows alone: selecting
-  // snippet() alongside ORDER BY would build one for every match before sorting, and a CTE used
-  // twice is evaluated twice. bm25() in ORDER BY is cheaper than the `rank` column (which goes
-  // through FTS5's generic rank-function path for every match).
-  const top = byPatient
-    ? `SELECT f.rowid AS id, bm25(notes_fts) AS rank FROM notes_fts f JOIN notes n ON n.id = f.rowid
-       WHERE notes_fts MATCH @q AND n.patient_id = @patient ORDER BY bm25(notes_fts) LIMIT @limit OFFSET @offset`
-    : `SELECT rowid AS id, bm25(notes_fts) AS rank FROM notes_fts WHERE notes_fts MATCH @q
-       ORDER BY bm25(notes_fts) LIMIT @limit OFFSET @offset`;
+  const offset = options.offset ?? 0;
+  const cap = Math.max(1, options.rankedMatchesMax ?? RANKED_MATCHES_MAX);
   try {
-    const ranked = db.prepare(top).all(params) as Array<{ id: number; rank: number }>;
-    // One pass over the match list for the page: FTS5 narrows its scan to the rowid range (bound as
-    // INTEGER, see highlightNote) and snippet() runs only for the rows the IN list keeps. One call
-    // per row would expand a prefix query's terms again for each.
-    const ids = ranked.map((r) => r.id);
-    const details =
-      ids.length === 0
-        ? []
-        : (db
-            .prepare(
-              `SELECT n.id, p.patient_key, n.title, n.note_date, n.source,
-                      snippet(notes_fts, 0, @open, @close, '…', @tokens) AS snippet
-               FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid LEFT JOIN patients p ON p.id = n.patient_id
-               WHERE notes_fts MATCH @q AND notes_fts.rowid >= @lo AND notes_fts.rowid <= @hi
-                 AND notes_fts.rowid IN (SELECT value FROM json_each(@ids))`,
-            )
-            .all({
-              q: fts,
-              open: HIGHLIGHT_OPEN,
-              close: HIGHLIGHT_CLOSE,
-              tokens,
-              lo: BigInt(Math.min(...ids)),
-              hi: BigInt(Math.max(...ids)),
-              ids: JSON.stringify(ids),
-            }) as Array<{
-            id: number;
-            patient_key: string | null;
-            title: string | null;
-            note_date: string | null;
-            source: string;
-            snippet: string;
-          }>);
-    const byId = new Map(details.map((d) => [d.id, d]));
-    const rows = ranked.flatMap((r) => {
-      const row = byId.get(r.id);
-      return row === undefined ? [] : [{ ...row, rank: r.rank }];
-    });
     const total = (
-      byPatient
+      options.patientId !== undefined
         ? db
             .prepare(
               `SELECT count(*) FROM notes_fts f JOIN notes n ON n.id = f.rowid WHERE notes_fts MATCH ? AND n.patient_id = ?`,
             )
             .pluck()
-            .get(fts, params.patient)
-        : db.prepare('SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?').pluck().get(fts)
+            .get(q.fts, options.patientId)
+        : db.prepare('SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?').pluck().get(q.fts)
     ) as number;
-    return {
-      total,
-      hits: rows.map((r) => {
-        const { text, highlights } = unmark(r.snippet);
-        return {
+    const bounded = options.patientId === undefined && !q.or && total > cap;
+    const rankedCount = bounded ? cap : total;
+    if (offset >= total) return { total, ranked: rankedCount, hits: [] };
+    // Rank first (rowids and bm25 only), then build snippets for the page's rows alone: selecting
+    // snippet() alongside ORDER BY would build one for every match before sorting. bm25() in
+    // ORDER BY is cheaper than the `rank` column (FTS5's generic rank-function path per match).
+    // The rowid tie-break keeps pages from repeating or skipping rows with equal scores.
+    const ranked = bounded
+      ? boundedPage(db, q.fts, cap, options.limit, offset)
+      : options.patientId !== undefined
+        ? (db
+            .prepare(
+              `SELECT f.rowid AS id, bm25(notes_fts) AS rank FROM notes_fts f JOIN notes n ON n.id = f.rowid
+               WHERE notes_fts MATCH ? AND n.patient_id = ? ORDER BY bm25(notes_fts), f.rowid DESC LIMIT ? OFFSET ?`,
+            )
+            .all(q.fts, options.patientId, options.limit, offset) as Ranked[])
+        : (db
+            .prepare(
+              `SELECT rowid AS id, bm25(notes_fts) AS rank FROM notes_fts WHERE notes_fts MATCH ?
+               ORDER BY bm25(notes_fts), rowid DESC LIMIT ? OFFSET ?`,
+            )
+            .all(q.fts, options.limit, offset) as Ranked[]);
+    const byId = new Map(
+      pageRows(
+        db,
+        q,
+        ranked.map((r) => r.id),
+        total,
+        tokens,
+      ).map((d) => [d.id, d]),
+    );
+    const hits = ranked.flatMap((r): NoteHit[] => {
+      const row = byId.get(r.id);
+      if (row === undefined) return [];
+      const { text, highlights } = unmark(row.snippet);
+      return [
+        {
           id: r.id,
-          patientKey: r.patient_key,
-          title: r.title,
-          date: r.note_date,
-          source: r.source,
+          patientKey: row.patient_key,
+          title: row.title,
+          date: row.note_date,
+          source: row.source,
           rank: r.rank,
           snippet: text,
           highlights,
-        };
-      }),
-    };
+        },
+      ];
+    });
+    return { total, ranked: rankedCount, hits };
   } catch (error) {
     if (error instanceof Error && /fts5|syntax/i.test(error.message))
       throw new OslerError(
