@@ -235,5 +235,9 @@ describe('notes search: query plans', () => {
     const common = plans('patient', { limit: 20, rankedMatchesMax: 50 });
     const rankedScan = common.find((s) => /ORDER BY bm25/.test(s.sql))!;
     expect(rankedScan.plan).toMatch(/INDEX \d+:M1>/);
+    // Within a patient: the patient's ids as a list, not a notes row read for every match.
+    const p = ensurePatient(store.db, 'P1');
+    for (const { sql, plan } of plans('patient', { limit: 20, patientId: p }))
+      if (!sql.includes('snippet(')) expect(plan).toMatch(/notes_fts VIRTUAL TABLE.*notes_patient \(patient_id=\?\)/);
   });
 });
