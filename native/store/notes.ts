@@ -345,69 +345,73 @@ export function searchNotes(db: Database.Database, query: string, options: Searc
   const offset = options.offset ?? 0;
   const cap = Math.max(1, options.rankedMatchesMax ?? RANKED_MATCHES_MAX);
   try {
-    let total: number;
-    let ranked: Ranked[];
-    let bounded = false;
-    // Rank first (rowids and bm25 only), then build snippets for the page's rows alone: selecting
-    // snippet() alongside ORDER BY would build one for every match before sorting. bm25() in
-    // ORDER BY is cheaper than the `rank` column (FTS5's generic rank-function path per match).
-    // The rowid tie-break keeps pages from repeating or skipping rows with equal scores.
-    if (options.patientId !== undefined) {
-      // One walk of the matches with the patient's note ids as a plain filter (`+rowid`, a
-      // bloom-filtered list; joining `notes` read a notes row per match, 30 ms for "patient" at
-      // 100k notes), ranking all of that patient's matches, which also counts them.
-      const all = db
-        .prepare(
-          `SELECT rowid AS id, bm25(notes_fts) AS rank FROM notes_fts
-           WHERE notes_fts MATCH ? AND +rowid IN (SELECT id FROM notes WHERE patient_id = ?)
-           ORDER BY bm25(notes_fts), rowid DESC`,
-        )
-        .all(q.fts, options.patientId) as Ranked[];
-      total = all.length;
-      ranked = all.slice(offset, offset + options.limit);
-    } else {
-      total = db.prepare('SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?').pluck().get(q.fts) as number;
-      bounded = !q.or && total > cap;
-      ranked =
-        offset >= total
-          ? []
-          : bounded
-            ? boundedPage(db, q.fts, cap, options.limit, offset)
-            : (db
-                .prepare(
-                  `SELECT rowid AS id, bm25(notes_fts) AS rank FROM notes_fts WHERE notes_fts MATCH ?
-                   ORDER BY bm25(notes_fts), rowid DESC LIMIT ? OFFSET ?`,
-                )
-                .all(q.fts, options.limit, offset) as Ranked[]);
-    }
-    const byId = new Map(
-      pageRows(
-        db,
-        q,
-        ranked.map((r) => r.id),
-        // Within a patient, `total` counts that patient's matches only.
-        options.patientId === undefined ? total : Infinity,
-        tokens,
-      ).map((d) => [d.id, d]),
-    );
-    const hits = ranked.flatMap((r): NoteHit[] => {
-      const row = byId.get(r.id);
-      if (row === undefined) return [];
-      const { text, highlights } = unmark(row.snippet);
-      return [
-        {
-          id: r.id,
-          patientKey: row.patient_key,
-          title: row.title,
-          date: row.note_date,
-          source: row.source,
-          rank: r.rank,
-          snippet: text,
-          highlights,
-        },
-      ];
-    });
-    return { total, ranked: bounded ? cap : total, hits };
+    // One read transaction: the count, the cut and the page come from the same snapshot while an
+    // import commits batches on its own connection.
+    return db.transaction((): SearchResult => {
+      let total: number;
+      let ranked: Ranked[];
+      let bounded = false;
+      // Rank first (rowids and bm25 only), then build snippets for the page's rows alone: selecting
+      // snippet() alongside ORDER BY would build one for every match before sorting. bm25() in
+      // ORDER BY is cheaper than the `rank` column (FTS5's generic rank-function path per match).
+      // The rowid tie-break keeps pages from repeating or skipping rows with equal scores.
+      if (options.patientId !== undefined) {
+        // One walk of the matches with the patient's note ids as a plain filter (`+rowid`, a
+        // bloom-filtered list; joining `notes` read a notes row per match, 30 ms for "patient" at
+        // 100k notes), ranking all of that patient's matches, which also counts them.
+        const all = db
+          .prepare(
+            `SELECT rowid AS id, bm25(notes_fts) AS rank FROM notes_fts
+             WHERE notes_fts MATCH ? AND +rowid IN (SELECT id FROM notes WHERE patient_id = ?)
+             ORDER BY bm25(notes_fts), rowid DESC`,
+          )
+          .all(q.fts, options.patientId) as Ranked[];
+        total = all.length;
+        ranked = all.slice(offset, offset + options.limit);
+      } else {
+        total = db.prepare('SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?').pluck().get(q.fts) as number;
+        bounded = !q.or && total > cap;
+        ranked =
+          offset >= total
+            ? []
+            : bounded
+              ? boundedPage(db, q.fts, cap, options.limit, offset)
+              : (db
+                  .prepare(
+                    `SELECT rowid AS id, bm25(notes_fts) AS rank FROM notes_fts WHERE notes_fts MATCH ?
+                     ORDER BY bm25(notes_fts), rowid DESC LIMIT ? OFFSET ?`,
+                  )
+                  .all(q.fts, options.limit, offset) as Ranked[]);
+      }
+      const byId = new Map(
+        pageRows(
+          db,
+          q,
+          ranked.map((r) => r.id),
+          // Within a patient, `total` counts that patient's matches only.
+          options.patientId === undefined ? total : Infinity,
+          tokens,
+        ).map((d) => [d.id, d]),
+      );
+      const hits = ranked.flatMap((r): NoteHit[] => {
+        const row = byId.get(r.id);
+        if (row === undefined) return [];
+        const { text, highlights } = unmark(row.snippet);
+        return [
+          {
+            id: r.id,
+            patientKey: row.patient_key,
+            title: row.title,
+            date: row.note_date,
+            source: row.source,
+            rank: r.rank,
+            snippet: text,
+            highlights,
+          },
+        ];
+      });
+      return { total, ranked: bounded ? cap : total, hits };
+    })();
   } catch (error) {
     if (error instanceof Error && /fts5|syntax/i.test(error.message))
       throw new OslerError(

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type StoreHandle } from '../../../native/store/database.js';
 import {
@@ -11,6 +12,7 @@ import {
   type SearchOptions,
 } from '../../../native/store/notes.js';
 import { ensurePatient } from '../../../native/store/patients.js';
+import { tempDir } from '../helpers.js';
 
 let store: StoreHandle;
 beforeEach(() => {
@@ -198,6 +200,37 @@ describe('notes search: very common terms', () => {
     expect(full('patient', { rankedMatchesMax: 10, patientId: p })).toEqual(
       reference(store.db, 'patient', `AND n.patient_id = ${p}`),
     );
+  });
+});
+
+describe('notes search: snapshot', () => {
+  it('counts and pages from one snapshot while another connection deletes matches', () => {
+    const dir = tempDir();
+    const file = join(dir.path, 's.sqlite');
+    const a = openStore(file);
+    const b = openStore(file);
+    try {
+      seed(a.db);
+      const prepare = a.db.prepare.bind(a.db);
+      let deleted = 0;
+      // Between the count and the cut of the newest matches, an import on its own connection
+      // deletes most notes: the cut must still be taken from the notes that were counted.
+      a.db.prepare = ((sql: string) => {
+        if (deleted === 0 && sql.includes('ORDER BY rowid DESC LIMIT 1'))
+          deleted = b.db.prepare('DELETE FROM notes WHERE id > 100').run().changes;
+        return prepare(sql);
+      }) as typeof a.db.prepare;
+      const r = searchNotes(a.db, 'patient', { limit: 5, rankedMatchesMax: 200 });
+      a.db.prepare = prepare;
+      expect(deleted).toBe(600);
+      expect(r).toMatchObject({ total: 600, ranked: 200 });
+      expect(r.hits).toHaveLength(5);
+      expect(searchNotes(a.db, 'patient', { limit: 5 }).total).toBeLessThan(100);
+    } finally {
+      b.close();
+      a.close();
+      dir.cleanup();
+    }
   });
 });
 
