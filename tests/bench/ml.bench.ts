@@ -1,9 +1,10 @@
-// ML benchmarks: `node --import tsx tests/bench/ml.bench.ts [kernel|cnn|lstm|torch]...`.
+// ML benchmarks: `node --import tsx tests/bench/ml.bench.ts [kernel|cnn|lstm|lstm-stock|torch]...`.
 // Prints `name: value unit` lines. The PyTorch peer runs when /usr/bin/python3 can import torch
 // (Debian python3-torch), with 2 threads, on the same architectures and batch sizes.
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { selectBackend } from '../../native/ml/backend.js';
+import { FusedLstm } from '../../native/ml/models/fusedLstm.js';
 
 const BATCH = 32;
 const results = new Map<string, number>();
@@ -73,11 +74,19 @@ function cnn64(): tf.LayersModel {
   return m;
 }
 
-/** The issue's text model: Embedding(5000, 64)-LSTM64-Dense5 at sequence length 128. */
-function lstm128(): tf.LayersModel {
+/**
+ * The issue's text model: Embedding(5000, 64)-LSTM64-Dense5 at sequence length 128, with the
+ * engine's LSTM layer (FusedLstm, sigmoid gates as in PyTorch's nn.LSTM) or, as `lstm128_stock`,
+ * tfjs' own tf.layers.lstm for comparison.
+ */
+function lstm128(stock = false): tf.LayersModel {
   const m = tf.sequential();
   m.add(tf.layers.embedding({ inputDim: 5000, outputDim: 64, inputLength: 128 }));
-  m.add(tf.layers.lstm({ units: 64, recurrentInitializer: 'glorotUniform' }));
+  m.add(
+    stock
+      ? tf.layers.lstm({ units: 64, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' })
+      : new FusedLstm({ units: 64 }),
+  );
   m.add(tf.layers.dense({ units: 5, activation: 'softmax' }));
   return m;
 }
@@ -172,12 +181,7 @@ if (want('kernel')) await benchBackpropFilter();
 // The cpu backend takes ~45 s per CNN training step: one timed step only.
 if (want('cnn'))
   await benchModel('cnn64', cnn64, () => tf.randomNormal([BATCH, 64, 64, 1]), ['wasm', 'cpu'], { wasm: 5, cpu: 1 });
-if (want('lstm'))
-  await benchModel(
-    'lstm128',
-    lstm128,
-    () => tf.randomUniform([BATCH, 128], 0, 5000, 'int32').toFloat(),
-    ['wasm', 'cpu'],
-    { wasm: 3, cpu: 1 },
-  );
+const tokens = () => tf.randomUniform([BATCH, 128], 0, 5000, 'int32').toFloat();
+if (want('lstm')) await benchModel('lstm128', () => lstm128(), tokens, ['wasm', 'cpu'], { wasm: 10, cpu: 1 });
+if (want('lstm-stock')) await benchModel('lstm128_stock', () => lstm128(true), tokens, ['wasm'], { wasm: 3 });
 if (want('torch')) benchTorch();

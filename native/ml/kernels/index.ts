@@ -1,5 +1,9 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { untransposedBatchMatMul } from './batchMatMul.js';
+import { rowGather } from './gatherRows.js';
+import { sharedIdentityConfig } from './sharedIdentity.js';
+import { leadingAxesSum } from './leadingSum.js';
+import { registerLstmKernels } from './lstm.js';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.js';
 import { maxPoolGradConfig } from './maxPoolGrad.js';
@@ -23,6 +27,7 @@ export const WASM_EXTRA_KERNELS: readonly { config: KernelConfig; how: 'native' 
   { config: unpackConfig, how: 'native', replace: true },
   { config: splitVConfig, how: 'native', replace: true },
   { config: unsortedSegmentSumConfig, how: 'native' },
+  { config: sharedIdentityConfig, how: 'native', replace: true },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropFilter'), how: 'cpu-bridge' },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropInput'), how: 'cpu-bridge' },
   { config: cpuBridgedKernel('Einsum'), how: 'cpu-bridge' },
@@ -46,13 +51,21 @@ export function registerWasmKernels(): string[] {
     installed.add(config.kernelName);
     added.push(config.kernelName);
   }
-  // Wraps (rather than replaces) the stock kernel, so it is installed from the registered one.
-  const matMul = getKernel('BatchMatMul', 'wasm');
-  if (matMul !== undefined && !installed.has('BatchMatMul')) {
-    unregisterKernel('BatchMatMul', 'wasm');
-    registerKernel(untransposedBatchMatMul(matMul));
-    installed.add('BatchMatMul');
-    added.push('BatchMatMul');
+  // Wrapped (rather than replaced) stock kernels, installed from the registered ones: each takes
+  // its fast path for the shapes training hits and leaves every other case to the original.
+  const wrappers: readonly [string, (original: KernelConfig) => KernelConfig][] = [
+    ['BatchMatMul', untransposedBatchMatMul],
+    ['GatherV2', rowGather],
+    ['Sum', leadingAxesSum],
+  ];
+  for (const [name, wrap] of wrappers) {
+    const stock = getKernel(name, 'wasm');
+    if (stock === undefined || installed.has(name)) continue;
+    unregisterKernel(name, 'wasm');
+    registerKernel(wrap(stock));
+    installed.add(name);
+    added.push(name);
   }
+  registerLstmKernels();
   return added;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FusedLstm } from './fusedLstm.js';
 
 /** Options of the Embedding + biLSTM + Dense softmax note classifier. */
 export interface TextBilstmOptions {
@@ -28,13 +29,9 @@ export function buildTextBilstm(options: TextBilstmOptions): tf.LayersModel {
       name: TEXT_EMBEDDING_LAYER,
     }),
   );
-  const lstm = tf.layers.lstm({
-    units,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
-    recurrentInitializer: tf.initializers.orthogonal({ seed: seed + 2 }),
-    name: 'lstm',
-  });
-  m.add(bidirectional ? tf.layers.bidirectional({ layer: lstm as tf.RNN, mergeMode: 'concat', name: 'bilstm' }) : lstm);
+  // One fused layer for both directions (see fusedLstm.ts): the model stays a chain, which the
+  // integrated-gradients explainer relies on, and trains several times faster than tf.layers.lstm.
+  m.add(new FusedLstm({ units, bidirectional, seed: seed + 1, name: bidirectional ? 'bilstm' : 'lstm' }));
   m.add(
     tf.layers.dense({
       units: classes,
