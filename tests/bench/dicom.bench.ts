@@ -89,7 +89,7 @@ function dcmtkDecodeCpu(
   plain: string,
   output: string,
 ): { decodeS: number; stderrS: number } {
-  const pairs = 8;
+  const pairs = 12;
   const script = `for i in $(seq ${pairs}); do "$0" "$1" "$3" >/dev/null 2>&1; times; "$0" "$2" "$3" >/dev/null 2>&1; times; done`;
   const r = spawnSync('bash', ['-c', script, tool, file, plain, output], { encoding: 'utf8' });
   // `times` prints two lines; the second (children) is cumulative, so each run is the difference to the last.

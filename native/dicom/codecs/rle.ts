@@ -23,7 +23,7 @@ export async function decodeRle(encoded: Uint8Array, pm: PixelModule): Promise<C
   // one buffer after a copy of the frame, so a literal run is a native copyWithin rather than a byte loop or a
   // subarray per run (2-3x faster on 16-bit MR).
   const base = encoded.length;
-  const work = new Uint8Array(base + pixels * segments);
+  const work = scratch(base + pixels * segments);
   work.set(encoded);
   for (let seg = 0; seg < count; seg++) {
     const start = offsets[seg]!;
@@ -34,9 +34,9 @@ export async function decodeRle(encoded: Uint8Array, pm: PixelModule): Promise<C
     if (written < pixels)
       throw new DicomParseError('decode-failed', `RLE segment ${seg} decodes ${written} of ${pixels} bytes`);
   }
-  const planes = work.subarray(base);
+  const planes = work.subarray(base, base + pixels * segments);
   const photometric = pm.photometricInterpretation;
-  if (segments === 1) return { bytes: planes, bytesPerSample, photometric };
+  if (segments === 1) return { bytes: planes.slice(), bytesPerSample, photometric };
   if (segments === 2 && bytesPerSample === 2) {
     // 16-bit grey, the common case: join the high and low planes, and mask unsigned samples to Bits Stored in
     // the same pass so the stored-value step need not copy them again.
@@ -58,6 +58,18 @@ export async function decodeRle(encoded: Uint8Array, pm: PixelModule): Promise<C
     for (let i = seg * pixels, e = i + pixels; i < e; i++, o += segments) out[o] = planes[i]!;
   }
   return { bytes: out, bytesPerSample, photometric };
+}
+
+/** Scratch space up to this size is kept between frames (decoding is synchronous, so one buffer per thread). */
+const SCRATCH_KEEP_BYTES = 32 << 20;
+let kept = new Uint8Array(0);
+
+/** A work buffer of at least `size` bytes, reused across frames: fresh memory costs page faults on every frame. */
+function scratch(size: number): Uint8Array {
+  if (kept.length >= size) return kept;
+  const buffer = new Uint8Array(size);
+  if (size <= SCRATCH_KEEP_BYTES) kept = buffer;
+  return buffer;
 }
 
 /**
