@@ -122,6 +122,29 @@ describe.skipIf(!data)('JPEG-LS frames cut short', () => {
   });
 });
 
+describe.skipIf(!data)('RLE scratch space shared between frames', () => {
+  // Segments are unpacked into a buffer kept from frame to frame, so a segment that stops short must be refused
+  // rather than leave the previous frame's bytes in its plane.
+  it('refuses a segment that does not fill its plane, and decodes good frames the same before and after', async () => {
+    const { decodeRle } = await import('../../../native/dicom/codecs/rle.js');
+    const { frameBytes } = await import('../../../native/dicom/frames.js');
+    const ds = parseDicom(readFileSync(join(data!, 'dicom/mr-transfer-syntaxes/4_rle.dcm')));
+    const pm = readPixelModule(ds);
+    const good = new Uint8Array(frameBytes(ds, pm, 0, true).bytes);
+    const first = (await decodeRle(good, pm)).bytes.slice();
+    const view = new DataView(good.buffer);
+    const short = good.slice(0, view.getUint32(8, true) + 64);
+    await expect(decodeRle(short, pm)).rejects.toMatchObject({
+      reason: 'decode-failed',
+      message: expect.stringMatching(/segment 1 decodes \d+ of 147456 bytes/),
+    });
+    const other = parseDicom(readFileSync(join(data!, 'dicom/dicomparser-samples/CT_2frame_rle.dcm')));
+    const otherPm = readPixelModule(other);
+    await decodeRle(frameBytes(other, otherPm, 1, true).bytes, otherPm);
+    expect((await decodeRle(good, pm)).bytes).toEqual(first);
+  });
+});
+
 describe.skipIf(!data)('cornerstone wasm codecs are recycled after repeated failures', () => {
   // Codec exceptions unwind through wasm frames and leak; without recycling, 20,000 failed JPEG-LS decodes left
   // CharLS failing every later frame with 'memory access out of bounds'.
