@@ -36,7 +36,10 @@ export const modelSpecSchema = z.discriminatedUnion('family', [
     embeddingDim: positive.optional(),
     hidden: z.number().int().nonnegative().optional(),
     featureDropout: z.number().min(0).max(0.9).optional(),
-    pooling: z.enum(['mean', 'sqrt']).optional(),
+    pooling: z.enum(['mean', 'sqrt', 'l2']).optional(),
+    countBase: z.number().int().min(0).max(64).optional(),
+    featureWeights: z.array(z.number().finite()).optional(),
+    towers: z.number().int().min(1).max(16).optional(),
     seed: z.number().int().optional(),
   }),
   z.strictObject({

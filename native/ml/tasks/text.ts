@@ -21,6 +21,11 @@ export interface NgramBagOptions {
   readonly wordNgrams: number;
   /** Character n-gram lengths [min, max]; [0, 0] = none. */
   readonly charNgrams: readonly [number, number];
+  /**
+   * When > 0, each feature is encoded once as `id * countBase + count` (its count in the note,
+   * capped at `countBase - 1`), for models that weight features by term frequency.
+   */
+  readonly countBase?: number;
 }
 
 /** Settings a text bundle records so any CSV in the training layout can be read and labelled. */
@@ -34,10 +39,15 @@ export interface TextDataOptions {
 
 /** Every feature string of one note under an n-gram-bag encoding, unique, in first-seen order. */
 export function ngramFeatures(text: string, options: NgramBagOptions): string[] {
+  return [...ngramFeatureCounts(text, options).keys()];
+}
+
+/** Every feature string of one note with its count, in first-seen order. */
+export function ngramFeatureCounts(text: string, options: NgramBagOptions): Map<string, number> {
   const tokens = tokenize(text);
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   const add = (f: string) => {
-    if (!seen.has(f)) seen.add(f);
+    seen.set(f, (seen.get(f) ?? 0) + 1);
   };
   for (const t of tokens) add(t);
   for (let n = 2; n <= options.wordNgrams; n++)
@@ -49,7 +59,7 @@ export function ngramFeatures(text: string, options: NgramBagOptions): string[] 
       const w = `<${t}>`;
       for (let n = lo; n <= hi; n++) for (let i = 0; i + n <= w.length; i++) add(`c:${w.slice(i, i + n)}`);
     }
-  return [...seen];
+  return seen;
 }
 
 function textInput(metadata: BundleMetadata): TextInput {
@@ -64,7 +74,12 @@ function textInput(metadata: BundleMetadata): TextInput {
 function bagOptions(input: TextInput): NgramBagOptions | null {
   const o = input.options as Partial<NgramBagOptions> | undefined;
   if (o?.features !== 'ngram-bag') return null;
-  return { features: 'ngram-bag', wordNgrams: o.wordNgrams ?? 1, charNgrams: o.charNgrams ?? [0, 0] };
+  return {
+    features: 'ngram-bag',
+    wordNgrams: o.wordNgrams ?? 1,
+    charNgrams: o.charNgrams ?? [0, 0],
+    ...(o.countBase !== undefined && o.countBase > 0 ? { countBase: o.countBase } : {}),
+  };
 }
 
 const lookups = new WeakMap<readonly string[], Map<string, number>>();
@@ -85,9 +100,10 @@ function encodeOne(input: TextInput, bag: NgramBagOptions | null, text: string, 
   let ids: number[];
   if (bag !== null) {
     ids = [];
-    for (const f of ngramFeatures(text, bag)) {
+    const base = bag.countBase ?? 0;
+    for (const [f, count] of ngramFeatureCounts(text, bag)) {
       const id = map.get(f);
-      if (id !== undefined && id > 2) ids.push(id);
+      if (id !== undefined && id > 2) ids.push(base > 0 ? id * base + Math.min(count, base - 1) : id);
     }
   } else {
     // Word sequences: unknown words keep their place as <unk> (id 1).
