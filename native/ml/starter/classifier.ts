@@ -108,7 +108,8 @@ export interface CalibratedEvaluation {
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /**
- * Evaluates validation probabilities: fits a softmax temperature on them, reports both raw and
+ * Evaluates validation probabilities: fits a softmax temperature on them (or applies
+ * `fixedTemperature`, fitted elsewhere), reports both raw and
  * scaled figures (accuracy, macro-F1 and AUC with bootstrap 95% intervals; ECE before/after), and
  * builds the metadata `metrics` record.
  */
@@ -118,11 +119,12 @@ export function evaluateWithTemperature(
   classes: readonly string[],
   seed: number,
   positiveClass?: number,
+  fixedTemperature?: number,
 ): CalibratedEvaluation {
   const k = classes.length;
   const options = { bootstrap: STARTER_BOOTSTRAP, seed, ...(positiveClass !== undefined ? { positiveClass } : {}) };
   const raw = evaluateClassification(probs, labels, [...classes], options);
-  const temperature = fitTemperature(probs, labels, k);
+  const temperature = fixedTemperature ?? fitTemperature(probs, labels, k);
   const scaled = applyTemperature(probs, k, temperature);
   const report = evaluateClassification(scaled, labels, [...classes], options);
   const ci = bootstrapAccuracyF1(scaled, labels, k, STARTER_BOOTSTRAP, seed);
@@ -176,6 +178,31 @@ export function subsetOf(set: EncodedSet, indices: readonly number[]): EncodedSe
   };
 }
 
+/** The items of `a` followed by those of `b` (same encoding). */
+export function concatSets(a: EncodedSet, b: EncodedSet): EncodedSet {
+  const cat = (x: TensorData, y: TensorData): TensorData => {
+    const values =
+      x.dtype === 'int32'
+        ? new Int32Array(x.values.length + y.values.length)
+        : new Float32Array(x.values.length + y.values.length);
+    values.set(x.values);
+    values.set(y.values, x.values.length);
+    return {
+      shape: [(x.shape[0] ?? 0) + (y.shape[0] ?? 0), ...x.shape.slice(1)],
+      dtype: x.dtype,
+      values,
+    } as TensorData;
+  };
+  return {
+    x: cat(a.x, b.x),
+    y: a.y === null || b.y === null ? null : cat(a.y, b.y),
+    labels: a.labels === null || b.labels === null ? null : Int32Array.from([...a.labels, ...b.labels]),
+    ids: [...a.ids, ...b.ids],
+    patientIds: [...a.patientIds, ...b.patientIds],
+    skipped: [...a.skipped, ...b.skipped],
+  };
+}
+
 /** Inverse-frequency class weights (mean 1 over the training items). */
 export function balancedWeights(labels: Int32Array, k: number): number[] {
   const counts = new Array<number>(k).fill(0);
@@ -188,7 +215,18 @@ export interface ClassifierRun {
   ctx: StarterContext;
   spec: ModelSpec;
   train: EncodedSet;
+  /** Early stopping and the temperature fit read this split. */
   validation: EncodedSet;
+  /**
+   * Held-out split scored once at the end with the temperature fitted on `validation`: the
+   * reported figures then come from items nothing was tuned on. Without it, `validation` is scored.
+   */
+  heldOut?: EncodedSet;
+  /**
+   * With `heldOut`: after early stopping on `validation`, retrain from scratch on `train` and
+   * `validation` together for the best epoch count, keeping the temperature fitted on `validation`.
+   */
+  refit?: boolean;
   classes: readonly string[];
   options: {
     epochs: number;
@@ -257,13 +295,40 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
     `trained ${result.epochsCompleted} epochs, best epoch ${result.bestEpoch}, ${trainingSeconds.toFixed(0)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU`,
   );
   const { y } = await ctx.engine.predict({ modelId, x: run.validation.x, batchSize: 256 }).result;
-  const evaluation = evaluateWithTemperature(
+  let evaluation = evaluateWithTemperature(
     y.values as Float32Array,
     validation.labels,
     classes,
     ctx.seed,
     run.positiveClass,
   );
+  let epochsCompleted = result.epochsCompleted;
+  if (run.heldOut !== undefined) {
+    const heldOut = need(run.heldOut, 'the held-out split');
+    if (run.refit === true) {
+      const all = concatSets(run.train, run.validation);
+      const again = await ctx.engine.train({
+        modelId,
+        spec,
+        train: { x: all.x, y: all.y! },
+        options: { ...run.options, epochs: result.bestEpoch, patience: undefined, seed: ctx.seed },
+      }).result;
+      epochsCompleted += again.epochsCompleted;
+      ctx.log(`refit on ${all.ids.length} items for ${again.epochsCompleted} epochs`);
+    }
+    const scored = await ctx.engine.predict({ modelId, x: run.heldOut.x, batchSize: 256 }).result;
+    ctx.log(
+      `tuning split: macroF1 ${evaluation.report.macroF1.toFixed(4)} logLoss ${evaluation.report.logLoss.toFixed(4)} ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)}`,
+    );
+    evaluation = evaluateWithTemperature(
+      scored.y.values as Float32Array,
+      heldOut.labels,
+      classes,
+      ctx.seed,
+      run.positiveClass,
+      evaluation.temperature,
+    );
+  }
   ctx.log(
     `validation: accuracy ${evaluation.report.accuracy.toFixed(4)} macroF1 ${evaluation.report.macroF1.toFixed(4)} auc ${evaluation.report.auc.toFixed(4)} ` +
       `ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)} (T ${evaluation.temperature.toFixed(3)})`,
@@ -271,9 +336,9 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
   return {
     modelId,
     evaluation,
-    epochsCompleted: result.epochsCompleted,
+    epochsCompleted,
     bestEpoch: result.bestEpoch,
-    trainingSeconds,
+    trainingSeconds: (performance.now() - started) / 1000,
     history: result.history,
   };
 }
