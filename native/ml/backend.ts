@@ -38,6 +38,7 @@ export async function selectBackend(prefer?: BackendName): Promise<BackendInfo> 
     try {
       if (name === 'tensorflow') await tryTensorflow();
       if (name === 'wasm') await tryWasm();
+      if (name === 'cpu') (await import('./kernels/index.js')).registerCpuKernels();
       if (!(await tf.setBackend(name))) throw new Error('backend refused to initialise');
       await tf.ready();
       return { name, ...(await describe(name)), notes };

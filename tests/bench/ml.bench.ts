@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { selectBackend } from '../../native/ml/backend.js';
 import { FusedLstm } from '../../native/ml/models/fusedLstm.js';
+import { registerCpuKernels } from '../../native/ml/kernels/index.js';
 
 const BATCH = 32;
 const results = new Map<string, number>();
@@ -174,6 +175,8 @@ function benchTorch(): void {
 }
 
 const info = await selectBackend('wasm');
+// The cpu runs below use the kernels Osler installs when cpu is the selected backend.
+registerCpuKernels();
 console.log(`ml.backend: ${info.name} (simd ${info.simd}, ${info.threads} thread)`);
 const only = new Set(process.argv.slice(2));
 const want = (what: string) => only.size === 0 || only.has(what);

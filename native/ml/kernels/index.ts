@@ -10,7 +10,7 @@ import { maxPoolGradConfig } from './maxPoolGrad.js';
 import { resizeBilinearGradConfig } from './resizeBilinearGrad.js';
 import { sliceConfig, splitVConfig, unpackConfig } from './slice.js';
 import { cpuBridgedKernel } from './cpuBridge.js';
-import { unsortedSegmentSumConfig } from './unsortedSegmentSum.js';
+import { unsortedSegmentSumConfig, unsortedSegmentSumCpuConfig } from './unsortedSegmentSum.js';
 
 /**
  * Training kernels added to tfjs-backend-wasm 4.22: `missing` ones it lacks, `replace` ones it has
@@ -69,3 +69,18 @@ export function registerWasmKernels(): string[] {
   registerLstmKernels();
   return added;
 }
+
+let cpuInstalled = false;
+
+/**
+ * Registers Osler's kernels for the cpu backend (the last resort when neither tfjs-node nor wasm
+ * loads): a one-pass UnsortedSegmentSum (the embedding gradient) and the fused LSTM. Idempotent.
+ */
+export function registerCpuKernels(): void {
+  registerLstmKernels();
+  if (cpuInstalled) return;
+  if (getKernel(UNSORTED_SEGMENT_SUM, 'cpu') !== undefined) unregisterKernel(UNSORTED_SEGMENT_SUM, 'cpu');
+  registerKernel(unsortedSegmentSumCpuConfig);
+  cpuInstalled = true;
+}
+const UNSORTED_SEGMENT_SUM = unsortedSegmentSumCpuConfig.kernelName;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { unsortedSegmentSumCpuConfig } from '../../../native/ml/kernels/unsortedSegmentSum.js';
 import { FusedLstm } from '../../../native/ml/models/fusedLstm.js';
 import { bothBackends, maxRelDiff, on, randomValues, rng } from './backends.js';
 
@@ -293,5 +294,40 @@ describe('wasm fast paths used by text training (GatherV2 rows, leading-axis Sum
     tf.dispose([y, update]);
     v.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the cpu UnsortedSegmentSum (installed when cpu is the selected backend) equals a direct sum, dropping out-of-range ids', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom('float32', 'int32'),
+        fc.nat(),
+        async (rows, inner, segments, dtype, seed) => {
+          const next = rng(seed);
+          const x = randomValues(rows * inner, next).map((v) => (dtype === 'int32' ? Math.round(v * 50) : v));
+          const ids = Int32Array.from({ length: rows }, () => Math.floor(next() * (segments + 2)) - 1);
+          const expected = new Float64Array(segments * inner);
+          ids.forEach((s, i) => {
+            if (s >= 0 && s < segments) for (let j = 0; j < inner; j++) expected[s * inner + j]! += x[i * inner + j]!;
+          });
+          await tf.setBackend('cpu');
+          const xt = tf.tensor(x, [rows, inner], dtype);
+          const it = tf.tensor1d(ids, 'int32');
+          const info = (unsortedSegmentSumCpuConfig.kernelFunc as (a: unknown) => tf.TensorInfo)({
+            inputs: { x: xt, segmentIds: it },
+            backend: tf.findBackend('cpu'),
+            attrs: { numSegments: segments },
+          });
+          const out = tf.engine().makeTensorFromTensorInfo(info);
+          expect(out.shape).toEqual([segments, inner]);
+          expect(maxRelDiff(out.dataSync(), expected)).toBeLessThan(1e-6);
+          tf.dispose([xt, it, out]);
+          await tf.setBackend('wasm');
+        },
+      ),
+      { numRuns: 40, seed: 13 },
+    );
   });
 });
