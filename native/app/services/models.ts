@@ -884,7 +884,12 @@ export class ModelService {
           method: 'integrated-gradients',
           ...(outputIndex === undefined ? {} : { target: outputIndex }),
         })
-        .result.catch(() => null);
+        .result.catch((error: unknown) => {
+          this.#ctx.log(
+            `osler: integrated gradients failed for ${meta.name} ${meta.version}, explaining by word occlusion: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          return null;
+        });
       if (ig !== null && (ig.attribution.values as Float32Array).some((v) => v !== 0)) {
         const scores = Array.from(ig.attribution.values as Float32Array);
         const spans = tokenSpans(text).slice(0, input?.sequenceLength ?? scores.length);

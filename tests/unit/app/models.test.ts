@@ -142,6 +142,8 @@ describe('models domain (registry, training, prediction, explanation, evaluation
       model: { name: 'triage-specialty' },
       target: { kind: 'note', id: noteId },
     });
+    // A recurrent (text-bilstm) model is explained on its embeddings, not by the occlusion fallback.
+    expect(explanation.method).toBe('integrated-gradients');
     expect(explanation.attribution.kind).toBe('tokens');
     if (explanation.attribution.kind !== 'tokens') return;
     const tokens = explanation.attribution.tokens;
