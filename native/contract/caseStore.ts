@@ -250,7 +250,13 @@ export const worklistItemSchema = z.strictObject({
   detail: z.string().nullable(),
   modality: z.string().nullable(),
   labelState: labelStateSchema,
+  /** Highest model score recorded for the item, or null. */
   priority: z.number().nullable(),
+  /**
+   * The model version whose prediction is `priority` (the latest prediction among equal scores);
+   * null exactly when `priority` is.
+   */
+  model: z.strictObject({ name: z.string(), version: z.string() }).nullable(),
 });
 
 /** One audit row. */

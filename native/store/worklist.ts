@@ -74,6 +74,17 @@ export interface WorklistItem {
   readonly labelState: LabelState;
   /** Highest model score recorded for the item, or null. */
   readonly priority: number | null;
+  /**
+   * The model version whose prediction made `priority` (the latest among equal scores), or null
+   * when the item has no score.
+   */
+  readonly model: WorklistModel | null;
+}
+
+/** A model version as the worklist names it. */
+export interface WorklistModel {
+  readonly name: string;
+  readonly version: string;
 }
 
 /** How each kind maps onto the worklist's columns. */
@@ -119,12 +130,24 @@ const PRIORITY = (kind: string, idExpr: string) =>
  * merged, so a page costs about the same over 100 or 100,000 items; with `cursor` (keyset paging)
  * a deep page costs the same as the first. Label state comes from `label_state`: disputed items
  * are read from its partial index, and a kind whose every item carries a label of the task is
- * skipped for "unlabelled" without probing each item.
+ * skipped for "unlabelled" without probing each item. Each scored row names the model version
+ * behind its priority (`target_priority.model_version_id`, migration 0050), looked up for the
+ * page's rows only.
  */
-export function listWorklist(
-  db: Database.Database,
-  q: WorklistQuery,
-): { items: WorklistItem[]; hasMore: boolean; nextCursor: string | null } {
+export function listWorklist(db: Database.Database, q: WorklistQuery): WorklistPage {
+  // One read transaction: the scored and unscored parts and the page's models come from one
+  // snapshot while an import or a prediction commits on another connection.
+  return db.transaction(() => readWorklist(db, q))();
+}
+
+/** A page of the worklist (see {@link listWorklist}). */
+export interface WorklistPage {
+  readonly items: WorklistItem[];
+  readonly hasMore: boolean;
+  readonly nextCursor: string | null;
+}
+
+function readWorklist(db: Database.Database, q: WorklistQuery): WorklistPage {
   const kinds = new Set<WorklistKind>(q.kinds ?? ['study', 'note', 'recording']);
   if (q.modality !== undefined) {
     kinds.delete('note');
@@ -237,6 +260,12 @@ export function listWorklist(
   const slice = rows.slice(q.offset, q.offset + q.limit);
   const hasMore = rows.length > q.offset + q.limit;
   const last = slice.at(-1);
+  // The model behind each score, for the page's scored rows only: a primary-key probe each,
+  // instead of carrying a join through every candidate row the page was cut from.
+  const modelOf = db.prepare(
+    `SELECT m.name, mv.version FROM target_priority tp JOIN model_versions mv ON mv.id = tp.model_version_id
+     JOIN models m ON m.id = mv.model_id WHERE tp.target_kind = ? AND tp.target_id = ?`,
+  );
   return {
     hasMore,
     nextCursor:
@@ -253,6 +282,7 @@ export function listWorklist(
       modality: r.modality,
       labelState: r.disputed === null ? 'unlabelled' : r.disputed > 0 ? 'disputed' : 'labelled',
       priority: r.priority,
+      model: r.priority === null ? null : ((modelOf.get(r.kind, r.id) as WorklistModel | undefined) ?? null),
     })),
   };
 }

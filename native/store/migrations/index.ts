@@ -3,6 +3,7 @@ import { migration as m0010 } from './0010-initial.js';
 import { migration as m0020 } from './0020-case-store.js';
 import { migration as m0030 } from './0030-worklist-audit.js';
 import { migration as m0040 } from './0040-model-registry.js';
+import { migration as m0050 } from './0050-priority-model.js';
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [m0010, m0020, m0030, m0040];
+export const MIGRATIONS: readonly Migration[] = [m0010, m0020, m0030, m0040, m0050];
