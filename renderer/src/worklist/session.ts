@@ -33,7 +33,7 @@ export function caseSession(api: OslerApi): CaseSession {
     const worklist = new WorklistState(api);
     const triage = new NoteTriageState(api, (id, state) => worklist.setLabelState('note', id, state));
     const prediction = new NotePredictionState(api, (id, p) => {
-      if (p.score !== null) worklist.setPriority('note', id, p.score, `${p.modelName} v${p.modelVersion}`);
+      if (p.score !== null) worklist.setPriority('note', id, p.score, { name: p.modelName, version: p.modelVersion });
     });
     session = { worklist, triage, prediction, note: null };
     sessions.set(api, session);

@@ -10,6 +10,8 @@ export type WorklistItem = ChannelOutput<'worklist.list'>['items'][number];
 type NoteHit = ChannelOutput<'notes.search'>['hits'][number];
 export type LabelState = WorklistItem['labelState'];
 export type Kind = WorklistItem['kind'];
+/** The model version (name and version) behind a priority. */
+export type PriorityModel = NonNullable<WorklistItem['model']>;
 
 /** A row of the list: a worklist item, or a full-text hit (then label state is only known once set here). */
 export interface Row {
@@ -22,8 +24,8 @@ export interface Row {
   readonly modality: string | null;
   readonly labelState: LabelState | null;
   readonly priority: number | null;
-  /** The model (name and version) whose score is the priority, once looked up; null when unknown. */
-  readonly model: string | null;
+  /** The model version whose score is the priority; null without a priority (and for search hits). */
+  readonly model: PriorityModel | null;
   /** Search snippet with its highlights, in search mode. */
   readonly snippet: { readonly text: string; readonly highlights: readonly (readonly [number, number])[] } | null;
 }
@@ -51,7 +53,7 @@ const SEARCH_PAGE = 200;
 const key = (kind: Kind, id: number) => `${kind}:${id}`;
 
 function fromItem(item: WorklistItem): Row {
-  return { ...item, model: null, snippet: null };
+  return { ...item, snippet: null };
 }
 
 function fromHit(hit: NoteHit): Row {
@@ -105,9 +107,7 @@ export class WorklistState {
   /** Label states set in this session, applied over rows that were loaded before the change. */
   #overrides = new Map<string, LabelState>();
   /** Priorities set by predictions made in this session, with the model that made them. */
-  #scores = new Map<string, { priority: number; model: string }>();
-  /** Model (name vX) of each scored row's priority, looked up for rows on screen. */
-  #models = new Map<string, Promise<string | null>>();
+  #scores = new Map<string, { priority: number; model: PriorityModel }>();
   #generation = 0;
   #loadingMore: Promise<void> | null = null;
   readonly #api: OslerApi;
@@ -171,8 +171,6 @@ export class WorklistState {
   async reload(): Promise<void> {
     const generation = ++this.#generation;
     this.#loadingMore = null;
-    // Priorities may have been made by newer model versions since the last look.
-    this.#models = new Map([...this.#scores].map(([k, v]) => [k, Promise.resolve(v.model)]));
     this.loading = true;
     try {
       const page = await this.#page(0);
@@ -223,38 +221,10 @@ export class WorklistState {
   }
 
   /** Records a prediction made elsewhere (note triage) so its row shows the new score and model at once. */
-  setPriority(kind: Kind, id: number, priority: number, model: string): void {
-    const k = key(kind, id);
-    this.#scores.set(k, { priority, model });
-    this.#models.set(k, Promise.resolve(model));
+  setPriority(kind: Kind, id: number, priority: number, model: PriorityModel): void {
+    this.#scores.set(key(kind, id), { priority, model });
     const index = this.rows.findIndex((r) => r.kind === kind && r.id === id);
     if (index >= 0) this.rows = this.rows.with(index, { ...this.rows[index]!, priority, model });
-  }
-
-  /**
-   * Looks up which model version made the priority of each scored row in `shown` (the rows on
-   * screen) and fills it in. `worklist.list` carries only the score, so this asks
-   * `predictions.list` once per row and remembers the answer.
-   */
-  describe(shown: readonly Row[]): void {
-    for (const row of shown) {
-      if (row.priority === null || row.model !== null || row.kind === 'study') continue;
-      const k = key(row.kind, row.id);
-      if (this.#models.has(k)) continue;
-      const lookup = this.#api.invoke('predictions.list', { kind: row.kind, id: row.id }).then((r) => {
-        if (!r.ok) return null;
-        const scored = r.value.filter((p) => p.score !== null);
-        const best = scored.reduce<(typeof scored)[number] | null>((a, p) => (a && a.score! >= p.score! ? a : p), null);
-        return best ? `${best.modelName} v${best.modelVersion}` : null;
-      });
-      this.#models.set(k, lookup);
-      void lookup.then((model) => {
-        if (model === null) return;
-        const index = this.rows.findIndex((r) => r.kind === row.kind && r.id === row.id);
-        if (index >= 0 && this.rows[index]!.model === null)
-          this.rows = this.rows.with(index, { ...this.rows[index]!, model });
-      });
-    }
   }
 
   /** Follows notes and vitals imports so the user can bring the list up to date. */
