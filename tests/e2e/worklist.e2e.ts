@@ -124,6 +124,30 @@ test.describe('worklist over the seeded store', () => {
     await expect(worklist.rows.first().getByTestId('priority-model')).not.toBeEmpty();
     await page.screenshot({ path: info.outputPath('worklist-model-priority.png') });
 
+    // A fresh page knows no prediction made in a session: each row's model comes with the
+    // worklist.list answer, and showing the scored rows asks predictions.list for none of them.
+    const perRow: string[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framesent', (f) => {
+        if (typeof f.payload === 'string' && f.payload.includes('"channel":"predictions.list"')) perRow.push(f.payload);
+      }),
+    );
+    await worklist.open(appUrl);
+    await worklist.kind.selectOption('note');
+    await worklist.flag.selectOption('scored');
+    await worklist.settled();
+    await expect(worklist.row('note', id).getByTestId('priority')).toHaveAttribute(
+      'data-model',
+      /^abstract-condition v\S+/,
+    );
+    await expect(worklist.row('note', id).getByTestId('priority-model')).toHaveText('abstract-condition');
+    const models = await worklist.rows.evaluateAll((rs) =>
+      rs.map((r) => r.querySelector('[data-testid=priority]')?.getAttribute('data-model')),
+    );
+    expect(models.every((m) => m !== undefined && m !== '')).toBe(true);
+    await page.screenshot({ path: info.outputPath('worklist-model-from-list.png') });
+    expect(perRow).toEqual([]);
+
     // Back to every case: the scored ones still lead, the unscored follow without a score.
     await worklist.flag.selectOption('');
     await worklist.settled();
