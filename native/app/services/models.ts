@@ -875,21 +875,24 @@ export class ModelService {
       const text = noteText(this.#db, target.id);
       const input = meta.input.kind === 'text' ? meta.input : null;
       // Integrated gradients on the embeddings where the model starts with an Embedding layer
-      // (recurrent models); it yields all zeros for models that do not (n-gram bags), which are
-      // explained by word occlusion instead.
-      const ig = await engine
-        .explain({
-          modelId,
-          x: encodeTexts(meta, [text]),
-          method: 'integrated-gradients',
-          ...(outputIndex === undefined ? {} : { target: outputIndex }),
-        })
-        .result.catch((error: unknown) => {
-          this.#ctx.log(
-            `osler: integrated gradients failed for ${meta.name} ${meta.version}, explaining by word occlusion: ${error instanceof Error ? error.message : String(error)}`,
-          );
-          return null;
-        });
+      // (recurrent models). N-gram bags take feature ids that have no gradient, so they (and any
+      // model where IG fails or yields all zeros) are explained by word occlusion instead.
+      const ig =
+        meta.spec?.family === 'text-bag'
+          ? null
+          : await engine
+              .explain({
+                modelId,
+                x: encodeTexts(meta, [text]),
+                method: 'integrated-gradients',
+                ...(outputIndex === undefined ? {} : { target: outputIndex }),
+              })
+              .result.catch((error: unknown) => {
+                this.#ctx.log(
+                  `osler: integrated gradients failed for ${meta.name} ${meta.version}, explaining by word occlusion: ${error instanceof Error ? error.message : String(error)}`,
+                );
+                return null;
+              });
       if (ig !== null && (ig.attribution.values as Float32Array).some((v) => v !== 0)) {
         const scores = Array.from(ig.attribution.values as Float32Array);
         const spans = tokenSpans(text).slice(0, input?.sequenceLength ?? scores.length);
