@@ -383,7 +383,8 @@ export const caseStoreChannels = {
   /**
    * Full-text search over notes, best first, with highlighted snippets; `total` counts every match.
    * A query without OR (and without `patientKey`) matching more than 20,000 notes ranks the 20,000
-   * most recently added matches; the others follow them, newest first. Audited.
+   * most recently added matches; the others follow them, newest first. `ranked` says how many
+   * matches were ranked by relevance (`total` unless bounded), so screens can say so. Audited.
    */
   'notes.search': {
     input: z.strictObject({
@@ -392,7 +393,11 @@ export const caseStoreChannels = {
       offset: z.number().int().min(0).max(100_000).default(0),
       patientKey: z.string().min(1).max(200).optional(),
     }),
-    output: z.strictObject({ total: z.number().int().nonnegative(), hits: z.array(noteHitSchema) }),
+    output: z.strictObject({
+      total: z.number().int().nonnegative(),
+      ranked: z.number().int().nonnegative(),
+      hits: z.array(noteHitSchema),
+    }),
   },
   /** One note with its labels, and the matches of `query` in it. Audited. */
   'notes.get': {

@@ -317,7 +317,7 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
       let patientId: number | undefined;
       if (input.patientKey !== undefined) {
         const found = findPatientId(db, input.patientKey);
-        if (found === null) return { total: 0, hits: [] };
+        if (found === null) return { total: 0, ranked: 0, hits: [] };
         patientId = found;
       }
       const result = searchNotes(db, input.query, {
@@ -334,6 +334,7 @@ export function caseStoreHandlers(ctx: CoreContext): HandlerGroup<CaseStoreChann
       });
       return {
         total: result.total,
+        ranked: result.ranked,
         hits: result.hits.map((h) => ({ ...h, highlights: h.highlights.map(([a, b]) => [a, b] as [number, number]) })),
       };
     },

@@ -192,7 +192,9 @@ export async function searchCommand(argv: string[], io: CommandIo): Promise<numb
     const r = await call(core, 'notes.search', { query: positionals.join(' '), limit: Math.min(limit, 200) });
     if (values.json) io.out(JSON.stringify(r, null, 2));
     else {
-      io.out(`${r.total} note(s) match`);
+      io.out(
+        `${r.total} note(s) match${r.ranked < r.total ? ` (the ${r.ranked} most recently added ranked by relevance, the rest newest first)` : ''}`,
+      );
       for (const h of r.hits) {
         let marked = '';
         let at = 0;

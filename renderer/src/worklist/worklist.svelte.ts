@@ -93,6 +93,8 @@ export class WorklistState {
   hasMore = $state(false);
   /** Total hits of the current full-text search, or null outside search. */
   total = $state<number | null>(null);
+  /** How many of those matches were ranked by relevance (fewer than `total` for very common terms). */
+  ranked = $state<number | null>(null);
   loading = $state(false);
   error = $state<string | null>(null);
   selected = $state(-1);
@@ -144,7 +146,9 @@ export class WorklistState {
     });
   }
 
-  async #page(offset: number): Promise<{ rows: Row[]; hasMore: boolean; total: number | null } | string> {
+  async #page(
+    offset: number,
+  ): Promise<{ rows: Row[]; hasMore: boolean; total: number | null; ranked: number | null } | string> {
     if (this.searching) {
       const q = this.query.trim();
       const patientKey = this.filters.patientKey.trim();
@@ -156,7 +160,7 @@ export class WorklistState {
       });
       if (!r.ok) return `${r.code}: ${r.message}`;
       const rows = r.value.hits.map(fromHit);
-      return { rows, hasMore: offset + rows.length < r.value.total, total: r.value.total };
+      return { rows, hasMore: offset + rows.length < r.value.total, total: r.value.total, ranked: r.value.ranked };
     }
     const r = await this.#api.invoke('worklist.list', this.#input(offset));
     if (!r.ok) return `${r.code}: ${r.message}`;
@@ -164,7 +168,7 @@ export class WorklistState {
     const flag = this.filters.flag;
     const kept = rows.filter((row) => passesFlag(row.priority, flag));
     // Priority order puts every flagged row first: the first row that fails ends the list.
-    return { rows: kept, hasMore: r.value.hasMore && kept.length === rows.length, total: null };
+    return { rows: kept, hasMore: r.value.hasMore && kept.length === rows.length, total: null, ranked: null };
   }
 
   /** Reloads from the first page (after a filter, sort or query change). */
@@ -185,6 +189,7 @@ export class WorklistState {
       this.rows = this.#apply(page.rows);
       this.hasMore = page.hasMore;
       this.total = page.total;
+      this.ranked = page.ranked;
       this.imported = 0;
       this.selected = page.rows.length > 0 ? 0 : -1;
       this.scrollTopPx = 0;

@@ -96,6 +96,7 @@ describe('case store channels', () => {
   it('searches and opens notes with highlights, labels and audit rows', async () => {
     const r = await call<ChannelOutput<'notes.search'>>(core, 'notes.search', { query: 'radiate' });
     expect(r.total).toBe(1);
+    expect(r.ranked).toBe(1);
     const hit = r.hits[0]!;
     expect(hit.highlights.map(([a, b]) => hit.snippet.slice(a, b))).toEqual(['radiating']);
     expect(
