@@ -67,7 +67,7 @@ describe('text task pipeline', () => {
 
   it("with countBase, carries each feature's count in its id (id * base + count, capped at base - 1)", () => {
     const meta = bagMetadata(['<pad>', '<unk>', '<num>', 'cancer', 'gastric', 'gastric cancer'], 4);
-    (meta.input.options as Record<string, unknown>).countBase = 4;
+    (meta.input as unknown as { options: Record<string, unknown> }).options.countBase = 4;
     const x = encodeTexts(meta, ['Gastric cancer, gastric gastric cancer gastric', 'cancer']);
     // gastric x4 (capped at 3), cancer x2, "gastric cancer" x2.
     expect(Array.from(x.values.subarray(0, 4))).toEqual([4 * 4 + 3, 3 * 4 + 2, 5 * 4 + 2, 0]);
