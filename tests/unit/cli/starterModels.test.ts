@@ -60,7 +60,8 @@ describe.skipIf(data === null)(
     it.skipIf(!shipped('abstract-condition'))(
       'abstract-condition predicts a stored note and explains it on its own words',
       async () => {
-        const core = createCore({ home, mode: 'cli', log: () => undefined });
+        const logged: string[] = [];
+        const core = createCore({ home, mode: 'cli', log: (line) => logged.push(line) });
         try {
           const csv = join(data!, 'text', 'medical-abstracts', 'abstracts.csv');
           const imported = await core.dispatch(
@@ -82,6 +83,9 @@ describe.skipIf(data === null)(
             { via: 'cli' },
           );
           if (!explanation.ok) throw new Error(explanation.message);
+          // An n-gram bag has no embedding path: word occlusion, without a failed integrated-gradients try.
+          expect((explanation.value as ChannelOutput<'explain.run'>).method).toBe('word-occlusion');
+          expect(logged.filter((l) => /integrated gradients/.test(l))).toEqual([]);
           const attribution = (explanation.value as ChannelOutput<'explain.run'>).attribution;
           expect(attribution.kind).toBe('tokens');
           if (attribution.kind !== 'tokens') return;
