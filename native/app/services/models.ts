@@ -56,6 +56,7 @@ import {
   forecastTrainingData,
   type ForecastSet,
   pipelineFor,
+  subsetOf,
   type EncodedSet,
 } from '../../ml/tasks/index.js';
 import { buildEncoding, tokenize } from '../../ml/text/tokenizer.js';
@@ -1415,8 +1416,8 @@ export class ModelService {
           const split = splitByPatient(set.patientIds, set.labels, settings.validationFraction ?? 0.2, seed);
           if (split.validation.length === 0 || split.train.length === 0)
             throw new OslerError('invalid-input', 'too few patients to hold any out for validation');
-          train = subset(set, split.train);
-          validation = subset(set, split.validation);
+          train = { ...subsetOf(set, split.train), skipped: [] };
+          validation = { ...subsetOf(set, split.validation), skipped: [] };
         }
         const engine = await this.#ctx.trainingEngine();
         const spec = baseMeta.spec;
@@ -1750,10 +1751,10 @@ export class ModelService {
     const wanted = new Set(heldOut.ids);
     const indices = full.ids.flatMap((id, i) => (wanted.has(id) ? [i] : []));
     if (indices.length === 0) throw new OslerError('not-found', 'none of the held-out cases are still available');
-    const set = subset(full, indices);
+    const set = { ...subsetOf(full, indices), skipped: [] };
     const refMeta = this.metadataOf(reference);
     const sameInput = JSON.stringify(refMeta.input) === JSON.stringify(candMeta.input);
-    const refSet = sameInput ? set : subset(await this.loadData(refMeta, heldOut.data), indices);
+    const refSet = sameInput ? set : { ...subsetOf(await this.loadData(refMeta, heldOut.data), indices), skipped: [] };
     const cand = await this.evaluateSet(candidate, set);
     const ref = await this.evaluateSet(reference, refSet);
     this.#audit(actor, 'models.compare', candidate.id, { reference: reference.id, n: indices.length });
@@ -1823,37 +1824,6 @@ function runOut(run: TrainingRunRow): TrainingRunOut {
     metrics: run.metrics,
     versionId: run.versionId,
   };
-}
-
-/** Rows of an encoded set by index. */
-export function subset(set: EncodedSet, indices: readonly number[]): EncodedSet {
-  const take = (t: TensorData): TensorData => {
-    const inner = t.shape.slice(1);
-    const size = inner.reduce((a, b) => a * b, 1);
-    const values =
-      t.dtype === 'int32' ? new Int32Array(indices.length * size) : new Float32Array(indices.length * size);
-    indices.forEach((i, r) => values.set(t.values.subarray(i * size, (i + 1) * size), r * size));
-    return { shape: [indices.length, ...inner], dtype: t.dtype, values } as TensorData;
-  };
-  const last = (set as Partial<ForecastSet>).lastValues;
-  const k = last === undefined || set.ids.length === 0 ? 0 : last.length / set.ids.length;
-  return {
-    x: take(set.x),
-    y: set.y === null ? null : take(set.y),
-    labels: set.labels === null ? null : Int32Array.from(indices, (i) => set.labels![i]!),
-    ids: indices.map((i) => set.ids[i]!),
-    patientIds: indices.map((i) => set.patientIds[i]!),
-    skipped: [],
-    // Forecasting sets carry each window's last values (the baseline the model predicts a change from).
-    ...(last === undefined
-      ? {}
-      : {
-          lastValues: Float32Array.from(
-            { length: indices.length * k },
-            (_, r) => last[indices[Math.floor(r / k)]! * k + (r % k)]!,
-          ),
-        }),
-  } as EncodedSet;
 }
 
 /** Token spans of a note in its own characters, in the tokenizer's order. */

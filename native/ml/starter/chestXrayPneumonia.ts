@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { BundleMetadata, InputSpec } from '../bundle.js';
 import type { ModelSpec } from '../models/index.js';
 import { loadImageFolder } from '../tasks/image.js';
-import type { EncodedSet } from '../tasks/types.js';
-import { classCounts, saveStarterBundle, STARTER_INTENDED_USE, subsetOf, trainClassifier } from './classifier.js';
+import { subsetOf, type EncodedSet } from '../tasks/types.js';
+import { classCounts, saveStarterBundle, STARTER_INTENDED_USE, trainClassifier } from './classifier.js';
 import type { StarterContext, StarterRecipe } from './types.js';
 
 const NAME = 'chest-xray-pneumonia';

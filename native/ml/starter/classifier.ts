@@ -159,25 +159,6 @@ export function classCounts(set: EncodedSet, classes: readonly string[]): Record
   return counts;
 }
 
-/** The items of `set` at `indices`, in that order (row slices of x and y). */
-export function subsetOf(set: EncodedSet, indices: readonly number[]): EncodedSet {
-  const rows = (t: TensorData): TensorData => {
-    const n = t.shape[0] ?? 0;
-    const size = n === 0 ? 0 : t.values.length / n;
-    const out = t.dtype === 'int32' ? new Int32Array(indices.length * size) : new Float32Array(indices.length * size);
-    indices.forEach((i, j) => out.set(t.values.subarray(i * size, (i + 1) * size), j * size));
-    return { shape: [indices.length, ...t.shape.slice(1)], dtype: t.dtype, values: out } as TensorData;
-  };
-  return {
-    x: rows(set.x),
-    y: set.y === null ? null : rows(set.y),
-    labels: set.labels === null ? null : Int32Array.from(indices, (i) => set.labels![i]!),
-    ids: indices.map((i) => set.ids[i]!),
-    patientIds: indices.map((i) => set.patientIds[i]!),
-    skipped: set.skipped,
-  };
-}
-
 /** The items of `a` followed by those of `b` (same encoding). */
 export function concatSets(a: EncodedSet, b: EncodedSet): EncodedSet {
   const cat = (x: TensorData, y: TensorData): TensorData => {

@@ -15,6 +15,7 @@ export {
   type ForecastSet,
 } from './vitals.js';
 export type { EncodedSet, LoadOptions, TaskPipeline } from './types.js';
+export { subsetOf } from './types.js';
 
 const PIPELINES: Record<ModelTask, TaskPipeline> = {
   image: imagePipeline,

@@ -24,6 +24,39 @@ export interface EncodedSet {
   readonly skipped: readonly { readonly id: string; readonly reason: string }[];
 }
 
+/**
+ * The items of `set` at `indices`, in that order: inputs, targets, labels, ids and patients, and
+ * for a forecasting set its per-item last values (the baseline the model predicts a change from).
+ * `skipped` is carried over: it describes what reading the source left out.
+ */
+export function subsetOf<T extends EncodedSet>(set: T, indices: readonly number[]): T {
+  const rows = (t: TensorData): TensorData => {
+    const n = t.shape[0] ?? 0;
+    const size = n === 0 ? 0 : t.values.length / n;
+    const out = t.dtype === 'int32' ? new Int32Array(indices.length * size) : new Float32Array(indices.length * size);
+    indices.forEach((i, j) => out.set(t.values.subarray(i * size, (i + 1) * size), j * size));
+    return { shape: [indices.length, ...t.shape.slice(1)], dtype: t.dtype, values: out } as TensorData;
+  };
+  const last = (set as { lastValues?: Float32Array }).lastValues;
+  const k = last === undefined || set.ids.length === 0 ? 0 : last.length / set.ids.length;
+  return {
+    ...set,
+    x: rows(set.x),
+    y: set.y === null ? null : rows(set.y),
+    labels: set.labels === null ? null : Int32Array.from(indices, (i) => set.labels![i]!),
+    ids: indices.map((i) => set.ids[i]!),
+    patientIds: indices.map((i) => set.patientIds[i]!),
+    ...(last === undefined
+      ? {}
+      : {
+          lastValues: Float32Array.from(
+            { length: indices.length * k },
+            (_, r) => last[indices[Math.floor(r / k)]! * k + (r % k)]!,
+          ),
+        }),
+  };
+}
+
 /** Options of reading a data set. */
 export interface LoadOptions {
   /** Notes CSV/TSV: column holding the text / the label / the item id / the patient. */
