@@ -194,3 +194,55 @@ describe.skipIf(!data)('decoded frames own their buffers', () => {
     expect(Array.from(a.values)).toEqual(Array.from(b.values));
   });
 });
+
+describe('RLE 16-bit join (word-at-a-time fast path and byte tail)', () => {
+  /** A DICOM RLE frame of the given planes, PackBits literal runs only, padded to an even length. */
+  function rleFrame(planes: Uint8Array[], pad: number): Uint8Array {
+    const segments = planes.map((p) => {
+      const out: number[] = [];
+      for (let i = 0; i < p.length; i += 128) {
+        const run = p.subarray(i, Math.min(p.length, i + 128));
+        out.push(run.length - 1, ...run);
+      }
+      return out;
+    });
+    const header = new Uint8Array(64);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, planes.length, true);
+    let at = 64;
+    segments.forEach((s, i) => {
+      view.setUint32(4 + i * 4, at, true);
+      at += s.length;
+    });
+    return Uint8Array.from([...header, ...segments.flat(), ...new Array<number>(pad).fill(0)]);
+  }
+
+  it('joins high and low planes exactly for every width mod 4, masked for 12-bit unsigned, whole for signed', async () => {
+    const { decodeRle } = await import('../../../native/dicom/codecs/rle.js');
+    for (const columns of [4, 5, 6, 7, 9]) {
+      for (const pad of [0, 1, 2, 3]) {
+        for (const signed of [false, true]) {
+          const rows = 3;
+          const pixels = rows * columns;
+          const samples = Uint16Array.from({ length: pixels }, (_, i) => (i * 40503 + 7) & 0xffff);
+          const hi = Uint8Array.from(samples, (v) => v >> 8);
+          const lo = Uint8Array.from(samples, (v) => v & 0xff);
+          const pm = {
+            rows,
+            columns,
+            bitsAllocated: 16,
+            bitsStored: signed ? 16 : 12,
+            highBit: signed ? 15 : 11,
+            pixelRepresentation: signed ? 1 : 0,
+            samplesPerPixel: 1,
+            photometricInterpretation: 'MONOCHROME2',
+          } as unknown as Parameters<typeof decodeRle>[1];
+          const out = await decodeRle(rleFrame([hi, lo], pad), pm);
+          const got = new Uint16Array(out.bytes.buffer, out.bytes.byteOffset, pixels);
+          const want = Uint16Array.from(samples, (v) => (signed ? v : v & 0xfff));
+          expect(Array.from(got), `${columns} columns, pad ${pad}, signed ${signed}`).toEqual(Array.from(want));
+        }
+      }
+    }
+  });
+});
