@@ -9,6 +9,12 @@ import { dataDir, tempDir } from '../helpers.js';
 
 const data = dataDir();
 
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return a.length === b.length ? worst : Infinity;
+}
+
 describe.skipIf(data === null)(
   'abstract-condition starter recipe on an abstracts subset (skipped without ../shared/data)',
   () => {
@@ -73,7 +79,20 @@ describe.skipIf(data === null)(
       await engine.load({ modelId: 'reloaded', dir: dirs[1]!.path });
       const reloaded = await engine.predict({ modelId: 'reloaded', x: set.x }).result;
       const live = await engine.predict({ modelId: 'starter', x: set.x }).result;
-      expect(Array.from(reloaded.y.values)).toEqual(Array.from(live.y.values));
+      // The bundle stores uint8 weights (per-tensor min and scale in the manifest), so the reloaded
+      // model is the trained one up to quantization: same calls, probabilities within 0.01.
+      const manifest = JSON.parse(readFileSync(join(dirs[1]!.path, 'model.json'), 'utf8')) as {
+        weightsManifest: { weights: { dtype: string; quantization?: { dtype: string } }[] }[];
+      };
+      const floats = manifest.weightsManifest[0]!.weights.filter((w) => w.dtype === 'float32');
+      expect(floats.map((w) => w.quantization?.dtype)).toEqual(floats.map(() => 'uint8'));
+      const k = metadata.outputs.length;
+      const stored = reloaded.y.values as Float32Array;
+      const trained = live.y.values as Float32Array;
+      expect(maxAbsDiff(stored, trained)).toBeLessThan(0.01);
+      const argmax = (p: Float32Array, r: number) =>
+        p.subarray(r * k, r * k + k).reduce((b, v, j, a) => (v > a[b]! ? j : b), 0);
+      for (let r = 0; r < stored.length / k; r++) expect(argmax(stored, r)).toBe(argmax(trained, r));
       // The single-item encoder gives the same row as the file pipeline.
       const firstText = encodeTexts(metadata, [
         'Migraine and vertebrobasilar ischemia. I studied 9 patients with migraine and posterior circulation ischemia.',
