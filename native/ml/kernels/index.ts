@@ -79,8 +79,8 @@ let cpuInstalled = false;
 export function registerCpuKernels(): void {
   registerLstmKernels();
   if (cpuInstalled) return;
-  if (getKernel(UNSORTED_SEGMENT_SUM, 'cpu') !== undefined) unregisterKernel(UNSORTED_SEGMENT_SUM, 'cpu');
+  const name = unsortedSegmentSumCpuConfig.kernelName;
+  if (getKernel(name, 'cpu') !== undefined) unregisterKernel(name, 'cpu');
   registerKernel(unsortedSegmentSumCpuConfig);
   cpuInstalled = true;
 }
-const UNSORTED_SEGMENT_SUM = unsortedSegmentSumCpuConfig.kernelName;

@@ -30,65 +30,6 @@ interface LstmAttrs {
   recurrentActivation: RecurrentActivation;
 }
 
-/** Computes one step's gates, cell and hidden state from z = xz_t (+ h_{t-1}·U). */
-function forwardStep(
-  hard: boolean,
-  B: number,
-  H: number,
-  xz: Float32Array,
-  xzOff: number,
-  z: Float32Array | null,
-  zOff: number,
-  c: Float32Array,
-  cPrevOff: number,
-  cOff: number,
-  tc: Float32Array,
-  tcOff: number,
-  g: Float32Array,
-  gOff: number,
-  h: Float32Array,
-  hOff: number,
-): void {
-  const G = 4 * H;
-  for (let b = 0; b < B; b++) {
-    const row = b * G;
-    const cell = b * H;
-    for (let j = 0; j < H; j++) {
-      const r = row + j;
-      let zi = xz[xzOff + r]!;
-      let zf = xz[xzOff + r + H]!;
-      let zc = xz[xzOff + r + 2 * H]!;
-      let zo = xz[xzOff + r + 3 * H]!;
-      if (z !== null) {
-        zi += z[zOff + r]!;
-        zf += z[zOff + r + H]!;
-        zc += z[zOff + r + 2 * H]!;
-        zo += z[zOff + r + 3 * H]!;
-      }
-      let i: number, f: number, o: number;
-      if (hard) {
-        i = Math.min(1, Math.max(0, 0.2 * zi + 0.5));
-        f = Math.min(1, Math.max(0, 0.2 * zf + 0.5));
-        o = Math.min(1, Math.max(0, 0.2 * zo + 0.5));
-      } else {
-        i = 1 / (1 + Math.exp(-zi));
-        f = 1 / (1 + Math.exp(-zf));
-        o = 1 / (1 + Math.exp(-zo));
-      }
-      const cc = Math.tanh(zc);
-      const cn = (cPrevOff >= 0 ? f * c[cPrevOff + cell + j]! : 0) + i * cc;
-      const t = Math.tanh(cn);
-      g[gOff + r] = i;
-      g[gOff + r + H] = f;
-      g[gOff + r + 2 * H] = cc;
-      g[gOff + r + 3 * H] = o;
-      c[cOff + cell + j] = cn;
-      tc[tcOff + cell + j] = t;
-      h[hOff + cell + j] = o * t;
-    }
-  }
-}
-
 /**
  * One step back: from dh (output gradient + recurrent gradient) and the carried dc, writes the
  * step's pre-activation gradients dz and updates dc for the step before.
@@ -161,8 +102,8 @@ function heap(backend: WasmBackend): Float32Array {
 }
 
 /**
- * Wasm forward step, part 1: zs = xz_t + h_{t-1}·U with the candidate block doubled, so that one
- * vectorised Sigmoid call (XNNPACK; the wasm Tanh kernel is a scalar loop ~10x slower, and
+ * Forward step, part 1 (both backends; `m` is the wasm heap or the cpu arena): zs = xz_t + h_{t-1}·U
+ * with the candidate block doubled, so that one vectorised Sigmoid call (XNNPACK; the wasm Tanh kernel is a scalar loop ~10x slower, and
  * Math.exp/tanh cost ~15 ns each) yields every gate: tanh(x) = 2·sigmoid(2x) - 1.
  */
 function preActivation(B: number, H: number, m: Float32Array, xzO: number, zO: number, zsO: number): void {
@@ -340,19 +281,20 @@ function readF32(backend: PortableBackend, t: TensorInfo): Float32Array {
   return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
-/** out[m x n] = a[m x k] (from aOff) · b[k x n]. */
+/** out[m x n] (from outOff) = a[m x k] (from aOff) · b[k x n]. */
 function matMulInto(
   a: Float32Array,
   aOff: number,
   b: Float32Array,
   out: Float32Array,
+  outOff: number,
   m: number,
   k: number,
   n: number,
 ) {
-  out.fill(0);
+  out.fill(0, outOff, outOff + m * n);
   for (let r = 0; r < m; r++) {
-    const o = r * n;
+    const o = outOff + r * n;
     for (let q = 0; q < k; q++) {
       const s = a[aOff + r * k + q]!;
       if (s === 0) continue;
@@ -360,6 +302,11 @@ function matMulInto(
       for (let j = 0; j < n; j++) out[o + j]! += s * b[bo + j]!;
     }
   }
+}
+
+/** dst[i] = sigmoid(src[i]) for `n` values of `m` (the cpu stand-in for the wasm Sigmoid call). */
+function sigmoidInto(m: Float32Array, src: number, dst: number, n: number): void {
+  for (let i = 0; i < n; i++) m[dst + i] = 1 / (1 + Math.exp(-m[src + i]!));
 }
 
 function portableForward(args: {
@@ -370,41 +317,40 @@ function portableForward(args: {
   const { inputs, backend, attrs } = args;
   const { T, B, H } = dims(inputs.xz);
   const hard = attrs.recurrentActivation === 'hardSigmoid';
-  const xz = readF32(backend, inputs.xz);
   const u = readF32(backend, inputs.u);
   const S = B * H;
-  const hs = new Float32Array(T * S);
-  const cs = new Float32Array(T * S);
-  const tc = new Float32Array(T * S);
-  const g = new Float32Array(T * 4 * S);
-  const z = new Float32Array(4 * S);
-  for (let t = 0; t < T; t++) {
-    if (t > 0) matMulInto(hs, (t - 1) * S, u, z, B, H, 4 * H);
-    forwardStep(
-      hard,
-      B,
-      H,
-      xz,
-      t * 4 * S,
-      t > 0 ? z : null,
-      0,
-      cs,
-      t > 0 ? (t - 1) * S : -1,
-      t * S,
-      tc,
-      t * S,
-      g,
-      t * 4 * S,
-      hs,
-      t * S,
-    );
+  // One arena laid out like the wasm heap, so both backends run the same three step functions.
+  const sizes = {
+    xz: T * 4 * S,
+    hs: T * S,
+    cs: T * S,
+    tc: T * S,
+    g: T * 4 * S,
+    z: 4 * S,
+    zs: 4 * S,
+    s: 4 * S,
+    c2: S,
+    s2: S,
+  };
+  const at: Record<keyof typeof sizes, number> = { ...sizes };
+  let total = 0;
+  for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) {
+    at[key] = total;
+    total += sizes[key];
   }
-  return [
-    backend.makeTensorInfo([T, B, H], 'float32', hs),
-    backend.makeTensorInfo([T, B, H], 'float32', cs),
-    backend.makeTensorInfo([T, B, H], 'float32', tc),
-    backend.makeTensorInfo([T, B, 4 * H], 'float32', g),
-  ];
+  const m = new Float32Array(total);
+  m.set(readF32(backend, inputs.xz), at.xz);
+  for (let t = 0; t < T; t++) {
+    if (t > 0) matMulInto(m, at.hs + (t - 1) * S, u, m, at.z, B, H, 4 * H);
+    preActivation(B, H, m, at.xz + t * 4 * S, t > 0 ? at.z : -1, at.zs);
+    sigmoidInto(m, at.zs, at.s, 4 * S);
+    cellStep(hard, B, H, m, at.zs, at.s, t > 0 ? at.cs + (t - 1) * S : -1, at.cs + t * S, at.g + t * 4 * S, at.c2);
+    sigmoidInto(m, at.c2, at.s2, S);
+    hiddenStep(B, H, m, at.s2, at.g + t * 4 * S, at.tc + t * S, at.hs + t * S);
+  }
+  const out = (key: keyof typeof sizes, shape: number[]) =>
+    backend.makeTensorInfo(shape, 'float32', m.slice(at[key], at[key] + sizes[key]));
+  return [out('hs', [T, B, H]), out('cs', [T, B, H]), out('tc', [T, B, H]), out('g', [T, B, 4 * H])];
 }
 
 function portableBackward(args: {
@@ -423,7 +369,7 @@ function portableBackward(args: {
   const rec = new Float32Array(S);
   const dcNext = new Float32Array(S);
   for (let t = T - 1; t >= 0; t--) {
-    if (t < T - 1) matMulInto(dz, (t + 1) * 4 * S, uT, rec, B, 4 * H, H);
+    if (t < T - 1) matMulInto(dz, (t + 1) * 4 * S, uT, rec, 0, B, 4 * H, H);
     backwardStep(
       hard,
       B,
@@ -456,8 +402,12 @@ export const LSTM_KERNELS: readonly KernelConfig[] = [
   ]),
 ];
 
+let lstmRegistered = false;
+
 /** Registers the LSTM kernels for every backend Osler selects. Idempotent. */
 export function registerLstmKernels(): void {
+  if (lstmRegistered) return;
+  lstmRegistered = true;
   for (const config of LSTM_KERNELS) {
     if (getKernel(config.kernelName, config.backendName) === undefined) registerKernel(config);
   }
