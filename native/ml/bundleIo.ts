@@ -103,6 +103,22 @@ export function writeBundleMetadata(dir: string, metadata: BundleMetadata): Bund
   return parsed.data;
 }
 
+/**
+ * The name and version a bundle's metadata declares, without validating the rest: enough to tell
+ * an installed bundle at start-up, where full validation of a large text model's vocabulary costs
+ * tens of milliseconds. Null when the file is missing, not JSON, or lacks them.
+ */
+export function readBundleIdentity(dir: string): { name: string; version: string } | null {
+  try {
+    const raw = JSON.parse(readFileSync(join(resolve(dir), BUNDLE_FILES.metadata), 'utf8')) as Record<string, unknown>;
+    return typeof raw.name === 'string' && typeof raw.version === 'string'
+      ? { name: raw.name, version: raw.version }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Reads and validates a bundle's metadata; a clear `invalid-input` error names what is wrong. */
 export function readBundleMetadata(dir: string): BundleMetadata {
   const root = resolve(dir);

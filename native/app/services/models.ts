@@ -30,7 +30,7 @@ import type {
 } from '../../contract/models.js';
 import { OslerError } from '../../contract/result.js';
 import { BUNDLE_FILES, type BundleMetadata, type ModelTask } from '../../ml/bundle.js';
-import { readBundleMetadata, writeBundleMetadata } from '../../ml/bundleIo.js';
+import { readBundleIdentity, readBundleMetadata, writeBundleMetadata } from '../../ml/bundleIo.js';
 import type { EngineClient } from '../../ml/engine/client.js';
 import type { EngineProgress, TensorData } from '../../ml/engine/protocol.js';
 import {
@@ -256,6 +256,9 @@ export class ModelService {
       const source = join(dir, entry.name);
       if (!existsSync(join(source, BUNDLE_FILES.metadata))) continue;
       try {
+        // Installed bundles are recognised by name and version alone; only new ones are validated.
+        const identity = readBundleIdentity(source);
+        if (identity !== null && hasModelVersion(this.#db, identity.name, identity.version)) continue;
         const meta = readBundleMetadata(source);
         if (hasModelVersion(this.#db, meta.name, meta.version)) continue;
         const hasActive = listModelVersions(this.#db).some((v) => v.name === meta.name && v.state === 'active');
