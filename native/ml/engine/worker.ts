@@ -4,7 +4,13 @@ import { selectBackend, type BackendName } from '../backend.js';
 import { gradCam, integratedGradients, occlusion, predictedClass } from '../explain/attributions.js';
 import { augmentBatch } from '../image/augment.js';
 import { folderIOHandler } from '../io/folderHandler.js';
-import { buildModel, isClassifier, modelSpecSchema, type ModelSpec } from '../models/index.js';
+import {
+  buildModel,
+  isClassifier,
+  modelSpecSchema,
+  trainsTowersIndependently,
+  type ModelSpec,
+} from '../models/index.js';
 import { IMAGE_RESNET_CAM_LAYER } from '../models/imageResnet.js';
 import { seededRandom } from '../random.js';
 import { evaluateLoss, trainLoop } from '../train/loop.js';
@@ -122,6 +128,7 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
           {
             ...options,
             loss: kind,
+            memberLoss: trainsTowersIndependently(request.spec),
             ...(augment !== undefined
               ? { augment: (x: tf.Tensor) => augmentBatch(x as tf.Tensor4D, augment, augmentRandom) }
               : {}),

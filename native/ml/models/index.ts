@@ -7,6 +7,13 @@ import { buildVitalsGru } from './vitalsGru.js';
 import { buildVitalsHybrid } from './vitalsHybrid.js';
 
 const positive = z.number().int().positive();
+/**
+ * How the towers of an averaged ensemble learn: `joint` (default) minimises the loss of the averaged
+ * probabilities, so the towers co-adapt into one wider network; `independent` minimises the mean of
+ * each tower's own loss, so every tower is trained as a network of its own and the average is a true
+ * ensemble (the towers share no weights, so each tower's gradient is exactly its own network's).
+ */
+const towerTraining = z.enum(['joint', 'independent']);
 
 /** A model architecture and its hyper-parameters; every model the engine builds is one of these. */
 export const modelSpecSchema = z.discriminatedUnion('family', [
@@ -40,6 +47,7 @@ export const modelSpecSchema = z.discriminatedUnion('family', [
     countBase: z.number().int().min(0).max(64).optional(),
     featureWeights: z.array(z.number().finite()).optional(),
     towers: z.number().int().min(1).max(16).optional(),
+    towerTraining: towerTraining.optional(),
     seed: z.number().int().optional(),
   }),
   z.strictObject({
@@ -61,6 +69,7 @@ export const modelSpecSchema = z.discriminatedUnion('family', [
     units: positive.optional(),
     hidden: positive.optional(),
     towers: positive.max(16).optional(),
+    towerTraining: towerTraining.optional(),
     dropout: z.number().min(0).max(0.9).optional(),
     seed: z.number().int().optional(),
   }),
@@ -68,6 +77,11 @@ export const modelSpecSchema = z.discriminatedUnion('family', [
 
 /** A model architecture and its hyper-parameters. */
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
+
+/** True when a spec's towers are trained each on its own loss (see `towerTraining`). */
+export function trainsTowersIndependently(spec: ModelSpec): boolean {
+  return 'towerTraining' in spec && spec.towerTraining === 'independent' && (spec.towers ?? 1) > 1;
+}
 
 /** Builds the (untrained) model a spec describes. */
 export function buildModel(spec: ModelSpec): tf.LayersModel {

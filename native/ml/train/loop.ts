@@ -23,6 +23,26 @@ export interface TrainOptions {
   readonly lrDecay?: number;
   /** Applied to every training batch's inputs (augmentation), never to validation data. */
   readonly augment?: (x: tf.Tensor) => tf.Tensor;
+  /**
+   * The model's output is an Average layer over member networks (towers): train each member on its
+   * own loss (the mean of the members' losses) instead of the loss of their average. Validation loss,
+   * early stopping and accuracy still read the averaged output.
+   */
+  readonly memberLoss?: boolean;
+}
+
+/**
+ * A view of `model` whose outputs are the inputs of its final Average layer (the members'
+ * probabilities); it shares the model's layers and weights.
+ */
+export function memberOutputsModel(model: tf.LayersModel): tf.LayersModel {
+  const last = model.layers[model.layers.length - 1]!;
+  const inputs = last.input;
+  if (last.getClassName() !== 'Average' || !Array.isArray(inputs) || inputs.length < 2)
+    throw new Error(
+      `memberLoss needs a model ending in an Average layer over its members; ${model.name} ends in ${last.getClassName()}`,
+    );
+  return tf.model({ inputs: model.inputs, outputs: inputs, name: `${model.name}_members` });
 }
 
 /** One progress report: after a batch (`phase: 'batch'`) or after an epoch with validation figures. */
@@ -106,6 +126,23 @@ export async function trainLoop(
   const random = seededRandom(options.seed);
   const optimizer = tf.train.adam(options.learningRate);
   const variables = trainableVariables(model);
+  const members = options.memberLoss === true ? memberOutputsModel(model) : null;
+  // One batch's loss: of the model's output, or the mean of the members' own losses.
+  const lossOf = (xb: tf.Tensor, yb: tf.Tensor): tf.Scalar => {
+    if (members === null) {
+      const pred = model.apply(xb, { training: true }) as tf.Tensor;
+      // Read here: minimize disposes every intermediate, predictions included.
+      if (options.loss === 'categorical') correct += correctCount(yb, pred);
+      return batchLoss(options.loss, yb, pred, options.classWeights);
+    }
+    const preds = members.apply(xb, { training: true }) as tf.Tensor[];
+    if (options.loss === 'categorical') correct += correctCount(yb, tf.addN(preds));
+    return tf.div(
+      tf.addN(preds.map((p) => batchLoss(options.loss, yb, p, options.classWeights))),
+      preds.length,
+    ) as tf.Scalar;
+  };
+  let correct = 0;
   const history: Record<string, number[]> = { loss: [] };
   let best: { loss: number; epoch: number; weights: tf.Tensor[] } | null = null;
   let sinceBest = 0;
@@ -117,7 +154,7 @@ export async function trainLoop(
     for (let epoch = 1; epoch <= options.epochs && !cancelled; epoch++) {
       const order = shuffledIndices(n, random);
       let lossSum = 0;
-      let correct = 0;
+      correct = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
         if (callbacks.shouldStop?.() === true) {
@@ -131,16 +168,7 @@ export async function trainLoop(
           const gathered = tf.gather(train.x, idx);
           const xb = options.augment !== undefined ? options.augment(gathered) : gathered;
           const yb = tf.gather(train.y, idx);
-          const cost = optimizer.minimize(
-            () => {
-              const pred = model.apply(xb, { training: true }) as tf.Tensor;
-              // Read here: minimize disposes every intermediate, predictions included.
-              if (options.loss === 'categorical') correct += correctCount(yb, pred);
-              return batchLoss(options.loss, yb, pred, options.classWeights);
-            },
-            true,
-            variables,
-          );
+          const cost = optimizer.minimize(() => lossOf(xb, yb), true, variables);
           lossSum += cost!.dataSync()[0]! * size;
         });
         seen += size;

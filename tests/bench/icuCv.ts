@@ -1,0 +1,165 @@
+/**
+ * Model selection for icu-mortality without touching its validation split: K-fold cross-validation
+ * on the recipe's training split (split seed 1), preprocessing fitted inside each fold, printing each
+ * fold's AUC and the pooled out-of-fold AUC and ECE per setting.
+ *
+ *   node --import tsx tests/bench/icuCv.ts '[{"towers":3},{"towers":16,"towerTraining":"independent","dropout":0.5,"epochs":4}]'
+ *
+ * Each setting: towers, towerTraining ('joint' | 'independent'), hidden, dropout, epochs, learningRate,
+ * members (separately trained models averaged outside the model). Defaults are the 1.0.0 settings.
+ */
+import { join } from 'node:path';
+import { EngineClient } from '../../native/ml/engine/client.js';
+import type { TensorData } from '../../native/ml/engine/protocol.js';
+import { evaluateClassification } from '../../native/ml/eval/index.js';
+import type { BundleMetadata } from '../../native/ml/bundle.js';
+import { modelSpecSchema } from '../../native/ml/models/index.js';
+import { seededRandom, shuffledIndices } from '../../native/ml/random.js';
+import { encodeRiskSet } from '../../native/ml/tasks/vitals.js';
+import { fitBinSpec } from '../../native/ml/vitals/features.js';
+import { PHYSIONET2012_PATH } from '../../native/ml/vitals/physionetCard.js';
+import { readPhysioNetSet, stratifiedPatientSplit } from '../../native/ml/vitals/physionetSet.js';
+import { cleanStay, fitSummarySpec, summaryFeatureNames } from '../../native/ml/vitals/summary.js';
+
+interface Setting {
+  towers?: number;
+  towerTraining?: 'joint' | 'independent';
+  hidden?: number;
+  dropout?: number;
+  epochs?: number;
+  learningRate?: number;
+  members?: number;
+}
+
+const HOURS = 48;
+const OUTCOME = 'in-hospital-death';
+const FOLDS = 5;
+const dataRoot = process.env.OSLER_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data');
+const settings = JSON.parse(process.argv[2] ?? '[{}]') as Setting[];
+
+const set = readPhysioNetSet(join(dataRoot, PHYSIONET2012_PATH));
+const stays = set.stays.filter((s) => set.outcomes?.get(s.descriptors.recordId)?.[OUTCOME] !== undefined);
+const ids = stays.map((s) => s.descriptors.recordId);
+const labels = Int32Array.from(ids.map((id) => Number(set.outcomes!.get(id)![OUTCOME])));
+const trainRows = stratifiedPatientSplit(ids, labels, 0.2, 1).train;
+
+// Stratified folds of the training split.
+const foldOf = new Map<number, number>();
+for (const cls of [0, 1]) {
+  const rows = trainRows.filter((i) => labels[i] === cls);
+  const order = shuffledIndices(rows.length, seededRandom(11 + cls));
+  order.forEach((k, j) => foldOf.set(rows[k]!, j % FOLDS));
+}
+
+function rowsOf(t: TensorData, from: number, count: number): TensorData {
+  const size = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return {
+    shape: [count, ...t.shape.slice(1)],
+    dtype: 'float32',
+    values: (t.values as Float32Array).slice(from * size, (from + count) * size),
+  };
+}
+
+function encode(fitRows: number[], testRows: number[]) {
+  const clean = fitRows.map((i) => cleanStay(stays[i]!));
+  const bins = fitBinSpec(clean, { bins: HOURS, binMinutes: 60 });
+  const summary = fitSummarySpec(clean, bins.variables, { windowMs: HOURS * 3_600_000 });
+  const features = 3 * bins.variables.length;
+  const summaryRows = Math.ceil(summaryFeatureNames(bins.variables).length / features);
+  const draft = {
+    name: 'icu-cv',
+    task: 'vitals-risk',
+    outputs: ['survived', 'died'],
+    input: {
+      kind: 'vitals',
+      variables: [...bins.variables],
+      stepHours: 1,
+      timeSteps: HOURS,
+      means: [...bins.mean],
+      stds: [...bins.std],
+      channels: ['value', 'mask', 'delta'],
+      statics: ['age', 'gender', 'height', 'weight', 'icuType'],
+      options: {
+        layout: 'bins+summary',
+        outcome: OUTCOME,
+        summaryRows,
+        summary: { ...summary },
+      },
+    },
+  } as unknown as BundleMetadata;
+  const rows = [...fitRows, ...testRows];
+  const all = encodeRiskSet(
+    draft,
+    rows.map((i) => stays[i]!),
+    rows.map((i) => ids[i]!),
+    set.outcomes,
+  );
+  return {
+    features,
+    summaryRows,
+    fit: { x: rowsOf(all.x, 0, fitRows.length), y: rowsOf(all.y!, 0, fitRows.length) },
+    testX: rowsOf(all.x, fitRows.length, testRows.length),
+  };
+}
+
+const engine = await EngineClient.start();
+try {
+  for (const s of settings) {
+    const oof = new Float32Array(stays.length * 2);
+    const members = s.members ?? 1;
+    const foldAucs: string[] = [];
+    for (let f = 0; f < FOLDS; f++) {
+      const fitRows = trainRows.filter((i) => foldOf.get(i) !== f);
+      const testRows = trainRows.filter((i) => foldOf.get(i) === f);
+      const { features, summaryRows, fit, testX } = encode(fitRows, testRows);
+      const mean = new Float32Array(testRows.length * 2);
+      for (let m = 0; m < members; m++) {
+        const seed = 1 + 1000 * m;
+        const spec = modelSpecSchema.parse({
+          family: 'vitals-hybrid',
+          timeSteps: HOURS,
+          features,
+          summaryRows,
+          classes: 2,
+          branches: 'summary',
+          hidden: s.hidden ?? 64,
+          towers: s.towers ?? 3,
+          ...((s.towers ?? 3) > 1 ? { towerTraining: s.towerTraining ?? 'joint' } : {}),
+          ...(s.dropout ? { dropout: s.dropout } : {}),
+          seed,
+        });
+        const modelId = `icu-cv-${f}-${m}`;
+        const options = {
+          epochs: s.epochs ?? 2,
+          batchSize: 64,
+          learningRate: s.learningRate ?? 0.002,
+          seed,
+          lrDecay: 0.95,
+        };
+        await engine.train({ modelId, spec, train: fit, options }).result;
+        const p = (await engine.predict({ modelId, x: testX, batchSize: 256 }).result).y.values as Float32Array;
+        p.forEach((v, i) => (mean[i]! += v / members));
+        await engine.dispose(modelId);
+      }
+      testRows.forEach((r, k) => oof.set(mean.subarray(k * 2, k * 2 + 2), r * 2));
+      const report = evaluateClassification(mean, Int32Array.from(testRows.map((i) => labels[i]!)), ['s', 'd'], {
+        bootstrap: 0,
+        seed: 1,
+        positiveClass: 1,
+      });
+      foldAucs.push(report.auc.toFixed(4));
+    }
+    const pooled = new Float32Array(trainRows.length * 2);
+    trainRows.forEach((r, k) => pooled.set(oof.subarray(r * 2, r * 2 + 2), k * 2));
+    const report = evaluateClassification(pooled, Int32Array.from(trainRows.map((i) => labels[i]!)), ['s', 'd'], {
+      bootstrap: 0,
+      seed: 1,
+      positiveClass: 1,
+    });
+    console.log(
+      `icu_cv ${JSON.stringify(s)}: folds ${foldAucs.join(' ')}; out-of-fold auc: ${report.auc.toFixed(4)}, ece: ${report.ece.toFixed(4)}`,
+    );
+  }
+} finally {
+  await engine.close();
+}

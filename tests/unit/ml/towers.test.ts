@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildModel,
+  modelSpecSchema,
+  trainsTowersIndependently,
+  type ModelSpec,
+} from '../../../native/ml/models/index.js';
+import { memberOutputsModel, trainLoop } from '../../../native/ml/train/loop.js';
+import { bothBackends, maxRelDiff, rng } from './backends.js';
+
+// A small vitals-hybrid summary MLP: tower t of a model with seed s is initialised exactly like the
+// single network of seed s + 100 t, so an ensemble member can be compared with that network alone.
+const base = {
+  family: 'vitals-hybrid',
+  timeSteps: 4,
+  features: 6,
+  summaryRows: 2,
+  classes: 2,
+  branches: 'summary',
+  hidden: 8,
+} as const;
+
+function data(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
+  const random = rng(seed);
+  const x = Float32Array.from({ length: n * 6 * 6 }, () => random() * 2 - 1);
+  const labels = Array.from({ length: n }, (_, i) => (x[i * 36 + 24]! + x[i * 36 + 25]! > 0 ? 1 : 0));
+  return { x: tf.tensor3d(x, [n, 6, 6]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), 2).toFloat() };
+}
+
+async function train(spec: ModelSpec, memberLoss: boolean): Promise<tf.LayersModel> {
+  const model = buildModel(spec);
+  const { x, y } = data(96, 5);
+  await trainLoop(
+    model,
+    { x, y },
+    { epochs: 3, batchSize: 16, learningRate: 0.01, seed: 9, loss: 'categorical', memberLoss },
+  );
+  tf.dispose([x, y]);
+  return model;
+}
+
+/** Weights of tower `t` (layers named with suffix `_t`, or no suffix for tower 0), in layer order. */
+function towerWeights(model: tf.LayersModel, t: number): Float32Array[] {
+  const names = ['summary_dense', 'head_dense', 'probabilities'];
+  return names.flatMap((n) => {
+    const name = t === 0 ? (n === 'probabilities' ? 'probabilities_0' : n) : `${n}_${t}`;
+    return model
+      .getLayer(name)
+      .getWeights()
+      .map((w) => w.dataSync() as Float32Array);
+  });
+}
+
+describe('towers of an averaged ensemble', () => {
+  beforeAll(bothBackends);
+
+  it('trained independently, each tower learns exactly what the same network learns alone', async () => {
+    const spec = modelSpecSchema.parse({ ...base, towers: 2, towerTraining: 'independent', seed: 1 });
+    expect(trainsTowersIndependently(spec)).toBe(true);
+    const ensemble = await train(spec, true);
+    const alone = await train(modelSpecSchema.parse({ ...base, towers: 1, seed: 101 }), false);
+    const aloneWeights = ['summary_dense', 'head_dense', 'probabilities'].flatMap((n) =>
+      alone
+        .getLayer(n)
+        .getWeights()
+        .map((w) => w.dataSync() as Float32Array),
+    );
+    const member = towerWeights(ensemble, 1);
+    expect(member).toHaveLength(aloneWeights.length);
+    // Adam is invariant to the 1/towers scale of each member's gradient (up to its epsilon and float32 rounding).
+    member.forEach((w, i) => expect(maxRelDiff(w, aloneWeights[i]!)).toBeLessThan(1e-3));
+
+    // Joint training (the loss of the average) does not: the same tower ends elsewhere.
+    const joint = await train(modelSpecSchema.parse({ ...base, towers: 2, seed: 1 }), false);
+    const jointMember = towerWeights(joint, 1);
+    const jointDiff = Math.max(...jointMember.map((w, i) => maxRelDiff(w, aloneWeights[i]!)));
+    expect(jointDiff).toBeGreaterThan(1e-2);
+    tf.dispose([ensemble, alone, joint].flatMap((m) => m.weights.map((w) => w.read())));
+  });
+
+  it('needs a model that ends in an Average layer, and says so', () => {
+    const single = buildModel(modelSpecSchema.parse({ ...base, towers: 1 }));
+    expect(() => memberOutputsModel(single)).toThrow(/ending in an Average layer.*ends in Dense/);
+    expect(trainsTowersIndependently(modelSpecSchema.parse({ ...base, towers: 1, towerTraining: 'independent' }))).toBe(
+      false,
+    );
+  });
+});
