@@ -106,7 +106,7 @@ export const bundleMetadataSchema = z.strictObject({
   /** Architecture, when built by Osler (absent for imported Keras models). */
   spec: modelSpecSchema.nullable(),
   input: inputSpecSchema,
-  /** Softmax temperature fitted on validation (1 = none); applied to the model's log-probabilities. */
+  /** Softmax temperature (1 = none), fitted on held-out predictions (the card says which); applied to the model's log-probabilities. */
   temperature: finite.positive(),
   /** Layer whose activations Grad-CAM uses (image models). */
   camLayer: z.string().optional(),

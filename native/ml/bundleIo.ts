@@ -69,7 +69,7 @@ export function renderCard(metadata: BundleMetadata): string {
     '',
     '## Validation metrics',
     ...Object.entries(metadata.metrics).map(([k, v]) => `- ${k}: ${metricText(v)}`),
-    `- Softmax temperature (fitted on validation): ${metadata.temperature.toFixed(3)}`,
+    `- Softmax temperature: ${metadata.temperature.toFixed(3)}${metadata.temperature === 1 ? ' (none)' : ''}`,
     '',
     '## Known limitations',
     ...metadata.card.limitations.map((l) => `- ${l}`),
