@@ -27,6 +27,7 @@ await build({
     'electron/main.ts',
     'native/ml/engine/worker.ts',
     'native/app/handlers/importWorker.ts',
+    'native/dicom/codecs/codecWorker.ts',
   ],
   outdir: 'dist',
   outbase: '.',

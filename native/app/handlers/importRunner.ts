@@ -1,14 +1,10 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OslerError, type ErrorCode } from '../../contract/result.js';
 import type Database from 'better-sqlite3';
 import { importNotes, type NotesImportOptions, type NotesImportSummary } from '../../text/notesImport.js';
 import { importVitals, type VitalsImportOptions, type VitalsImportSummary } from '../../vitals/vitalsImport.js';
 import { importDicom, type DicomImportReport } from '../../store/dicomImport.js';
-import { packageRoot } from '../paths.js';
+import { workerScript, type WorkerScript } from '../../runtime/workerScript.js';
 import type { ImportJob, WorkerMessage } from './importWorker.js';
 
 /** What a DICOM import job needs (the worker opens its own store connection). */
@@ -58,38 +54,14 @@ export function runInProcess(
   });
 }
 
-/**
- * How to start the worker script next to this module, or null if it is absent (a bundle that
- * does not ship it). From the TypeScript sources (tsx, vitest) the worker loads it through tsx's
- * `tsImport`: `execArgv: ['--import', 'tsx']` does not register tsx's hooks in a worker on Node 20.
- */
-function workerScript(): { spec: string | URL; eval: boolean } | null {
-  const self = import.meta.url;
-  const ts = self.endsWith('.ts');
-  // The bundle puts this module in a chunk, but the worker entry keeps its source path under dist/.
-  const url = ts
-    ? new URL('./importWorker.ts', self)
-    : pathToFileURL(join(packageRoot(self), 'dist', 'native', 'app', 'handlers', 'importWorker.js'));
-  if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null;
-  if (!ts) return { spec: url, eval: false };
-  let api: string;
-  try {
-    // The package's `import` entry (the `require` one breaks when loaded with import()).
-    api = pathToFileURL(
-      createRequire(self)
-        .resolve('tsx/esm/api')
-        .replace(/\.cjs$/, '.mjs'),
-    ).href;
-  } catch {
-    return null;
-  }
-  const code = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(self)}))`;
-  return { spec: code, eval: true };
+/** The import worker's entry (see {@link workerScript}). */
+function importWorkerScript(): WorkerScript | null {
+  return workerScript(import.meta.url, 'importWorker.ts', 'native/app/handlers/importWorker.js');
 }
 
 /** Whether imports can run in a worker here (the bundled build may not ship the worker script). */
 export function workerAvailable(): boolean {
-  return workerScript() !== null;
+  return importWorkerScript() !== null;
 }
 
 /**
@@ -103,7 +75,7 @@ export function runImport<K extends ImportKind>(
   db: Database.Database,
   run: RunImportOptions<K>,
 ): Promise<SummaryOf<K>> {
-  const script = workerScript();
+  const script = importWorkerScript();
   if (script === null || storeFile === ':memory:') {
     const hooks = { onProgress: run.onProgress as (p: object) => void, ...(run.signal ? { signal: run.signal } : {}) };
     return runInProcess(db, run.kind, run.options, hooks) as Promise<SummaryOf<K>>;

@@ -3,7 +3,7 @@ import { transferSyntax, transferSyntaxName } from '../transferSyntax.js';
 import { decodeHtj2k, decodeJpeg2000 } from './jpeg2000.js';
 import { decodeJpegBaseline } from './jpegBaseline.js';
 import { decodeJpegLossless } from './jpegLossless.js';
-import { decodeJpegLs } from './jpegLs.js';
+import { codecPool } from './pool.js';
 import { decodeRle } from './rle.js';
 import type { FrameDecoder } from './types.js';
 
@@ -13,7 +13,9 @@ const DECODERS: Record<string, FrameDecoder> = {
   rle: decodeRle,
   'jpeg-baseline': decodeJpegBaseline,
   'jpeg-lossless': decodeJpegLossless,
-  'jpeg-ls': decodeJpegLs,
+  // CharLS can run for seconds on damaged entropy data and a wasm call cannot be interrupted, so
+  // JPEG-LS frames decode in a worker under a deadline.
+  'jpeg-ls': (encoded, pm) => codecPool().decode('jpeg-ls', encoded, pm),
   jpeg2000: decodeJpeg2000,
   htj2k: decodeHtj2k,
 };

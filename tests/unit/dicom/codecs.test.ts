@@ -122,6 +122,69 @@ describe.skipIf(!data)('JPEG-LS frames cut short', () => {
   });
 });
 
+describe.skipIf(!data)('JPEG-LS decodes run in a worker under a deadline', () => {
+  // CharLS could once spend seconds on a damaged frame (reading past a stream cut short; that case is now
+  // refused up front), and a wasm call cannot be interrupted: only terminating its worker thread stops it.
+  // A 1 ms deadline on a real frame (CharLS needs a few ms for it) stands in for a runaway decode: the timer
+  // is due before the worker can answer, and timers run before message events in each turn of the loop.
+  it('stops a decode at its deadline, then decodes good frames in a fresh worker', async () => {
+    const { CodecPool } = await import('../../../native/dicom/codecs/pool.js');
+    const { workerScript } = await import('../../../native/runtime/workerScript.js');
+    const { frameBytes } = await import('../../../native/dicom/frames.js');
+    const file = new Uint8Array(readFileSync(join(data!, 'dicom/mr-transfer-syntaxes/7_jpegls_lossless_gdcm.dcm')));
+    const ds = parseDicom(file);
+    const pm = readPixelModule(ds);
+    const frame = frameBytes(ds, pm, 0, true).bytes;
+    const script = workerScript(
+      new URL('../../../native/dicom/codecs/pool.ts', import.meta.url).href,
+      'codecWorker.ts',
+      'native/dicom/codecs/codecWorker.js',
+    );
+    expect(script).not.toBeNull();
+    const pool = new CodecPool(script, 1);
+    try {
+      expect(pool.guarded).toBe(true);
+      const good = await pool.decode('jpeg-ls', frame, pm);
+      expect(good.bytes.length).toBe(384 * 384 * 2);
+      // The caller's bytes are copied for the worker, never detached.
+      expect(frame.byteLength).toBeGreaterThan(0);
+      await expect(pool.decode('jpeg-ls', frame, pm, 1)).rejects.toMatchObject({
+        reason: 'decode-failed',
+        message: expect.stringMatching(/JPEG-LS frame did not decode within 1 ms \(384x384\).*damaged/),
+      });
+      // A frame queued behind a stopped one still decodes, identically.
+      const [a, b] = await Promise.allSettled([
+        pool.decode('jpeg-ls', frame, pm, 1),
+        pool.decode('jpeg-ls', frame, pm),
+      ]);
+      expect(a.status).toBe('rejected');
+      expect(b.status === 'fulfilled' && Buffer.from(b.value.bytes).equals(Buffer.from(good.bytes))).toBe(true);
+      // Errors a decoder raises keep their reason and message across the thread boundary.
+      await expect(pool.decode('jpeg-ls', frame.subarray(0, 100), pm)).rejects.toMatchObject({
+        reason: 'decode-failed',
+        message: expect.stringMatching(/EOI/),
+      });
+    } finally {
+      await pool.close();
+    }
+    await expect(pool.decode('jpeg-ls', frame, pm)).resolves.toMatchObject({ bytesPerSample: 2 });
+    await pool.close();
+  });
+
+  it('decodeFrame decodes JPEG-LS through the shared pool, in a worker', async () => {
+    const { codecPool } = await import('../../../native/dicom/codecs/pool.js');
+    expect(codecPool().guarded).toBe(true);
+    const file = readFileSync(join(data!, 'dicom/mr-transfer-syntaxes/7_jpegls_lossless_gdcm.dcm'));
+    const ds = parseDicom(file);
+    const frame = await decodeFrame(ds, 0);
+    expect(frame.values.length).toBe(384 * 384);
+    // The file's buffer stays whole (the worker got a copy of the frame), and decodes again the same.
+    expect(file.byteLength).toBeGreaterThan(0);
+    expect(Array.from((await decodeFrame(ds, 0)).values)).toEqual(Array.from(frame.values));
+    expect(frame.values.buffer.byteLength).toBe(frame.values.byteLength);
+  });
+});
+
 describe.skipIf(!data)('RLE scratch space shared between frames', () => {
   // Segments are unpacked into a buffer kept from frame to frame, so a segment that stops short must be refused
   // rather than leave the previous frame's bytes in its plane.
