@@ -12,11 +12,13 @@ if (port !== null) {
   port.on('message', (request: CodecRequest) => {
     GUARDED_DECODERS[request.codec](request.encoded, request.pm).then(
       (output) => {
-        const reply: CodecReply = { id: request.id, ok: true, output };
-        // Transfer the samples' buffer when they own all of it (never a view into wasm memory).
+        // Transfer the samples' buffer when they own all of it; otherwise (a view into a larger or wasm
+        // buffer, which a structured clone would copy whole) transfer a copy of just the samples.
         const buffer = output.bytes.buffer;
         const own = buffer instanceof ArrayBuffer && buffer.byteLength === output.bytes.byteLength;
-        port.postMessage(reply, own ? [buffer] : []);
+        const bytes = own ? output.bytes : new Uint8Array(output.bytes);
+        const reply: CodecReply = { id: request.id, ok: true, output: { ...output, bytes } };
+        port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
       },
       (error: unknown) => {
         const reply: CodecReply =

@@ -1,6 +1,5 @@
 import { DicomParseError } from '../errors.js';
 import { transferSyntax, transferSyntaxName } from '../transferSyntax.js';
-import { decodeHtj2k, decodeJpeg2000 } from './jpeg2000.js';
 import { decodeJpegBaseline } from './jpegBaseline.js';
 import { decodeJpegLossless } from './jpegLossless.js';
 import { codecPool } from './pool.js';
@@ -13,11 +12,11 @@ const DECODERS: Record<string, FrameDecoder> = {
   rle: decodeRle,
   'jpeg-baseline': decodeJpegBaseline,
   'jpeg-lossless': decodeJpegLossless,
-  // CharLS can run for seconds on damaged entropy data and a wasm call cannot be interrupted, so
-  // JPEG-LS frames decode in a worker under a deadline.
+  // The wasm codecs can run for seconds on damaged entropy data and a wasm call cannot be interrupted,
+  // so their frames decode in codec workers under a deadline (two at a time, off the calling thread).
   'jpeg-ls': (encoded, pm) => codecPool().decode('jpeg-ls', encoded, pm),
-  jpeg2000: decodeJpeg2000,
-  htj2k: decodeHtj2k,
+  jpeg2000: (encoded, pm) => codecPool().decode('jpeg2000', encoded, pm),
+  htj2k: (encoded, pm) => codecPool().decode('htj2k', encoded, pm),
 };
 
 /**

@@ -3,13 +3,19 @@ import { Worker } from 'node:worker_threads';
 import { workerScript, type WorkerScript } from '../../runtime/workerScript.js';
 import { DicomParseError, type DicomErrorReason } from '../errors.js';
 import type { PixelModule } from '../pixelModule.js';
-import { GUARDED_DECODERS, type CodecReply, type CodecRequest, type GuardedCodec } from './guarded.js';
+import {
+  GUARDED_CODEC_NAMES,
+  GUARDED_DECODERS,
+  type CodecReply,
+  type CodecRequest,
+  type GuardedCodec,
+} from './guarded.js';
 import type { CodecOutput } from './types.js';
 
 /**
  * Time a frame may take to decode: a fixed allowance plus a per-sample one, both far above what an
- * intact frame needs (CharLS decodes a 512x512 16-bit frame in about 5 ms), so only a decoder that
- * has run away on damaged data reaches it.
+ * intact frame needs (CharLS decodes a 512x512 16-bit frame in about 5 ms, OpenJPEG in about 60 ms), so
+ * only a decoder that has run away on damaged data reaches it.
  */
 export function decodeDeadlineMs(pm: PixelModule): number {
   return Math.round(DEADLINE_BASE_MS + pm.rows * pm.columns * pm.samplesPerPixel * DEADLINE_MS_PER_SAMPLE);
@@ -126,7 +132,7 @@ export class CodecPool {
       job.reject(
         new DicomParseError(
           'decode-failed',
-          `${job.request.codec === 'jpeg-ls' ? 'JPEG-LS' : job.request.codec} frame did not decode within ${job.deadlineMs} ms ` +
+          `${GUARDED_CODEC_NAMES[job.request.codec]} frame did not decode within ${job.deadlineMs} ms ` +
             `(${job.request.pm.columns}x${job.request.pm.rows}); the compressed data is probably damaged`,
         ),
       );
