@@ -40,6 +40,8 @@ export const trainOptionsSchema = z.strictObject({
   classWeights: z.array(z.number().nonnegative()).optional(),
   patience: z.number().int().nonnegative().optional(),
   lrDecay: z.number().positive().max(1).optional(),
+  /** Decoupled weight decay (AdamW) on kernels and embeddings; 0 or absent: none. */
+  weightDecay: z.number().nonnegative().max(100).optional(),
   /** Image augmentation (image models only), drawn from a generator seeded with `seed`. */
   augment: z
     .strictObject({

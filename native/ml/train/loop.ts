@@ -29,6 +29,11 @@ export interface TrainOptions {
    * early stopping and accuracy still read the averaged output.
    */
   readonly memberLoss?: boolean;
+  /**
+   * Decoupled weight decay (AdamW): after every step each kernel and embedding matrix (not biases) is
+   * multiplied by 1 - learningRate x weightDecay. 0 or absent: none.
+   */
+  readonly weightDecay?: number;
 }
 
 /**
@@ -127,6 +132,8 @@ export async function trainLoop(
   const optimizer = tf.train.adam(options.learningRate);
   const variables = trainableVariables(model);
   const members = options.memberLoss === true ? memberOutputsModel(model) : null;
+  const decay = options.weightDecay ?? 0;
+  const decayed = decay > 0 ? variables.filter((v) => !/bias$/i.test(v.name) && v.shape.length >= 2) : [];
   // One batch's loss: of the model's output, or the mean of the members' own losses.
   const lossOf = (xb: tf.Tensor, yb: tf.Tensor): tf.Scalar => {
     if (members === null) {
@@ -169,6 +176,10 @@ export async function trainLoop(
           const xb = options.augment !== undefined ? options.augment(gathered) : gathered;
           const yb = tf.gather(train.y, idx);
           const cost = optimizer.minimize(() => lossOf(xb, yb), true, variables);
+          if (decayed.length > 0) {
+            const keep = 1 - (optimizer as unknown as { learningRate: number }).learningRate * decay;
+            for (const v of decayed) v.assign(tf.mul(v, keep));
+          }
           lossSum += cost!.dataSync()[0]! * size;
         });
         seen += size;

@@ -28,13 +28,17 @@ function data(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
   return { x: tf.tensor3d(x, [n, 6, 6]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), 2).toFloat() };
 }
 
-async function train(spec: ModelSpec, memberLoss: boolean): Promise<tf.LayersModel> {
+async function train(
+  spec: ModelSpec,
+  memberLoss: boolean,
+  extra: { epochs?: number; batchSize?: number; weightDecay?: number } = {},
+): Promise<tf.LayersModel> {
   const model = buildModel(spec);
   const { x, y } = data(96, 5);
   await trainLoop(
     model,
     { x, y },
-    { epochs: 3, batchSize: 16, learningRate: 0.01, seed: 9, loss: 'categorical', memberLoss },
+    { epochs: 3, batchSize: 16, learningRate: 0.01, seed: 9, loss: 'categorical', memberLoss, ...extra },
   );
   tf.dispose([x, y]);
   return model;
@@ -85,5 +89,39 @@ describe('towers of an averaged ensemble', () => {
     expect(trainsTowersIndependently(modelSpecSchema.parse({ ...base, towers: 1, towerTraining: 'independent' }))).toBe(
       false,
     );
+  });
+});
+
+describe('decoupled weight decay', () => {
+  beforeAll(bothBackends);
+
+  it('shrinks every kernel by 1 - learningRate x weightDecay after the step, and leaves biases alone', async () => {
+    // One step (one batch of all 96 samples) from the same initial weights: with decay, each kernel is the
+    // undecayed step's kernel times (1 - 0.01 x 5); biases are the same.
+    const spec = modelSpecSchema.parse({ ...base, towers: 1, seed: 3 });
+    const step = { epochs: 1, batchSize: 96 };
+    const plain = await train(spec, false, step);
+    const decayed = await train(spec, false, { ...step, weightDecay: 5 });
+    let kernels = 0;
+    plain.weights.forEach((w, i) => {
+      const a = Float32Array.from(w.read().dataSync());
+      const b = Float32Array.from(decayed.weights[i]!.read().dataSync());
+      if (w.shape.length >= 2) {
+        kernels++;
+        expect(
+          maxRelDiff(
+            b,
+            a.map((v) => v * (1 - 0.01 * 5)),
+          ),
+        ).toBeLessThan(1e-6);
+      } else expect(maxRelDiff(b, a)).toBe(0);
+    });
+    expect(kernels).toBe(3);
+    // Over many steps the decayed network's weights stay smaller.
+    const norm = (m: tf.LayersModel) =>
+      m.weights.filter((w) => w.shape.length >= 2).reduce((sum, w) => sum + tf.norm(w.read()).dataSync()[0]!, 0);
+    const long = await train(spec, false, { epochs: 5 });
+    const longDecayed = await train(spec, false, { epochs: 5, weightDecay: 5 });
+    expect(norm(longDecayed)).toBeLessThan(0.8 * norm(long));
   });
 });
