@@ -15,11 +15,10 @@ import { evaluateClassification } from '../../native/ml/eval/index.js';
 import type { BundleMetadata } from '../../native/ml/bundle.js';
 import { modelSpecSchema } from '../../native/ml/models/index.js';
 import { seededRandom, shuffledIndices } from '../../native/ml/random.js';
+import { fitRiskInput } from '../../native/ml/starter/icuMortality.js';
 import { encodeRiskSet } from '../../native/ml/tasks/vitals.js';
-import { fitBinSpec } from '../../native/ml/vitals/features.js';
 import { PHYSIONET2012_PATH } from '../../native/ml/vitals/physionetCard.js';
 import { readPhysioNetSet, stratifiedPatientSplit } from '../../native/ml/vitals/physionetSet.js';
-import { cleanStay, fitSummarySpec, summaryFeatureNames } from '../../native/ml/vitals/summary.js';
 
 interface Setting {
   towers?: number;
@@ -61,31 +60,12 @@ function rowsOf(t: TensorData, from: number, count: number): TensorData {
 }
 
 function encode(fitRows: number[], testRows: number[]) {
-  const clean = fitRows.map((i) => cleanStay(stays[i]!));
-  const bins = fitBinSpec(clean, { bins: HOURS, binMinutes: 60 });
-  const summary = fitSummarySpec(clean, bins.variables, { windowMs: HOURS * 3_600_000 });
-  const features = 3 * bins.variables.length;
-  const summaryRows = Math.ceil(summaryFeatureNames(bins.variables).length / features);
+  const { input, features, summaryRows } = fitRiskInput(fitRows.map((i) => stays[i]!));
   const draft = {
     name: 'icu-cv',
     task: 'vitals-risk',
     outputs: ['survived', 'died'],
-    input: {
-      kind: 'vitals',
-      variables: [...bins.variables],
-      stepHours: 1,
-      timeSteps: HOURS,
-      means: [...bins.mean],
-      stds: [...bins.std],
-      channels: ['value', 'mask', 'delta'],
-      statics: ['age', 'gender', 'height', 'weight', 'icuType'],
-      options: {
-        layout: 'bins+summary',
-        outcome: OUTCOME,
-        summaryRows,
-        summary: { ...summary },
-      },
-    },
+    input,
   } as unknown as BundleMetadata;
   const rows = [...fitRows, ...testRows];
   const all = encodeRiskSet(

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OSLER_VERSION } from '../../app/version.js';
 import { OslerError } from '../../contract/result.js';
-import type { BundleMetadata } from '../bundle.js';
+import type { BundleMetadata, InputSpec } from '../bundle.js';
 import { writeBundleMetadata } from '../bundleIo.js';
 import type { EngineProgress, TensorData } from '../engine/protocol.js';
 import {
@@ -17,7 +17,7 @@ import { encodeRiskSet, type RiskEncoding } from '../tasks/vitals.js';
 import { fitBinSpec } from '../vitals/features.js';
 import { PHYSIONET2012_CARD, PHYSIONET2012_PATH } from '../vitals/physionetCard.js';
 import { readPhysioNetSet, stratifiedPatientSplit } from '../vitals/physionetSet.js';
-import { cleanStay, fitSummarySpec, summaryFeatureNames } from '../vitals/summary.js';
+import { cleanStay, fitSummarySpec, summaryFeatureNames, type VitalsStay } from '../vitals/summary.js';
 import type { StarterContext, StarterRecipe } from './types.js';
 
 /** Hyper-parameters of the icu-mortality recipe (overridable for experiments and tests). */
@@ -126,6 +126,47 @@ function subset(t: TensorData, rows: readonly number[]): TensorData {
 }
 
 /**
+ * The model input of the mortality model, fitted on the training stays only: hourly bins (value,
+ * mask, time since last seen per variable; z-scored) followed by the per-stay summary rows.
+ */
+export function fitRiskInput(trainStays: readonly VitalsStay[]): {
+  input: InputSpec;
+  features: number;
+  summaryRows: number;
+  variables: number;
+} {
+  const clean = trainStays.map((s) => cleanStay(s));
+  const bins = fitBinSpec(clean, { bins: HOURS, binMinutes: 60 });
+  const summary = fitSummarySpec(clean, bins.variables, { windowMs: HOURS * 3_600_000 });
+  const features = 3 * bins.variables.length;
+  const summaryRows = Math.ceil(summaryFeatureNames(bins.variables).length / features);
+  const encoding: RiskEncoding = {
+    layout: 'bins+summary',
+    outcome: OUTCOME,
+    summaryRows,
+    summary: {
+      variables: summary.variables,
+      windowMs: summary.windowMs,
+      logVariables: summary.logVariables,
+      mean: summary.mean,
+      std: summary.std,
+    },
+  };
+  const input: InputSpec = {
+    kind: 'vitals',
+    variables: [...bins.variables],
+    stepHours: 1,
+    timeSteps: HOURS,
+    means: [...bins.mean],
+    stds: [...bins.std],
+    channels: ['value', 'mask', 'delta'],
+    statics: ['age', 'gender', 'height', 'weight', 'icuType'],
+    options: encoding as unknown as Record<string, unknown>,
+  };
+  return { input, features, summaryRows, variables: bins.variables.length };
+}
+
+/**
  * Trains the in-hospital mortality model on PhysioNet 2012 set A: split by patient (one stay per
  * patient; RecordID) stratified on the outcome, preprocessing fitted on the training split, a
  * GRU-over-hourly-bins + summary-MLP hybrid trained by the engine with early stopping on validation
@@ -150,24 +191,7 @@ export async function trainIcuMortality(
     `icu-mortality: ${labelled.length} stays, ${split.train.length} train / ${split.validation.length} validation`,
   );
 
-  const trainClean = split.train.map((i) => cleanStay(labelled[i]!));
-  const bins = fitBinSpec(trainClean, { bins: HOURS, binMinutes: 60 });
-  const summary = fitSummarySpec(trainClean, bins.variables, { windowMs: HOURS * 3_600_000 });
-  const features = 3 * bins.variables.length;
-  const summaryWidth = summaryFeatureNames(bins.variables).length;
-  const summaryRows = Math.ceil(summaryWidth / features);
-  const encoding: RiskEncoding = {
-    layout: 'bins+summary',
-    outcome: OUTCOME,
-    summaryRows,
-    summary: {
-      variables: summary.variables,
-      windowMs: summary.windowMs,
-      logVariables: summary.logVariables,
-      mean: summary.mean,
-      std: summary.std,
-    },
-  };
+  const { input, features, summaryRows, variables } = fitRiskInput(split.train.map((i) => labelled[i]!));
   const spec: ModelSpec = {
     family: 'vitals-hybrid',
     timeSteps: HOURS,
@@ -191,17 +215,7 @@ export async function trainIcuMortality(
     outputs: CLASSES,
     positiveClass: 'died',
     spec,
-    input: {
-      kind: 'vitals',
-      variables: [...bins.variables],
-      stepHours: 1,
-      timeSteps: HOURS,
-      means: [...bins.mean],
-      stds: [...bins.std],
-      channels: ['value', 'mask', 'delta'],
-      statics: ['age', 'gender', 'height', 'weight', 'icuType'],
-      options: encoding as unknown as Record<string, unknown>,
-    },
+    input,
     temperature: 1,
     metrics: {},
     trainingData: { source: PHYSIONET2012_PATH, trainSize: 0, validationSize: 0, split: '' },
@@ -230,7 +244,7 @@ export async function trainIcuMortality(
   const fit = { x: subset(all.x, fitRows), y: subset(all.y, fitRows) };
   const tune = { x: subset(all.x, tuneRows), y: subset(all.y, tuneRows) };
   const tuneLabels = Int32Array.from(tuneRows.map((i) => all.labels![i]!));
-  ctx.log(`icu-mortality: input [${HOURS} + ${summaryRows}, ${features}], ${bins.variables.length} variables`);
+  ctx.log(`icu-mortality: input [${HOURS} + ${summaryRows}, ${features}], ${variables} variables`);
 
   const modelId = `icu-mortality-${ctx.seed}`;
   const trainStarted = performance.now();
