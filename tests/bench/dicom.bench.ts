@@ -165,7 +165,11 @@ async function oursWall(bytes: Uint8Array, lanes: number): Promise<number> {
     while (performance.now() - t0 < 1500) {
       const ds = parseDicom(bytes);
       const frames = readPixelModule(ds).numberOfFrames;
-      for (let f = 0; f < frames; f++) decodedBytes += (await decodeFrame(ds, f)).values.byteLength;
+      for (let f = 0; f < frames; f++) {
+        // Not `decodedBytes += await …`: that reads the total before the await and loses the other lanes' bytes.
+        const { values } = await decodeFrame(ds, f);
+        decodedBytes += values.byteLength;
+      }
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
