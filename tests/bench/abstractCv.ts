@@ -1,0 +1,147 @@
+/**
+ * Model selection for abstract-condition without touching its validation split: K-fold
+ * cross-validation on the recipe's training split (seed 1), vocabulary and IDF fitted inside each
+ * fold, a fixed epoch count; prints pooled out-of-fold macro-F1, log loss and ECE (raw, and after a
+ * temperature fitted on those out-of-fold predictions) per setting.
+ *
+ *   node --import tsx tests/bench/abstractCv.ts '[{},{"towerTraining":"independent"}]'
+ *
+ * A setting may override: towers, towerTraining, embeddingDim, featureDropout, classWeightPower,
+ * epochs, learningRate, weightDecay.
+ */
+import { join } from 'node:path';
+import type { BundleMetadata } from '../../native/ml/bundle.js';
+import { EngineClient } from '../../native/ml/engine/client.js';
+import type { TensorData } from '../../native/ml/engine/protocol.js';
+import { applyTemperature, evaluateClassification, fitTemperature } from '../../native/ml/eval/index.js';
+import { modelSpecSchema } from '../../native/ml/models/index.js';
+import { seededRandom, shuffledIndices } from '../../native/ml/random.js';
+import { buildNgramVocabulary, idfWeights, VALIDATION_FRACTION } from '../../native/ml/starter/abstractCondition.js';
+import { balancedWeights } from '../../native/ml/starter/classifier.js';
+import { encodeTexts, readNotesTable, type NgramBagOptions } from '../../native/ml/tasks/text.js';
+import { splitByPatient } from '../../native/ml/train/split.js';
+
+interface Setting {
+  towers?: number;
+  towerTraining?: 'joint' | 'independent';
+  embeddingDim?: number;
+  featureDropout?: number;
+  classWeightPower?: number;
+  epochs?: number;
+  learningRate?: number;
+  weightDecay?: number;
+}
+
+const FOLDS = 5;
+const dataRoot = process.env.OSLER_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data');
+const dir = join(dataRoot, 'text', 'medical-abstracts');
+const settings = JSON.parse(process.argv[2] ?? '[{}]') as Setting[];
+
+const names = await readNotesTable(
+  join(dir, 'medical_tc_labels.csv'),
+  {},
+  { textColumn: 'condition_name', labelColumn: 'condition_label' },
+);
+const codes = names.labels ?? [];
+const classes = names.texts.map((n) => n.trim());
+const k = classes.length;
+const table = await readNotesTable(
+  join(dir, 'abstracts.csv'),
+  {},
+  { textColumn: 'medical_abstract', labelColumn: 'condition_label' },
+);
+const labels = (table.labels ?? []).map((l) => codes.indexOf(l));
+const rowIds = table.texts.map((_, i) => `row:${i + 1}`);
+const trainRows = splitByPatient(rowIds, labels, VALIDATION_FRACTION, 1).train;
+const foldOf = new Map<number, number>();
+for (let c = 0; c < k; c++) {
+  const rows = trainRows.filter((i) => labels[i] === c);
+  shuffledIndices(rows.length, seededRandom(21 + c)).forEach((r, j) => foldOf.set(rows[r]!, j % FOLDS));
+}
+const bag: NgramBagOptions = { features: 'ngram-bag', wordNgrams: 2, charNgrams: [3, 5], countBase: 16 };
+
+function oneHot(rows: number[]): TensorData {
+  const y = new Float32Array(rows.length * k);
+  rows.forEach((r, i) => (y[i * k + labels[r]!] = 1));
+  return { shape: [rows.length, k], dtype: 'float32', values: y };
+}
+
+const engine = await EngineClient.start();
+try {
+  for (const s of settings) {
+    const started = performance.now();
+    const oof = new Float32Array(table.texts.length * k);
+    for (let f = 0; f < FOLDS; f++) {
+      const fitRows = trainRows.filter((i) => foldOf.get(i) !== f);
+      const testRows = trainRows.filter((i) => foldOf.get(i) === f);
+      const fitTexts = fitRows.map((i) => table.texts[i]!);
+      const vocabulary = buildNgramVocabulary(fitTexts, bag, 3, 60_000);
+      const featureWeights = idfWeights(vocabulary, fitTexts, bag);
+      const shell = {
+        name: 'abstract-cv',
+        outputs: classes,
+        input: {
+          kind: 'text',
+          sequenceLength: 2048,
+          truncation: 'head',
+          padding: 'post',
+          vocabulary,
+          lowercase: true,
+          options: bag,
+        },
+      } as unknown as BundleMetadata;
+      const towers = s.towers ?? 4;
+      const spec = modelSpecSchema.parse({
+        family: 'text-bag',
+        vocabSize: vocabulary.length,
+        sequenceLength: 2048,
+        classes: k,
+        embeddingDim: s.embeddingDim ?? 16,
+        hidden: 0,
+        featureDropout: s.featureDropout ?? 0.5,
+        pooling: 'l2',
+        countBase: 16,
+        featureWeights,
+        ...(towers > 1 ? { towers, towerTraining: s.towerTraining ?? 'joint' } : {}),
+        seed: 1,
+      });
+      const fitLabels = Int32Array.from(fitRows.map((i) => labels[i]!));
+      const power = s.classWeightPower ?? 0.5;
+      const modelId = `abstract-cv-${f}`;
+      await engine.train({
+        modelId,
+        spec,
+        train: { x: encodeTexts(shell, fitTexts), y: oneHot(fitRows) },
+        options: {
+          epochs: s.epochs ?? 5,
+          batchSize: 32,
+          learningRate: s.learningRate ?? 0.002,
+          lrDecay: 0.9,
+          seed: 1,
+          classWeights: balancedWeights(fitLabels, k).map((w) => w ** power),
+          ...(s.weightDecay ? { weightDecay: s.weightDecay } : {}),
+        },
+      }).result;
+      const x = encodeTexts(
+        shell,
+        testRows.map((i) => table.texts[i]!),
+      );
+      const p = (await engine.predict({ modelId, x, batchSize: 256 }).result).y.values as Float32Array;
+      testRows.forEach((r, j) => oof.set(p.subarray(j * k, (j + 1) * k), r * k));
+      await engine.dispose(modelId);
+    }
+    const pooled = new Float32Array(trainRows.length * k);
+    trainRows.forEach((r, j) => pooled.set(oof.subarray(r * k, (r + 1) * k), j * k));
+    const y = Int32Array.from(trainRows.map((i) => labels[i]!));
+    const raw = evaluateClassification(pooled, y, classes, { bootstrap: 0, seed: 1 });
+    const t = fitTemperature(pooled, y, k);
+    const scaled = evaluateClassification(applyTemperature(pooled, k, t), y, classes, { bootstrap: 0, seed: 1 });
+    console.log(
+      `abstract_cv ${JSON.stringify(s)}: out-of-fold macroF1: ${raw.macroF1.toFixed(4)}, accuracy: ${raw.accuracy.toFixed(4)}, ` +
+        `logLoss: ${raw.logLoss.toFixed(4)}, ece: ${raw.ece.toFixed(4)} -> ${scaled.ece.toFixed(4)} (T ${t.toFixed(3)}), ` +
+        `${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+  }
+} finally {
+  await engine.close();
+}
