@@ -91,44 +91,54 @@ export const cardSchema = z.strictObject({
 });
 
 /** `metadata.json` of a bundle. */
-export const bundleMetadataSchema = z.strictObject({
-  format: z.literal(BUNDLE_FORMAT),
-  /** Registry name (slug), e.g. `chest-xray-pneumonia`. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
-  /** Version label, unique per name (e.g. `1.0.0`, or `2026-11-28T16-02-11Z` for site fine-tunes). */
-  version: z.string().min(1).max(64),
-  title: z.string(),
-  task: modelTaskSchema,
-  /** Output names: class names for classifiers, target names for forecasters (e.g. `hr`, `map`). */
-  outputs: z.array(z.string()).min(1),
-  /** Binary classifiers: the class whose probability is the score (worklist priority). */
-  positiveClass: z.string().optional(),
-  /** Architecture, when built by Osler (absent for imported Keras models). */
-  spec: modelSpecSchema.nullable(),
-  input: inputSpecSchema,
-  /** Softmax temperature (1 = none), fitted on held-out predictions (the card says which); applied to the model's log-probabilities. */
-  temperature: finite.positive(),
-  /** Layer whose activations Grad-CAM uses (image models). */
-  camLayer: z.string().optional(),
-  /** Forecasters: central interval level the model's variance head is read at (e.g. 0.9). */
-  intervalLevel: finite.optional(),
-  /** Validation metrics (names as the evaluation report uses them). */
-  metrics: z.record(z.string(), z.unknown()),
-  trainingData: z.strictObject({
-    source: z.string(),
-    trainSize: z.number().int().nonnegative(),
-    validationSize: z.number().int().nonnegative(),
-    classCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
-    split: z.string(),
-  }),
-  hyperParameters: z.record(z.string(), z.unknown()),
-  card: cardSchema,
-  parent: z.strictObject({ name: z.string(), version: z.string() }).nullable(),
-  createdBy: z.string(),
-  createdAt: z.string(),
-  oslerVersion: z.string(),
-  seed: z.number().int().optional(),
-  trainingSeconds: finite.nonnegative().optional(),
-});
+export const bundleMetadataSchema = z
+  .strictObject({
+    format: z.literal(BUNDLE_FORMAT),
+    /** Registry name (slug), e.g. `chest-xray-pneumonia`. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+    /** Version label, unique per name (e.g. `1.0.0`, or `2026-11-28T16-02-11Z` for site fine-tunes). */
+    version: z.string().min(1).max(64),
+    title: z.string(),
+    task: modelTaskSchema,
+    /** Output names: class names for classifiers, target names for forecasters (e.g. `hr`, `map`). */
+    outputs: z.array(z.string()).min(1),
+    /** Binary classifiers: the class whose probability is the score (worklist priority). */
+    positiveClass: z.string().optional(),
+    /** Architecture, when built by Osler (absent for imported Keras models). */
+    spec: modelSpecSchema.nullable(),
+    input: inputSpecSchema,
+    /** Softmax temperature (1 = none), fitted on held-out predictions (the card says which); applied to the model's log-probabilities. */
+    temperature: finite.positive(),
+    /**
+     * Classifiers: per-class decision offsets added to the log-probabilities before the temperature,
+     * softmax((log p + b) / T), fitted on out-of-fold predictions for macro-F1 (absent: none).
+     */
+    classOffsets: z.array(finite).optional(),
+    /** Layer whose activations Grad-CAM uses (image models). */
+    camLayer: z.string().optional(),
+    /** Forecasters: central interval level the model's variance head is read at (e.g. 0.9). */
+    intervalLevel: finite.optional(),
+    /** Validation metrics (names as the evaluation report uses them). */
+    metrics: z.record(z.string(), z.unknown()),
+    trainingData: z.strictObject({
+      source: z.string(),
+      trainSize: z.number().int().nonnegative(),
+      validationSize: z.number().int().nonnegative(),
+      classCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+      split: z.string(),
+    }),
+    hyperParameters: z.record(z.string(), z.unknown()),
+    card: cardSchema,
+    parent: z.strictObject({ name: z.string(), version: z.string() }).nullable(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    oslerVersion: z.string(),
+    seed: z.number().int().optional(),
+    trainingSeconds: finite.nonnegative().optional(),
+  })
+  .refine((m) => m.classOffsets === undefined || m.classOffsets.length === m.outputs.length, {
+    message: 'classOffsets must have one offset per output',
+    path: ['classOffsets'],
+  });
 /** `metadata.json` of a bundle. */
 export type BundleMetadata = z.infer<typeof bundleMetadataSchema>;

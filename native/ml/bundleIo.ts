@@ -70,6 +70,13 @@ export function renderCard(metadata: BundleMetadata): string {
     '## Validation metrics',
     ...Object.entries(metadata.metrics).map(([k, v]) => `- ${k}: ${metricText(v)}`),
     `- Softmax temperature: ${metadata.temperature.toFixed(3)}${metadata.temperature === 1 ? ' (none)' : ''}`,
+    ...(metadata.classOffsets !== undefined
+      ? [
+          `- Class offsets on the log-probabilities, before the temperature: ${metadata.outputs
+            .map((o, i) => `${o} ${metadata.classOffsets![i]!.toFixed(3)}`)
+            .join(', ')}`,
+        ]
+      : []),
     '',
     '## Known limitations',
     ...metadata.card.limitations.map((l) => `- ${l}`),

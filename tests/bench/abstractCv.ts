@@ -6,9 +6,11 @@
  *
  *   node --import tsx tests/bench/abstractCv.ts '[{},{"towerTraining":"independent"}]'
  *
+ * OSLER_CV_DUMP=FILE writes the last setting's out-of-fold probabilities and labels as JSON.
  * A setting may override: towers, towerTraining, embeddingDim, featureDropout, classWeightPower,
  * epochs, learningRate, weightDecay.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleMetadata } from '../../native/ml/bundle.js';
 import { EngineClient } from '../../native/ml/engine/client.js';
@@ -133,6 +135,8 @@ try {
     const pooled = new Float32Array(trainRows.length * k);
     trainRows.forEach((r, j) => pooled.set(oof.subarray(r * k, (r + 1) * k), j * k));
     const y = Int32Array.from(trainRows.map((i) => labels[i]!));
+    if (process.env.OSLER_CV_DUMP)
+      writeFileSync(process.env.OSLER_CV_DUMP, JSON.stringify({ labels: Array.from(y), probs: Array.from(pooled), k }));
     const raw = evaluateClassification(pooled, y, classes, { bootstrap: 0, seed: 1 });
     const t = fitTemperature(pooled, y, k);
     const scaled = evaluateClassification(applyTemperature(pooled, k, t), y, classes, { bootstrap: 0, seed: 1 });

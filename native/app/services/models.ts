@@ -203,6 +203,12 @@ function nowVersion(): string {
  * exports bundles, runs predictions and explanations on case-store items, evaluates on labelled
  * data, and runs training / fine-tuning in the engine worker with progress events.
  */
+/** A model's probabilities after its calibration: offsets and temperature (classifiers only). */
+function calibrated(meta: BundleMetadata, raw: Float32Array): Float32Array {
+  if (meta.task === 'vitals-forecast' || (meta.temperature === 1 && meta.classOffsets === undefined)) return raw;
+  return applyTemperature(raw, meta.outputs.length, meta.temperature, meta.classOffsets);
+}
+
 export class ModelService {
   readonly #ctx: ModelServiceContext;
   readonly #metadata = new Map<number, BundleMetadata>();
@@ -564,10 +570,7 @@ export class ModelService {
       await engine.load({ modelId: probeId, dir: target });
       try {
         const raw = (await engine.predict({ modelId: probeId, x: set.x }).result).y.values as Float32Array;
-        const outputs =
-          meta.task === 'vitals-forecast' || meta.temperature === 1
-            ? raw
-            : applyTemperature(raw, meta.outputs.length, meta.temperature);
+        const outputs = calibrated(meta, raw);
         const after = this.#report(version.id, meta, outputs, set);
         metricChange = {};
         for (const [k, v] of Object.entries(after.summary))
@@ -610,9 +613,7 @@ export class ModelService {
     const e = engine ?? (await this.#ctx.inferenceEngine());
     const modelId = await this.#modelIdIn(e, version);
     const y = (await e.predict({ modelId, x }).result).y;
-    const raw = y.values as Float32Array;
-    if (meta.task === 'vitals-forecast' || meta.temperature === 1) return raw;
-    return applyTemperature(raw, meta.outputs.length, meta.temperature);
+    return calibrated(meta, y.values as Float32Array);
   }
 
   /** Runs a model on an item, stores the prediction (audited) and returns it. */
@@ -1407,8 +1408,11 @@ export class ModelService {
         if (train.labels !== null)
           for (const l of train.labels)
             classCounts[baseMeta.outputs[l]!] = (classCounts[baseMeta.outputs[l]!] ?? 0) + 1;
+        // The parent's decision offsets belong to the parent's weights: the new version has its own
+        // temperature and none.
+        const { classOffsets: _parentOffsets, ...inherited } = baseMeta;
         const meta: BundleMetadata = {
-          ...baseMeta,
+          ...inherited,
           name: input.name,
           version,
           temperature,

@@ -2,6 +2,7 @@ export {
   applyTemperature,
   argmaxRow,
   expectedCalibrationError,
+  fitClassOffsets,
   fitTemperature,
   PROBABILITY_FLOOR,
   type ReliabilityBin,

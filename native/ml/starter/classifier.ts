@@ -6,13 +6,14 @@ import {
   applyTemperature,
   argmaxRow,
   evaluateClassification,
+  fitClassOffsets,
   fitTemperature,
   type ClassificationReport,
 } from '../eval/index.js';
 import type { ModelSpec } from '../models/index.js';
-import { seededRandom } from '../random.js';
+import { seededRandom, shuffledIndices } from '../random.js';
 import { OSLER_VERSION } from '../../app/version.js';
-import type { EncodedSet } from '../tasks/types.js';
+import { subsetOf, type EncodedSet } from '../tasks/types.js';
 import type { StarterContext } from './types.js';
 
 /** The intended-use statement every starter model card carries. */
@@ -100,6 +101,8 @@ export interface CalibratedEvaluation {
   /** Report on the raw softmax outputs. */
   raw: ClassificationReport;
   temperature: number;
+  /** Per-class decision offsets applied before the temperature, when fitted (see fitClassOffsets). */
+  offsets?: number[];
   /** Metadata `metrics` record: headline figures with 95% intervals, ECE before and after. */
   metrics: Record<string, unknown>;
   /** Temperature-scaled probabilities. */
@@ -121,12 +124,14 @@ export function evaluateWithTemperature(
   seed: number,
   positiveClass?: number,
   fixedTemperature?: number,
+  offsets?: number[],
 ): CalibratedEvaluation {
   const k = classes.length;
   const options = { bootstrap: STARTER_BOOTSTRAP, seed, ...(positiveClass !== undefined ? { positiveClass } : {}) };
   const raw = evaluateClassification(probs, labels, [...classes], options);
-  const temperature = fixedTemperature ?? fitTemperature(probs, labels, k);
-  const scaled = applyTemperature(probs, k, temperature);
+  // softmax((log p + b) / T) = softmax(log(softmax(log p + b)) / T): T is fitted after the offsets.
+  const temperature = fixedTemperature ?? fitTemperature(applyTemperature(probs, k, 1, offsets), labels, k);
+  const scaled = applyTemperature(probs, k, temperature, offsets);
   const report = evaluateClassification(scaled, labels, [...classes], options);
   const ci = bootstrapAccuracyF1(scaled, labels, k, STARTER_BOOTSTRAP, seed);
   const metrics: Record<string, unknown> = {
@@ -150,7 +155,7 @@ export function evaluateWithTemperature(
     metrics.ppv = round(op.ppv);
     metrics.npv = round(op.npv);
   }
-  return { report, raw, temperature, metrics, probs: scaled };
+  return { report, raw, temperature, ...(offsets !== undefined ? { offsets } : {}), metrics, probs: scaled };
 }
 
 /** Class counts of an encoded set, by class name. */
@@ -209,6 +214,12 @@ export interface ClassifierRun {
    * `validation` together for the best epoch count, keeping the temperature fitted on `validation`.
    */
   refit?: boolean;
+  /**
+   * With `refit`: before refitting, train this many models on folds of `train` + `validation` for the
+   * best epoch count and fit per-class decision offsets (macro-F1) and the temperature on their
+   * out-of-fold predictions, instead of fitting the temperature on `validation` alone.
+   */
+  crossFitFolds?: number;
   classes: readonly string[];
   options: {
     epochs: number;
@@ -240,6 +251,45 @@ export interface TrainedClassifier {
 function need(set: EncodedSet, what: string): { y: TensorData; labels: Int32Array } {
   if (set.y === null || set.labels === null) throw new Error(`${what} has no labels`);
   return { y: set.y, labels: set.labels };
+}
+
+/**
+ * Out-of-fold probabilities of `all` (row-major n x k): `folds` models, each trained from scratch for
+ * `epochs` epochs on the other folds (class-stratified, seeded), predict their own fold.
+ */
+async function crossFit(
+  run: ClassifierRun,
+  all: EncodedSet,
+  epochs: number,
+  folds: number,
+  modelId: string,
+): Promise<Float32Array> {
+  const { ctx, spec, classes } = run;
+  const labels = all.labels!;
+  const k = classes.length;
+  const foldOf = new Int32Array(labels.length);
+  for (let c = 0; c < k; c++) {
+    const rows = [...labels.keys()].filter((i) => labels[i] === c);
+    shuffledIndices(rows.length, seededRandom(ctx.seed * 7919 + c)).forEach((r, j) => (foldOf[rows[r]!] = j % folds));
+  }
+  const oof = new Float32Array(labels.length * k);
+  for (let f = 0; f < folds; f++) {
+    const inFold = [...labels.keys()].filter((i) => foldOf[i] === f);
+    const rest = [...labels.keys()].filter((i) => foldOf[i] !== f);
+    const part = subsetOf(all, rest);
+    await ctx.engine.train({
+      modelId,
+      spec,
+      train: { x: part.x, y: part.y! },
+      options: { ...run.options, epochs, patience: undefined, seed: ctx.seed + f + 1 },
+    }).result;
+    const p = (await ctx.engine.predict({ modelId, x: subsetOf(all, inFold).x, batchSize: 256 }).result).y
+      .values as Float32Array;
+    inFold.forEach((row, j) => oof.set(p.subarray(j * k, (j + 1) * k), row * k));
+    ctx.log(`cross-fit fold ${f + 1}/${folds} (${rest.length} items, ${epochs} epochs)`);
+  }
+  await ctx.engine.dispose(modelId);
+  return oof;
 }
 
 /**
@@ -287,6 +337,16 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
   let epochsCompleted = result.epochsCompleted;
   if (run.heldOut !== undefined) {
     const heldOut = need(run.heldOut, 'the held-out split');
+    if (run.refit === true && run.crossFitFolds !== undefined && run.crossFitFolds > 1) {
+      const all = concatSets(run.train, run.validation);
+      const oof = await crossFit(run, all, result.bestEpoch, run.crossFitFolds, `${modelId}-fold`);
+      const offsets = fitClassOffsets(oof, all.labels!, classes.length);
+      evaluation = evaluateWithTemperature(oof, all.labels!, classes, ctx.seed, run.positiveClass, undefined, offsets);
+      ctx.log(
+        `${run.crossFitFolds}-fold out-of-fold: macroF1 ${evaluation.raw.macroF1.toFixed(4)} -> ${evaluation.report.macroF1.toFixed(4)} with offsets [${offsets.join(', ')}], ` +
+          `ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)} (T ${evaluation.temperature.toFixed(3)})`,
+      );
+    }
     if (run.refit === true) {
       const all = concatSets(run.train, run.validation);
       const again = await ctx.engine.train({
@@ -300,7 +360,7 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
     }
     const scored = await ctx.engine.predict({ modelId, x: run.heldOut.x, batchSize: 256 }).result;
     ctx.log(
-      `tuning split: macroF1 ${evaluation.report.macroF1.toFixed(4)} logLoss ${evaluation.report.logLoss.toFixed(4)} ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)}`,
+      `${(run.crossFitFolds ?? 0) > 1 ? 'out-of-fold' : 'tuning split'}: macroF1 ${evaluation.report.macroF1.toFixed(4)} logLoss ${evaluation.report.logLoss.toFixed(4)} ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)}`,
     );
     evaluation = evaluateWithTemperature(
       scored.y.values as Float32Array,
@@ -309,6 +369,7 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
       ctx.seed,
       run.positiveClass,
       evaluation.temperature,
+      evaluation.offsets,
     );
   }
   ctx.log(
@@ -375,6 +436,7 @@ export async function saveStarterBundle(
         ctx.seed,
         storage.positiveClass,
         trained.evaluation.temperature,
+        trained.evaluation.offsets,
       );
     } finally {
       await ctx.engine.dispose(stored);
@@ -388,6 +450,7 @@ export async function saveStarterBundle(
     format: BUNDLE_FORMAT,
     ...fields,
     temperature: evaluation.temperature,
+    ...(evaluation.offsets !== undefined ? { classOffsets: evaluation.offsets } : {}),
     metrics: evaluation.metrics,
     createdBy: 'osler train-starter',
     createdAt: new Date().toISOString(),

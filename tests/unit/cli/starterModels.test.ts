@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCore } from '../../../native/app/core.js';
 import type { ChannelOutput } from '../../../native/contract/index.js';
 import { main, type Io } from '../../../native/cli/main.js';
+import { readBundleMetadata } from '../../../native/ml/bundleIo.js';
+import { readNotesTable } from '../../../native/ml/tasks/text.js';
 import { dataDir, tempDir } from '../helpers.js';
 
 function capture(): Io & { out_: string[]; err_: string[] } {
@@ -124,6 +126,29 @@ describe.skipIf(data === null)(
       expect(out.n).toBe(2310);
       expect(out.auc).toBeGreaterThan(0.8);
       for (const k of ['accuracy', 'macroF1', 'ece']) expect(Number.isFinite(out[k])).toBe(true);
+
+      // On its own validation rows, osler evaluate (the app's calibration: offsets, then temperature)
+      // reproduces the card's figures.
+      const dir = join(models, 'abstract-condition');
+      const split = JSON.parse(readFileSync(join(dir, 'split.json'), 'utf8')) as { validation: number[] };
+      const table = await readNotesTable(
+        join(data!, 'text', 'medical-abstracts', 'abstracts.csv'),
+        {},
+        { textColumn: 'medical_abstract', labelColumn: 'condition_label' },
+      );
+      const csv = join(tmp.path, 'abstracts-validation.csv');
+      writeFileSync(
+        csv,
+        'medical_abstract,condition_label\n' +
+          split.validation.map((i) => `"${table.texts[i]!.replace(/"/g, '""')}",${table.labels![i]}`).join('\n') +
+          '\n',
+      );
+      const card = readBundleMetadata(dir).metrics as Record<string, { value: number } | number>;
+      const held = await evaluate(home, ['--model', 'abstract-condition', '--data', csv]);
+      expect(held.n).toBe(split.validation.length);
+      expect(held.macroF1).toBeCloseTo((card.macroF1 as { value: number }).value, 3);
+      expect(held.accuracy).toBeCloseTo((card.accuracy as { value: number }).value, 3);
+      expect(held.ece).toBeCloseTo(card.ece as number, 3);
     });
 
     it.skipIf(!shipped('icu-mortality') || !shipped('vitals-forecast'))(

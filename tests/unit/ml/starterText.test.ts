@@ -32,7 +32,7 @@ describe.skipIf(data === null)(
     const run = (i: number) =>
       trainAbstractCondition(
         { dataRoot: data!, outDir: dirs[i]!.path, engine, seed: 3, log: () => undefined },
-        { limit: 300, epochs: 3, maxFeatures: 4000, sequenceLength: 256, embeddingDim: 8 },
+        { limit: 300, epochs: 3, maxFeatures: 4000, sequenceLength: 256, embeddingDim: 8, crossFitFolds: 3 },
       );
 
     it('writes a valid bundle with its split, reproduces it exactly, and evaluates a CSV in the same layout after load', async () => {
@@ -62,6 +62,9 @@ describe.skipIf(data === null)(
         ci95: [expect.any(Number), expect.any(Number)],
       });
       expect(readFileSync(join(dirs[0]!.path, 'CARD.md'), 'utf8')).toMatch(/CC BY-SA 3\.0/);
+      // Decision offsets fitted on out-of-fold predictions ship with the bundle and the card names them.
+      expect(metadata.classOffsets).toHaveLength(5);
+      expect(readFileSync(join(dirs[0]!.path, 'CARD.md'), 'utf8')).toMatch(/Class offsets on the log-probabilities/);
       expect(
         Buffer.compare(
           readFileSync(join(dirs[0]!.path, 'weights.bin')),
@@ -98,6 +101,6 @@ describe.skipIf(data === null)(
         'Migraine and vertebrobasilar ischemia. I studied 9 patients with migraine and posterior circulation ischemia.',
       ]);
       expect(firstText.shape).toEqual([1, 256]);
-    });
+    }, 120_000);
   },
 );
