@@ -34,13 +34,18 @@ interface Slot {
   readonly worker: Worker;
   job: Job | null;
   timer: NodeJS.Timeout | null;
+  /** Ends an idle worker (its codecs' wasm memory is tens of MB); the next frame starts a fresh one. */
+  idle: NodeJS.Timeout | null;
 }
+
+/** How long a codec worker may sit idle before it is stopped to return its memory. */
+const IDLE_MS = 20_000;
 
 /**
  * Decodes frames of the guarded codecs in worker threads, each under a deadline: a decoder that
  * runs past it (a wasm codec looping on damaged data cannot be interrupted any other way) has its
  * worker terminated, and the frame fails with `decode-failed`. Up to two workers decode in parallel;
- * idle workers do not keep the process alive. Where no worker script ships, frames decode in-process
+ * idle workers do not keep the process alive, and stop after 20 s idle to return their memory. Where no worker script ships, frames decode in-process
  * without a deadline.
  */
 export class CodecPool {
@@ -50,9 +55,17 @@ export class CodecPool {
   readonly #queue: Job[] = [];
   #nextId = 1;
 
-  constructor(script: WorkerScript | null, size = Math.max(1, Math.min(2, availableParallelism()))) {
+  readonly #idleMs: number;
+
+  constructor(script: WorkerScript | null, size = Math.max(1, Math.min(2, availableParallelism())), idleMs = IDLE_MS) {
     this.#script = script;
     this.#size = size;
+    this.#idleMs = idleMs;
+  }
+
+  /** Codec workers running now (idle ones stop after a while). */
+  get workers(): number {
+    return this.#slots.length;
   }
 
   /** Whether frames run in workers under a deadline (false: in-process). */
@@ -80,6 +93,7 @@ export class CodecPool {
     await Promise.all(
       this.#slots.splice(0).map((slot) => {
         if (slot.timer) clearTimeout(slot.timer);
+        if (slot.idle) clearTimeout(slot.idle);
         slot.job?.reject(error);
         slot.job = null;
         return slot.worker.terminate();
@@ -101,7 +115,7 @@ export class CodecPool {
   #spawn(): Slot {
     const script = this.#script!;
     const worker = new Worker(script.spec, { eval: script.eval });
-    const slot: Slot = { worker, job: null, timer: null };
+    const slot: Slot = { worker, job: null, timer: null, idle: null };
     worker.unref();
     worker.on('message', (reply: CodecReply) => {
       const job = slot.job;
@@ -123,6 +137,8 @@ export class CodecPool {
   }
 
   #start(slot: Slot, job: Job): void {
+    if (slot.idle) clearTimeout(slot.idle);
+    slot.idle = null;
     slot.job = job;
     slot.worker.ref();
     slot.timer = setTimeout(() => {
@@ -151,11 +167,20 @@ export class CodecPool {
     slot.job = null;
     slot.worker.unref();
     this.#pump();
+    if (slot.job === null) {
+      slot.idle = setTimeout(() => {
+        this.#drop(slot);
+        void slot.worker.terminate();
+      }, this.#idleMs);
+      slot.idle.unref();
+    }
   }
 
   #drop(slot: Slot): void {
     if (slot.timer) clearTimeout(slot.timer);
+    if (slot.idle) clearTimeout(slot.idle);
     slot.timer = null;
+    slot.idle = null;
     slot.job = null;
     const i = this.#slots.indexOf(slot);
     if (i >= 0) this.#slots.splice(i, 1);

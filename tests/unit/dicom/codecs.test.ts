@@ -171,6 +171,30 @@ describe.skipIf(!data)('JPEG-LS decodes run in a worker under a deadline', () =>
     await pool.close();
   });
 
+  it('stops idle workers to return their memory and starts a fresh one for the next frame', async () => {
+    const { CodecPool } = await import('../../../native/dicom/codecs/pool.js');
+    const { workerScript } = await import('../../../native/runtime/workerScript.js');
+    const { frameBytes } = await import('../../../native/dicom/frames.js');
+    const ds = parseDicom(readFileSync(join(data!, 'dicom/mr-transfer-syntaxes/7_jpegls_lossless_gdcm.dcm')));
+    const pm = readPixelModule(ds);
+    const frame = frameBytes(ds, pm, 0, true).bytes;
+    const script = workerScript(
+      new URL('../../../native/dicom/codecs/pool.ts', import.meta.url).href,
+      'codecWorker.ts',
+      'native/dicom/codecs/codecWorker.js',
+    );
+    const pool = new CodecPool(script, 2, 100);
+    try {
+      const first = await pool.decode('jpeg-ls', frame, pm);
+      expect(pool.workers).toBe(1);
+      await expect.poll(() => pool.workers, { timeout: 5000 }).toBe(0);
+      const again = await pool.decode('jpeg-ls', frame, pm);
+      expect(Buffer.from(again.bytes).equals(Buffer.from(first.bytes))).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('decodeFrame decodes JPEG-LS through the shared pool, in a worker', async () => {
     const { codecPool } = await import('../../../native/dicom/codecs/pool.js');
     expect(codecPool().guarded).toBe(true);
