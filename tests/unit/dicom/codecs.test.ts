@@ -127,21 +127,24 @@ describe.skipIf(!data)('JPEG-LS decodes run in a worker under a deadline', () =>
   // refused up front), and a wasm call cannot be interrupted: only terminating its worker thread stops it.
   // A 1 ms deadline on a real frame (CharLS needs a few ms for it) stands in for a runaway decode: the timer
   // is due before the worker can answer, and timers run before message events in each turn of the loop.
-  it('stops a decode at its deadline, then decodes good frames in a fresh worker', async () => {
+  /** A private pool over the real codec worker, and the first frame of a real JPEG-LS file. */
+  async function poolAndFrame(size: number, idleMs?: number) {
     const { CodecPool } = await import('../../../native/dicom/codecs/pool.js');
     const { workerScript } = await import('../../../native/runtime/workerScript.js');
     const { frameBytes } = await import('../../../native/dicom/frames.js');
-    const file = new Uint8Array(readFileSync(join(data!, 'dicom/mr-transfer-syntaxes/7_jpegls_lossless_gdcm.dcm')));
-    const ds = parseDicom(file);
+    const ds = parseDicom(readFileSync(join(data!, 'dicom/mr-transfer-syntaxes/7_jpegls_lossless_gdcm.dcm')));
     const pm = readPixelModule(ds);
-    const frame = frameBytes(ds, pm, 0, true).bytes;
     const script = workerScript(
       new URL('../../../native/dicom/codecs/pool.ts', import.meta.url).href,
       'codecWorker.ts',
       'native/dicom/codecs/codecWorker.js',
     );
     expect(script).not.toBeNull();
-    const pool = new CodecPool(script, 1);
+    return { pool: new CodecPool(script, size, idleMs), pm, frame: frameBytes(ds, pm, 0, true).bytes };
+  }
+
+  it('stops a decode at its deadline, then decodes good frames in a fresh worker', async () => {
+    const { pool, pm, frame } = await poolAndFrame(1);
     try {
       expect(pool.guarded).toBe(true);
       const good = await pool.decode('jpeg-ls', frame, pm);
@@ -172,18 +175,7 @@ describe.skipIf(!data)('JPEG-LS decodes run in a worker under a deadline', () =>
   });
 
   it('stops idle workers to return their memory and starts a fresh one for the next frame', async () => {
-    const { CodecPool } = await import('../../../native/dicom/codecs/pool.js');
-    const { workerScript } = await import('../../../native/runtime/workerScript.js');
-    const { frameBytes } = await import('../../../native/dicom/frames.js');
-    const ds = parseDicom(readFileSync(join(data!, 'dicom/mr-transfer-syntaxes/7_jpegls_lossless_gdcm.dcm')));
-    const pm = readPixelModule(ds);
-    const frame = frameBytes(ds, pm, 0, true).bytes;
-    const script = workerScript(
-      new URL('../../../native/dicom/codecs/pool.ts', import.meta.url).href,
-      'codecWorker.ts',
-      'native/dicom/codecs/codecWorker.js',
-    );
-    const pool = new CodecPool(script, 2, 100);
+    const { pool, pm, frame } = await poolAndFrame(2, 100);
     try {
       const first = await pool.decode('jpeg-ls', frame, pm);
       expect(pool.workers).toBe(1);
