@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ensembleOutput } from './towers.js';
 
 /** Options of the bag-of-n-gram-embeddings note classifier (fastText-style). */
 export interface TextBagOptions {
@@ -214,7 +215,5 @@ export function buildTextBag(options: TextBagOptions): tf.LayersModel {
   };
   const input = tf.input({ shape: [sequenceLength], dtype: 'int32', name: 'features' });
   const outs = Array.from({ length: towers }, (_, t) => tower(t, input));
-  const output =
-    towers === 1 ? outs[0]! : (tf.layers.average({ name: 'probabilities' }).apply(outs) as tf.SymbolicTensor);
-  return tf.model({ inputs: input, outputs: output, name: 'text_bag' });
+  return tf.model({ inputs: input, outputs: ensembleOutput(outs), name: 'text_bag' });
 }

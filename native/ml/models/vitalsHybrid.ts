@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ensembleOutput } from './towers.js';
 
 /** Options of the hybrid vital-sign risk model. */
 export interface VitalsHybridOptions {
@@ -121,7 +122,5 @@ export function buildVitalsHybrid(options: VitalsHybridOptions): tf.LayersModel 
       .apply(joined) as tf.SymbolicTensor;
   };
   const outs = Array.from({ length: towers }, (_, t) => tower(t));
-  const output =
-    towers === 1 ? outs[0]! : (tf.layers.average({ name: 'probabilities' }).apply(outs) as tf.SymbolicTensor);
-  return tf.model({ inputs: input, outputs: output, name: 'vitals_hybrid' });
+  return tf.model({ inputs: input, outputs: ensembleOutput(outs), name: 'vitals_hybrid' });
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom, shuffledIndices } from '../random.js';
+import { memberOutputsModel } from '../models/towers.js';
 import { batchLoss, correctCount, type LossKind } from './losses.js';
 
 /** Inputs and targets held in memory, first dimension = samples. */
@@ -34,20 +35,6 @@ export interface TrainOptions {
    * multiplied by 1 - learningRate x weightDecay. 0 or absent: none.
    */
   readonly weightDecay?: number;
-}
-
-/**
- * A view of `model` whose outputs are the inputs of its final Average layer (the members'
- * probabilities); it shares the model's layers and weights.
- */
-export function memberOutputsModel(model: tf.LayersModel): tf.LayersModel {
-  const last = model.layers[model.layers.length - 1]!;
-  const inputs = last.input;
-  if (last.getClassName() !== 'Average' || !Array.isArray(inputs) || inputs.length < 2)
-    throw new Error(
-      `memberLoss needs a model ending in an Average layer over its members; ${model.name} ends in ${last.getClassName()}`,
-    );
-  return tf.model({ inputs: model.inputs, outputs: inputs, name: `${model.name}_members` });
 }
 
 /** One progress report: after a batch (`phase: 'batch'`) or after an epoch with validation figures. */

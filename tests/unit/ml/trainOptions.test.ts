@@ -6,7 +6,8 @@ import {
   trainsTowersIndependently,
   type ModelSpec,
 } from '../../../native/ml/models/index.js';
-import { memberOutputsModel, trainLoop } from '../../../native/ml/train/loop.js';
+import { memberOutputsModel } from '../../../native/ml/models/towers.js';
+import { trainLoop } from '../../../native/ml/train/loop.js';
 import { bothBackends, maxRelDiff, rng } from './backends.js';
 
 // A small vitals-hybrid summary MLP: tower t of a model with seed s is initialised exactly like the
