@@ -1,7 +1,7 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { untransposedBatchMatMul } from './batchMatMul.js';
 import { rowGather } from './gatherRows.js';
-import { sharedIdentityConfig } from './sharedIdentity.js';
+import { sharedIdentity } from './sharedIdentity.js';
 import { leadingAxesSum } from './leadingSum.js';
 import { registerLstmKernels } from './lstm.js';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.js';
@@ -27,7 +27,6 @@ export const WASM_EXTRA_KERNELS: readonly { config: KernelConfig; how: 'native' 
   { config: unpackConfig, how: 'native', replace: true },
   { config: splitVConfig, how: 'native', replace: true },
   { config: unsortedSegmentSumConfig, how: 'native' },
-  { config: sharedIdentityConfig, how: 'native', replace: true },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropFilter'), how: 'cpu-bridge' },
   { config: cpuBridgedKernel('DepthwiseConv2dNativeBackpropInput'), how: 'cpu-bridge' },
   { config: cpuBridgedKernel('Einsum'), how: 'cpu-bridge' },
@@ -57,6 +56,7 @@ export function registerWasmKernels(): string[] {
     ['BatchMatMul', untransposedBatchMatMul],
     ['GatherV2', rowGather],
     ['Sum', leadingAxesSum],
+    ['Identity', sharedIdentity],
   ];
   for (const [name, wrap] of wrappers) {
     const stock = getKernel(name, 'wasm');

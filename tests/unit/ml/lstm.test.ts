@@ -284,6 +284,9 @@ describe('wasm fast paths used by text training (GatherV2 rows, leading-axis Sum
     const before = tf.memory().numTensors;
     const x = tf.tensor1d([1, 2, 3]);
     const y = tf.clone(x);
+    // Shared, not copied: the clone points at the same backend data.
+    const dataId = (t: tf.Tensor) => (t as unknown as { dataId: object }).dataId;
+    expect(dataId(y)).toBe(dataId(x));
     x.dispose();
     expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
     const v = tf.variable(y);
@@ -293,6 +296,12 @@ describe('wasm fast paths used by text training (GatherV2 rows, leading-axis Sum
     expect(Array.from(v.dataSync())).toEqual([7, 8, 9]);
     tf.dispose([y, update]);
     v.dispose();
+    // String tensors live in JS, not the wasm heap: the stock kernel clones them.
+    const words = tf.tensor1d(['a', 'b'], 'string');
+    const copy = tf.clone(words);
+    words.dispose();
+    expect(copy.dataSync()).toEqual(['a', 'b']);
+    copy.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
