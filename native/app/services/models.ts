@@ -197,18 +197,18 @@ function nowVersion(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
-/**
- * The model registry and everything that runs models: installs the shipped starter bundles,
- * lists versions with their cards, promotes / discards / rolls back (audited), imports and
- * exports bundles, runs predictions and explanations on case-store items, evaluates on labelled
- * data, and runs training / fine-tuning in the engine worker with progress events.
- */
 /** A model's probabilities after its calibration: offsets and temperature (classifiers only). */
 function calibrated(meta: BundleMetadata, raw: Float32Array): Float32Array {
   if (meta.task === 'vitals-forecast' || (meta.temperature === 1 && meta.classOffsets === undefined)) return raw;
   return applyTemperature(raw, meta.outputs.length, meta.temperature, meta.classOffsets);
 }
 
+/**
+ * The model registry and everything that runs models: installs the shipped starter bundles,
+ * lists versions with their cards, promotes / discards / rolls back (audited), imports and
+ * exports bundles, runs predictions and explanations on case-store items, evaluates on labelled
+ * data, and runs training / fine-tuning in the engine worker with progress events.
+ */
 export class ModelService {
   readonly #ctx: ModelServiceContext;
   readonly #metadata = new Map<number, BundleMetadata>();
@@ -265,8 +265,8 @@ export class ModelService {
         // Installed bundles are recognised by name and version alone; only new ones are validated.
         const identity = readBundleIdentity(source);
         if (identity !== null && hasModelVersion(this.#db, identity.name, identity.version)) continue;
+        // Null identity (unreadable JSON): readBundleMetadata reports the real error.
         const meta = readBundleMetadata(source);
-        if (hasModelVersion(this.#db, meta.name, meta.version)) continue;
         const hasActive = listModelVersions(this.#db).some((v) => v.name === meta.name && v.state === 'active');
         this.#register(source, meta, hasActive ? 'candidate' : 'active', actor, null, null, 'shipped starter model');
         installed.push(`${meta.name} ${meta.version}`);

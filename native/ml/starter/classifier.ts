@@ -122,10 +122,15 @@ export function evaluateWithTemperature(
   labels: Int32Array,
   classes: readonly string[],
   seed: number,
-  positiveClass?: number,
-  fixedTemperature?: number,
-  offsets?: number[],
+  calibration: {
+    positiveClass?: number | undefined;
+    /** Apply this temperature (fitted elsewhere) instead of fitting one on these items. */
+    temperature?: number | undefined;
+    /** Per-class decision offsets applied before the temperature. */
+    offsets?: number[] | undefined;
+  } = {},
 ): CalibratedEvaluation {
+  const { positiveClass, temperature: fixedTemperature, offsets } = calibration;
   const k = classes.length;
   const options = { bootstrap: STARTER_BOOTSTRAP, seed, ...(positiveClass !== undefined ? { positiveClass } : {}) };
   const raw = evaluateClassification(probs, labels, [...classes], options);
@@ -327,28 +332,24 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
     `trained ${result.epochsCompleted} epochs, best epoch ${result.bestEpoch}, ${trainingSeconds.toFixed(0)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU`,
   );
   const { y } = await ctx.engine.predict({ modelId, x: run.validation.x, batchSize: 256 }).result;
-  let evaluation = evaluateWithTemperature(
-    y.values as Float32Array,
-    validation.labels,
-    classes,
-    ctx.seed,
-    run.positiveClass,
-  );
+  let evaluation = evaluateWithTemperature(y.values as Float32Array, validation.labels, classes, ctx.seed, {
+    positiveClass: run.positiveClass,
+  });
   let epochsCompleted = result.epochsCompleted;
   if (run.heldOut !== undefined) {
     const heldOut = need(run.heldOut, 'the held-out split');
-    if (run.refit === true && run.crossFitFolds !== undefined && run.crossFitFolds > 1) {
-      const all = concatSets(run.train, run.validation);
-      const oof = await crossFit(run, all, result.bestEpoch, run.crossFitFolds, `${modelId}-fold`);
-      const offsets = fitClassOffsets(oof, all.labels!, classes.length);
-      evaluation = evaluateWithTemperature(oof, all.labels!, classes, ctx.seed, run.positiveClass, undefined, offsets);
-      ctx.log(
-        `${run.crossFitFolds}-fold out-of-fold: macroF1 ${evaluation.raw.macroF1.toFixed(4)} -> ${evaluation.report.macroF1.toFixed(4)} with offsets [${offsets.join(', ')}], ` +
-          `ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)} (T ${evaluation.temperature.toFixed(3)})`,
-      );
-    }
+    let fittedOn = 'tuning split';
     if (run.refit === true) {
       const all = concatSets(run.train, run.validation);
+      if (run.crossFitFolds !== undefined && run.crossFitFolds > 1) {
+        const oof = await crossFit(run, all, result.bestEpoch, run.crossFitFolds, `${modelId}-fold`);
+        const offsets = fitClassOffsets(oof, all.labels!, classes.length);
+        evaluation = evaluateWithTemperature(oof, all.labels!, classes, ctx.seed, {
+          positiveClass: run.positiveClass,
+          offsets,
+        });
+        fittedOn = `${run.crossFitFolds}-fold out-of-fold (offsets [${offsets.join(', ')}])`;
+      }
       const again = await ctx.engine.train({
         modelId,
         spec,
@@ -360,17 +361,13 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
     }
     const scored = await ctx.engine.predict({ modelId, x: run.heldOut.x, batchSize: 256 }).result;
     ctx.log(
-      `${(run.crossFitFolds ?? 0) > 1 ? 'out-of-fold' : 'tuning split'}: macroF1 ${evaluation.report.macroF1.toFixed(4)} logLoss ${evaluation.report.logLoss.toFixed(4)} ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)}`,
+      `${fittedOn}: macroF1 ${evaluation.raw.macroF1.toFixed(4)} -> ${evaluation.report.macroF1.toFixed(4)} logLoss ${evaluation.report.logLoss.toFixed(4)} ECE ${evaluation.raw.ece.toFixed(4)} -> ${evaluation.report.ece.toFixed(4)} (T ${evaluation.temperature.toFixed(3)})`,
     );
-    evaluation = evaluateWithTemperature(
-      scored.y.values as Float32Array,
-      heldOut.labels,
-      classes,
-      ctx.seed,
-      run.positiveClass,
-      evaluation.temperature,
-      evaluation.offsets,
-    );
+    evaluation = evaluateWithTemperature(scored.y.values as Float32Array, heldOut.labels, classes, ctx.seed, {
+      positiveClass: run.positiveClass,
+      temperature: evaluation.temperature,
+      offsets: evaluation.offsets,
+    });
   }
   ctx.log(
     `validation: accuracy ${evaluation.report.accuracy.toFixed(4)} macroF1 ${evaluation.report.macroF1.toFixed(4)} auc ${evaluation.report.auc.toFixed(4)} ` +
@@ -434,9 +431,11 @@ export async function saveStarterBundle(
         need(storage.heldOut, 'the held-out split').labels,
         storage.classes,
         ctx.seed,
-        storage.positiveClass,
-        trained.evaluation.temperature,
-        trained.evaluation.offsets,
+        {
+          positiveClass: storage.positiveClass,
+          temperature: trained.evaluation.temperature,
+          offsets: trained.evaluation.offsets,
+        },
       );
     } finally {
       await ctx.engine.dispose(stored);

@@ -120,7 +120,7 @@ export async function trainLoop(
   const variables = trainableVariables(model);
   const members = options.memberLoss === true ? memberOutputsModel(model) : null;
   const decay = options.weightDecay ?? 0;
-  const decayed = decay > 0 ? variables.filter((v) => !/bias$/i.test(v.name) && v.shape.length >= 2) : [];
+  const decayed = decay > 0 ? variables.filter((v) => v.shape.length >= 2) : [];
   // One batch's loss: of the model's output, or the mean of the members' own losses.
   const lossOf = (xb: tf.Tensor, yb: tf.Tensor): tf.Scalar => {
     if (members === null) {
