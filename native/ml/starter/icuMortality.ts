@@ -4,7 +4,7 @@ import { OSLER_VERSION } from '../../app/version.js';
 import { OslerError } from '../../contract/result.js';
 import type { BundleMetadata, InputSpec } from '../bundle.js';
 import { writeBundleMetadata } from '../bundleIo.js';
-import type { EngineProgress, TensorData } from '../engine/protocol.js';
+import type { EngineProgress } from '../engine/protocol.js';
 import {
   applyTemperature,
   evaluateClassification,
@@ -13,6 +13,7 @@ import {
   thresholdForSensitivity,
 } from '../eval/index.js';
 import type { ModelSpec } from '../models/index.js';
+import { subsetOf } from '../tasks/types.js';
 import { encodeRiskSet, type RiskEncoding } from '../tasks/vitals.js';
 import { fitBinSpec } from '../vitals/features.js';
 import { PHYSIONET2012_CARD, PHYSIONET2012_PATH } from '../vitals/physionetCard.js';
@@ -116,13 +117,6 @@ function architectureText(settings: IcuMortalitySettings, summaryRows: number, f
       ? ` ${settings.towers} such networks, initialised with different seeds and ${settings.towerTraining === 'independent' ? 'each trained on its own loss' : 'trained jointly on the loss of their average'}, are averaged (an ensemble inside the model).`
       : '')
   );
-}
-
-function subset(t: TensorData, rows: readonly number[]): TensorData {
-  const size = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(rows.length * size);
-  rows.forEach((r, i) => out.set(t.values.subarray(r * size, (r + 1) * size), i * size));
-  return { shape: [rows.length, ...t.shape.slice(1)], dtype: 'float32', values: out };
 }
 
 /**
@@ -229,21 +223,21 @@ export async function trainIcuMortality(
   };
   const all = encodeRiskSet(draft, labelled, ids, set.outcomes);
   if (all.y === null || all.labels === null) throw new OslerError('internal', 'labels missing after encoding');
-  const train = { x: subset(all.x, split.train), y: subset(all.y, split.train) };
-  const validation = { x: subset(all.x, split.validation), y: subset(all.y, split.validation) };
-  const trainLabels = Int32Array.from(split.train.map((i) => all.labels![i]!));
-  const valLabels = Int32Array.from(split.validation.map((i) => all.labels![i]!));
+  const part = (rows: readonly number[]) => {
+    const set = subsetOf(all, rows);
+    return { data: { x: set.x, y: set.y! }, labels: set.labels! };
+  };
+  const { data: train, labels: trainLabels } = part(split.train);
+  const { data: validation, labels: valLabels } = part(split.validation);
   const inner = stratifiedPatientSplit(
     split.train.map((i) => ids[i]!),
     trainLabels,
     settings.tuningFraction,
     ctx.seed + 1,
   );
-  const fitRows = inner.train.map((j) => split.train[j]!);
   const tuneRows = inner.validation.map((j) => split.train[j]!);
-  const fit = { x: subset(all.x, fitRows), y: subset(all.y, fitRows) };
-  const tune = { x: subset(all.x, tuneRows), y: subset(all.y, tuneRows) };
-  const tuneLabels = Int32Array.from(tuneRows.map((i) => all.labels![i]!));
+  const fit = part(inner.train.map((j) => split.train[j]!)).data;
+  const { data: tune, labels: tuneLabels } = part(tuneRows);
   ctx.log(`icu-mortality: input [${HOURS} + ${summaryRows}, ${features}], ${variables} variables`);
 
   const modelId = `icu-mortality-${ctx.seed}`;
