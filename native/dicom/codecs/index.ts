@@ -2,6 +2,7 @@ import { DicomParseError } from '../errors.js';
 import { transferSyntax, transferSyntaxName } from '../transferSyntax.js';
 import { decodeJpegBaseline } from './jpegBaseline.js';
 import { decodeJpegLossless } from './jpegLossless.js';
+import { GUARDED_DECODERS, type GuardedCodec } from './guarded.js';
 import { codecPool } from './pool.js';
 import { decodeRle } from './rle.js';
 import type { FrameDecoder } from './types.js';
@@ -14,9 +15,12 @@ const DECODERS: Record<string, FrameDecoder> = {
   'jpeg-lossless': decodeJpegLossless,
   // The wasm codecs can run for seconds on damaged entropy data and a wasm call cannot be interrupted,
   // so their frames decode in codec workers under a deadline (two at a time, off the calling thread).
-  'jpeg-ls': (encoded, pm) => codecPool().decode('jpeg-ls', encoded, pm),
-  jpeg2000: (encoded, pm) => codecPool().decode('jpeg2000', encoded, pm),
-  htj2k: (encoded, pm) => codecPool().decode('htj2k', encoded, pm),
+  ...Object.fromEntries(
+    (Object.keys(GUARDED_DECODERS) as GuardedCodec[]).map((codec): [string, FrameDecoder] => [
+      codec,
+      (encoded, pm) => codecPool().decode(codec, encoded, pm),
+    ]),
+  ),
 };
 
 /**

@@ -17,7 +17,7 @@ import type { CodecOutput } from './types.js';
  * intact frame needs (CharLS decodes a 512x512 16-bit frame in about 5 ms, OpenJPEG in about 60 ms), so
  * only a decoder that has run away on damaged data reaches it.
  */
-export function decodeDeadlineMs(pm: PixelModule): number {
+function decodeDeadlineMs(pm: PixelModule): number {
   return Math.round(DEADLINE_BASE_MS + pm.rows * pm.columns * pm.samplesPerPixel * DEADLINE_MS_PER_SAMPLE);
 }
 const DEADLINE_BASE_MS = 2_000;

@@ -19,9 +19,9 @@ import { aliasRows, allocate, callWasmKernel, release, releaseAlias, type WasmBa
  *
  * Layout is time-major: `xz` [T, B, 4H] = x·W + b for every step, gate order i, f, c, o (Keras).
  */
-export const LSTM_FORWARD = 'OslerLstmForward';
+const LSTM_FORWARD = 'OslerLstmForward';
 /** Gradient kernel of {@link LSTM_FORWARD}: pre-activation gradients dz [T, B, 4H]. */
-export const LSTM_BACKWARD = 'OslerLstmBackward';
+const LSTM_BACKWARD = 'OslerLstmBackward';
 
 /** Gate activation: the logistic sigmoid (PyTorch, Keras 3) or tfjs/Keras 2's piecewise-linear one. */
 export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
@@ -393,7 +393,7 @@ function portableBackward(args: {
 }
 
 /** Kernel configs: XNNPACK-backed on wasm, plain typed-array loops on cpu and tfjs-node. */
-export const LSTM_KERNELS: readonly KernelConfig[] = [
+const LSTM_KERNELS: readonly KernelConfig[] = [
   { kernelName: LSTM_FORWARD, backendName: 'wasm', kernelFunc: wasmForward as unknown as KernelFunc },
   { kernelName: LSTM_BACKWARD, backendName: 'wasm', kernelFunc: wasmBackward as unknown as KernelFunc },
   ...['cpu', 'tensorflow'].flatMap((backendName) => [
