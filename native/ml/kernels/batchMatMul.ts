@@ -1,10 +1,4 @@
-import {
-  BatchMatMul,
-  type BatchMatMulAttrs,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs';
+import { type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { callWasmKernel, release, type WasmBackend } from './wasmBackend.js';
 
 function swapLastTwo(rank: number): number[] {
@@ -45,11 +39,7 @@ export function untransposedBatchMatMul(original: KernelConfig): KernelConfig {
       for (const t of temporaries) release(backend, t);
     }
   };
-  // The stock setup (binding the wasm function) must still run when the backend initialises.
-  return {
-    kernelName: BatchMatMul,
-    backendName: 'wasm',
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-    ...(original.setupFunc !== undefined ? { setupFunc: original.setupFunc } : {}),
-  };
+  // The stock config with only the kernel function replaced: its setup (binding the wasm function)
+  // still runs when the backend initialises.
+  return { ...original, kernelFunc: kernelFunc as unknown as KernelFunc };
 }

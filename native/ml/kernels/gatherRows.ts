@@ -1,17 +1,5 @@
-import {
-  GatherV2,
-  util,
-  type GatherV2Attrs,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs';
+import { util, type GatherV2Attrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { allocate, type WasmBackend } from './wasmBackend.js';
-
-function heap32(backend: WasmBackend, dtype: string): Float32Array | Int32Array {
-  const wasm = backend.wasm as unknown as { HEAPF32: Float32Array; HEAP32: Int32Array };
-  return dtype === 'int32' ? wasm.HEAP32 : wasm.HEAPF32;
-}
 
 /**
  * Wraps tfjs-backend-wasm's GatherV2: a gather of whole rows (axis 0, no batch dims, float32 or
@@ -40,25 +28,21 @@ export function rowGather(original: KernelConfig): KernelConfig {
     const width = util.sizeFromShape(x.shape.slice(1));
     const count = util.sizeFromShape(indices.shape);
     const out = allocate(backend, [...indices.shape, ...x.shape.slice(1)], x.dtype);
-    const m = heap32(backend, x.dtype);
-    const idx = (backend.wasm as unknown as { HEAP32: Int32Array }).HEAP32;
-    const xo = backend.getMemoryOffset(x.dataId) / 4;
-    const io = backend.getMemoryOffset(indices.dataId) / 4;
-    const oo = backend.getMemoryOffset(out.dataId) / 4;
+    // Views taken after the allocation (which may grow the heap and detach earlier views).
+    const xv = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+    const idx = backend.typedArrayFromHeap(indices) as Int32Array;
+    const ov = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
     for (let i = 0; i < count; i++) {
-      const r = idx[io + i]!;
+      const r = idx[i]!;
       if (!(r >= 0 && r < rows)) {
         backend.disposeData(out.dataId);
         throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
       }
-      m.copyWithin(oo + i * width, xo + r * width, xo + (r + 1) * width);
+      ov.set(xv.subarray(r * width, (r + 1) * width), i * width);
     }
     return out;
   };
-  return {
-    kernelName: GatherV2,
-    backendName: 'wasm',
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-    ...(original.setupFunc !== undefined ? { setupFunc: original.setupFunc } : {}),
-  };
+  // The stock config with only the kernel function replaced: its setup (binding the wasm function)
+  // still runs when the backend initialises.
+  return { ...original, kernelFunc: kernelFunc as unknown as KernelFunc };
 }

@@ -1,5 +1,5 @@
-import { Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs';
-import { allocate, type WasmBackend } from './wasmBackend.js';
+import { util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs';
+import { allocate, heapF32, type WasmBackend } from './wasmBackend.js';
 
 /**
  * Wraps tfjs-backend-wasm's Sum: a float32 sum over the leading axes (every bias gradient: a
@@ -22,30 +22,26 @@ export function leadingAxesSum(original: KernelConfig): KernelConfig {
       backend,
       attrs.keepDims ? [...axes.map(() => 1), ...x.shape.slice(axes.length)] : x.shape.slice(axes.length),
     );
-    const m = (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
-    const xo = backend.getMemoryOffset(x.dataId) / 4;
-    const oo = backend.getMemoryOffset(out.dataId) / 4;
+    // Views taken after the allocation (which may grow the heap and detach earlier views).
+    const m = heapF32(backend, x);
     // Four rows per pass into a float64 accumulator: fewer passes over it, and more exact.
     const acc = new Float64Array(width);
     let r = 0;
     for (; r + 4 <= rows; r += 4) {
-      const r0 = xo + r * width;
+      const r0 = r * width;
       const r1 = r0 + width;
       const r2 = r1 + width;
       const r3 = r2 + width;
       for (let j = 0; j < width; j++) acc[j]! += m[r0 + j]! + m[r1 + j]! + m[r2 + j]! + m[r3 + j]!;
     }
     for (; r < rows; r++) {
-      const ro = xo + r * width;
+      const ro = r * width;
       for (let j = 0; j < width; j++) acc[j]! += m[ro + j]!;
     }
-    m.set(acc, oo);
+    heapF32(backend, out).set(acc);
     return out;
   };
-  return {
-    kernelName: Sum,
-    backendName: 'wasm',
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-    ...(original.setupFunc !== undefined ? { setupFunc: original.setupFunc } : {}),
-  };
+  // The stock config with only the kernel function replaced: its setup (binding the wasm function)
+  // still runs when the backend initialises.
+  return { ...original, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
