@@ -18,7 +18,12 @@ import type { TensorData } from '../../native/ml/engine/protocol.js';
 import { applyTemperature, evaluateClassification, fitTemperature } from '../../native/ml/eval/index.js';
 import { modelSpecSchema } from '../../native/ml/models/index.js';
 import { seededRandom, shuffledIndices } from '../../native/ml/random.js';
-import { buildNgramVocabulary, idfWeights, VALIDATION_FRACTION } from '../../native/ml/starter/abstractCondition.js';
+import {
+  buildNgramVocabulary,
+  documentFrequencies,
+  idfWeights,
+  VALIDATION_FRACTION,
+} from '../../native/ml/starter/abstractCondition.js';
 import { balancedWeights } from '../../native/ml/starter/classifier.js';
 import { encodeTexts, readNotesTable, type NgramBagOptions } from '../../native/ml/tasks/text.js';
 import { splitByPatient } from '../../native/ml/train/split.js';
@@ -77,8 +82,9 @@ try {
       const fitRows = trainRows.filter((i) => foldOf.get(i) !== f);
       const testRows = trainRows.filter((i) => foldOf.get(i) === f);
       const fitTexts = fitRows.map((i) => table.texts[i]!);
-      const vocabulary = buildNgramVocabulary(fitTexts, bag, 3, 60_000);
-      const featureWeights = idfWeights(vocabulary, fitTexts, bag);
+      const df = documentFrequencies(fitTexts, bag);
+      const vocabulary = buildNgramVocabulary(df, 3, 60_000);
+      const featureWeights = idfWeights(vocabulary, df, fitTexts.length);
       const shell = {
         name: 'abstract-cv',
         outputs: classes,

@@ -104,19 +104,19 @@ function writeJsonDurably(path: string, value: unknown): void {
   renameSync(temp, path);
 }
 
-/**
- * Feature vocabulary from the training abstracts only: features in at least `minDocs` of them,
- * most documents first (ties alphabetical, so the same abstracts always give the same ids), at
- * most `maxFeatures`, after the reserved `<pad>`, `<unk>`, `<num>`.
- */
-export function buildNgramVocabulary(
-  texts: readonly string[],
-  bag: NgramBagOptions,
-  minDocs: number,
-  maxFeatures: number,
-): string[] {
+/** In how many of `texts` each n-gram feature occurs (the one pass over the training texts). */
+export function documentFrequencies(texts: readonly string[], bag: NgramBagOptions): Map<string, number> {
   const df = new Map<string, number>();
   for (const t of texts) for (const f of ngramFeatures(t, bag)) df.set(f, (df.get(f) ?? 0) + 1);
+  return df;
+}
+
+/**
+ * Feature vocabulary from the training abstracts' document frequencies: features in at least
+ * `minDocs` of them, most documents first (ties alphabetical, so the same abstracts always give the
+ * same ids), at most `maxFeatures`, after the reserved `<pad>`, `<unk>`, `<num>`.
+ */
+export function buildNgramVocabulary(df: ReadonlyMap<string, number>, minDocs: number, maxFeatures: number): string[] {
   const kept = [...df]
     .filter(([f, c]) => c >= minDocs && f !== '<num>')
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
@@ -129,19 +129,13 @@ export function buildNgramVocabulary(
 const COUNT_BASE = 16;
 
 /**
- * Smoothed inverse document frequency of each vocabulary feature over `texts` (scikit-learn's
- * `ln((1 + n) / (1 + df)) + 1`), rounded to 4 decimals; reserved ids get 1.
+ * Smoothed inverse document frequency of each vocabulary feature over `texts` documents with
+ * frequencies `df` (scikit-learn's `ln((1 + n) / (1 + df)) + 1`), rounded to 4 decimals; reserved
+ * ids get 1.
  */
-export function idfWeights(vocabulary: readonly string[], texts: readonly string[], bag: NgramBagOptions): number[] {
-  const index = new Map(vocabulary.map((f, i) => [f, i]));
-  const df = new Float64Array(vocabulary.length);
-  for (const t of texts)
-    for (const f of ngramFeatures(t, bag)) {
-      const i = index.get(f);
-      if (i !== undefined) df[i]!++;
-    }
-  return vocabulary.map((_, i) =>
-    i < 3 ? 1 : Math.round((Math.log((1 + texts.length) / (1 + df[i]!)) + 1) * 1e4) / 1e4,
+export function idfWeights(vocabulary: readonly string[], df: ReadonlyMap<string, number>, texts: number): number[] {
+  return vocabulary.map((f, i) =>
+    i < 3 ? 1 : Math.round((Math.log((1 + texts) / (1 + (df.get(f) ?? 0))) + 1) * 1e4) / 1e4,
   );
 }
 
@@ -205,8 +199,9 @@ export async function trainAbstractCondition(
     ...(o.tfidf ? { countBase: COUNT_BASE } : {}),
   };
   const trainTexts = split.train.map((i) => table.texts[i]!);
-  const vocabulary = buildNgramVocabulary(trainTexts, bag, o.minDocs, o.maxFeatures);
-  const featureWeights = o.tfidf ? idfWeights(vocabulary, trainTexts, bag) : undefined;
+  const df = documentFrequencies(trainTexts, bag);
+  const vocabulary = buildNgramVocabulary(df, o.minDocs, o.maxFeatures);
+  const featureWeights = o.tfidf ? idfWeights(vocabulary, df, trainTexts.length) : undefined;
   const input: InputSpec = {
     kind: 'text',
     sequenceLength: o.sequenceLength,
