@@ -4,7 +4,15 @@ import { createCore } from '../../app/core.js';
 import { defaultHome } from '../../app/paths.js';
 import type { ChannelOutput } from '../../contract/channels.js';
 import { OslerError } from '../../contract/result.js';
-import { decodeFrameRaw, dicomInfo, isDicomParseError, parseDicom, type DecodeStage } from '../../dicom/index.js';
+import {
+  decodeFrameRaw,
+  dicomInfo,
+  isDicomParseError,
+  jpeg2000DecoderName,
+  parseDicom,
+  transferSyntax,
+  type DecodeStage,
+} from '../../dicom/index.js';
 import { parseCommand } from '../args.js';
 import type { CommandIo } from './import.js';
 
@@ -70,7 +78,11 @@ export async function dicomCommand(argv: string[], io: CommandIo): Promise<numbe
   try {
     const ds = parseDicom(bytes);
     if (what === 'info') {
-      const info = dicomInfo(ds);
+      const info = {
+        ...dicomInfo(ds),
+        // Native addon or wasm: the two decode alike, but the native one is about 1.5x faster.
+        ...(transferSyntax(ds.transferSyntaxUid)?.codec === 'jpeg2000' ? { decoder: jpeg2000DecoderName() } : {}),
+      };
       io.out(
         values.json
           ? JSON.stringify(info, null, 2)

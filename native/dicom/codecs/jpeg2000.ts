@@ -2,6 +2,7 @@ import { DicomParseError } from '../errors.js';
 import type { PixelModule } from '../pixelModule.js';
 import { checkDimensions, checkLength } from './check.js';
 import { readJ2kSize } from './markers.js';
+import { openJp2, type OpenJp2Addon } from './openjp2.js';
 import type { CodecOutput } from './types.js';
 import { runWasm, wasmDecoder } from './wasm.js';
 
@@ -11,20 +12,53 @@ function j2kPhotometric(pm: PixelModule): string {
   return p === 'YBR_ICT' || p === 'YBR_RCT' ? 'RGB' : p;
 }
 
-async function decodeJ2kFamily(encoded: Uint8Array, pm: PixelModule, htj2k: boolean): Promise<CodecOutput> {
-  const name = htj2k ? 'HTJ2K' : 'JPEG 2000';
-  const size = readJ2kSize(encoded);
-  if (!size) throw new DicomParseError('decode-failed', `${name} frame has no SOC/SIZ header`);
-  checkDimensions(pm, size.columns, size.rows, size.components, name);
+interface J2kSamples {
+  readonly bytes: Uint8Array;
+  readonly bitsPerSample: number;
+  readonly isSigned: boolean;
+}
+
+/** Which OpenJPEG decodes a JPEG 2000 frame: `auto` is the native addon when it loads, else wasm. */
+export type Jpeg2000Backend = 'auto' | 'native' | 'wasm';
+
+async function wasmSamples(encoded: Uint8Array, pm: PixelModule, htj2k: boolean, name: string): Promise<J2kSamples> {
   const decoder = htj2k
     ? await wasmDecoder('@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KDecoder')
     : await wasmDecoder('@cornerstonejs/codec-openjpeg/decodewasmjs', 'J2KDecoder');
-  const { bytes, bitsPerSample, isSigned } = runWasm(decoder, encoded, (d) => {
+  return runWasm(decoder, encoded, (d) => {
     d.decode();
     const info = d.getFrameInfo();
     checkDimensions(pm, info.width, info.height, info.componentCount, name);
     return { bytes: d.getDecodedBuffer().slice(), bitsPerSample: info.bitsPerSample, isSigned: info.isSigned };
   });
+}
+
+function nativeSamples(addon: OpenJp2Addon, encoded: Uint8Array, pm: PixelModule, name: string): J2kSamples {
+  try {
+    // The addon checks the codestream's size against these before it decodes anything.
+    return addon.decode(encoded, pm.columns, pm.rows, pm.samplesPerPixel);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.replace(/^openjp2: /, '') : String(e);
+    throw new DicomParseError('decode-failed', `${name} frame cannot be decoded: ${msg}`, { cause: e });
+  }
+}
+
+async function decodeJ2kFamily(
+  encoded: Uint8Array,
+  pm: PixelModule,
+  htj2k: boolean,
+  backend: Jpeg2000Backend = 'auto',
+): Promise<CodecOutput> {
+  const name = htj2k ? 'HTJ2K' : 'JPEG 2000';
+  const size = readJ2kSize(encoded);
+  if (!size) throw new DicomParseError('decode-failed', `${name} frame has no SOC/SIZ header`);
+  checkDimensions(pm, size.columns, size.rows, size.components, name);
+  const addon = htj2k || backend === 'wasm' ? null : openJp2();
+  if (backend === 'native' && addon === null)
+    throw new DicomParseError('decode-failed', 'the native OpenJPEG addon is not available');
+  const { bytes, bitsPerSample, isSigned } = addon
+    ? nativeSamples(addon, encoded, pm, name)
+    : await wasmSamples(encoded, pm, htj2k, name);
   const bytesPerSample = bitsPerSample <= 8 ? 1 : 2;
   if (bitsPerSample > 16)
     throw new DicomParseError('decode-failed', `${name} precision ${bitsPerSample} exceeds 16 bits`);
@@ -40,9 +74,12 @@ async function decodeJ2kFamily(encoded: Uint8Array, pm: PixelModule, htj2k: bool
   };
 }
 
-/** JPEG 2000 lossless and lossy (.90/.91) via OpenJPEG. */
-export function decodeJpeg2000(encoded: Uint8Array, pm: PixelModule): Promise<CodecOutput> {
-  return decodeJ2kFamily(encoded, pm, false);
+/**
+ * JPEG 2000 lossless and lossy (.90/.91) via OpenJPEG: the native addon over libopenjp2 when it is built
+ * and loads (`openjp2.ts`), else the wasm build; both give the same samples. `backend` picks one (tests).
+ */
+export function decodeJpeg2000(encoded: Uint8Array, pm: PixelModule, backend?: Jpeg2000Backend): Promise<CodecOutput> {
+  return decodeJ2kFamily(encoded, pm, false, backend);
 }
 
 /** High-Throughput JPEG 2000 (.201/.202/.203) via OpenJPH. */
