@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
@@ -57,9 +57,11 @@ describe('models domain (registry, training, prediction, explanation, evaluation
   const dir = tempDir('osler-models-');
   let core: Core;
   let noteId: number;
+  const openCore = () =>
+    createCore({ home: join(dir.path, 'home'), mode: 'cli', log: () => undefined, bundledModels: null });
 
   beforeAll(async () => {
-    core = createCore({ home: join(dir.path, 'home'), mode: 'cli', log: () => undefined, bundledModels: null });
+    core = openCore();
     const csv = join(dir.path, 'notes.csv');
     writeFileSync(csv, notesCsv());
     await call(core, 'notes.import', {
@@ -173,6 +175,19 @@ describe('models domain (registry, training, prediction, explanation, evaluation
   });
 
   it('fine-tunes into a candidate, compares it with the active version on the same held-out cases, promotes and rolls back', async () => {
+    // The active version carries decision offsets (as abstract-condition does). They were fitted to
+    // its weights, so the fine-tuned child must not inherit them. The app is restarted to read them.
+    const activeId = (await call(core, 'models.list', {})).find((m) => m.name === 'triage-specialty')!.activeVersionId!;
+    await core.close();
+    const versions = join(dir.path, 'home', 'models', 'triage-specialty');
+    const [folder] = readdirSync(versions);
+    const metaPath = join(versions, folder!, 'metadata.json');
+    writeFileSync(
+      metaPath,
+      JSON.stringify({ ...JSON.parse(readFileSync(metaPath, 'utf8')), classOffsets: [0.4, -0.4] }),
+    );
+    core = openCore();
+    expect((await call(core, 'models.get', { versionId: activeId })).metadata.classOffsets).toEqual([0.4, -0.4]);
     // A clinician corrects one label; the fine-tune then starts from the active version.
     await call(core, 'labels.set', {
       target: { kind: 'note', id: noteId },
@@ -194,6 +209,9 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     const candidateId = last.versionId!;
     const summary = (await call(core, 'models.list', {})).find((m) => m.name === 'triage-specialty')!;
     expect(summary.versions.find((v) => v.id === candidateId)).toMatchObject({ state: 'candidate' });
+    const child = (await call(core, 'models.get', { versionId: candidateId })).metadata;
+    expect(child.parent).toMatchObject({ name: 'triage-specialty' });
+    expect(child.classOffsets).toBeUndefined();
     const comparison = await call(core, 'models.compare', { candidateVersionId: candidateId });
     expect(comparison.heldOut).toBeGreaterThan(0);
     expect(comparison.candidate.n).toBe(comparison.reference.n);
