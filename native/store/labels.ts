@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { OslerError } from '../contract/result.js';
 import { writeAudit } from './audit.js';
 import { durableTransaction } from './durable.js';
+import { cachedStatement } from './statements.js';
 
 /** What a label can be attached to. */
 export type LabelTargetKind = 'instance' | 'series' | 'study' | 'note' | 'recording';
@@ -98,20 +99,6 @@ function toLabel(r: LabelRow): Label {
 /** SQL matching the window of a target (NULL-safe). */
 const SAME_WINDOW = 'l.window_start_ms IS @ws AND l.window_end_ms IS @we';
 
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/**
- * A prepared statement cached per connection: preparing an INSERT into `labels` compiles its
- * triggers too, which per imported label cost a quarter of a notes import.
- */
-function cached(db: Database.Database, sql: string): Database.Statement {
-  let byDb = statements.get(db);
-  if (byDb === undefined) statements.set(db, (byDb = new Map()));
-  let stmt = byDb.get(sql);
-  if (stmt === undefined) byDb.set(sql, (stmt = db.prepare(sql)));
-  return stmt;
-}
-
 function targetParams(target: LabelTarget, task: string) {
   return {
     kind: target.kind,
@@ -124,7 +111,7 @@ function targetParams(target: LabelTarget, task: string) {
 
 /** The current labels (heads of their supersedes chains) of one target and task, oldest first. */
 export function currentLabels(db: Database.Database, target: LabelTarget, task: string): Label[] {
-  const rows = cached(
+  const rows = cachedStatement(
     db,
     `SELECT ${LABEL_COLUMNS} FROM labels l
      WHERE l.target_kind = @kind AND l.target_id = @id AND l.task = @task AND ${SAME_WINDOW}
@@ -217,7 +204,7 @@ function assertTargetExists(db: Database.Database, target: LabelTarget): void {
 }
 
 function insertLabel(db: Database.Database, input: LabelInput, supersedes: number | null): number {
-  const info = cached(
+  const info = cachedStatement(
     db,
     `INSERT INTO labels (target_kind, target_id, window_start_ms, window_end_ms, task, value, source, author, supersedes)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

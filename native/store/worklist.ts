@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { OslerError } from '../contract/result.js';
 import type { LabelState } from './labels.js';
 import { STUDY_DATE_SQL } from './migrations/0030-worklist-audit.js';
+import { cachedStatement } from './statements.js';
 
 /** Kinds of worklist item. */
 export type WorklistKind = 'study' | 'note' | 'recording';
@@ -173,12 +174,16 @@ function readWorklist(db: Database.Database, q: WorklistQuery): WorklistPage {
     // When every item of a kind carries a label (of the task), none is unlabelled: two index
     // counts instead of an anti-join probe per item.
     for (const kind of [...kinds]) {
-      const items = db.prepare(`SELECT count(*) FROM ${PARTS[kind].table}`).pluck().get() as number;
+      const items = cachedStatement(db, `SELECT count(*) FROM ${PARTS[kind].table}`).pluck().get() as number;
       const labelled = (
         byTask
-          ? db.prepare('SELECT count(*) FROM label_state WHERE target_kind = ? AND task = ?').pluck().get(kind, q.task)
-          : db
-              .prepare('SELECT count(*) FROM (SELECT DISTINCT target_id FROM label_state WHERE target_kind = ?)')
+          ? cachedStatement(db, 'SELECT count(*) FROM label_state WHERE target_kind = ? AND task = ?')
+              .pluck()
+              .get(kind, q.task)
+          : cachedStatement(
+              db,
+              'SELECT count(*) FROM (SELECT DISTINCT target_id FROM label_state WHERE target_kind = ?)',
+            )
               .pluck()
               .get(kind)
       ) as number;
@@ -248,8 +253,11 @@ function readWorklist(db: Database.Database, q: WorklistQuery): WorklistPage {
     const sql = `SELECT w.kind, w.id, pt.patient_key, w.date, w.title, w.detail, w.modality,
         ${disputedOf('w.kind', 'w.id', byTask)} AS disputed, ${PRIORITY('w.kind', 'w.id')} AS priority
       FROM (${parts.join(' UNION ALL ')}) w LEFT JOIN patients pt ON pt.id = w.patient_id
-      ORDER BY ${order} LIMIT ${limit}`;
-    return (db.prepare(sql).all(params) as Row[]).map((r) => ({ ...r, scored: scored === 'only' }));
+      ORDER BY ${order} LIMIT @limit`;
+    return (cachedStatement(db, sql).all({ ...params, limit }) as Row[]).map((r) => ({
+      ...r,
+      scored: scored === 'only',
+    }));
   };
 
   let rows: Row[];
@@ -262,7 +270,8 @@ function readWorklist(db: Database.Database, q: WorklistQuery): WorklistPage {
   const last = slice.at(-1);
   // The model behind each score, for the page's scored rows only: a primary-key probe each,
   // instead of carrying a join through every candidate row the page was cut from.
-  const modelOf = db.prepare(
+  const modelOf = cachedStatement(
+    db,
     `SELECT m.name, mv.version FROM target_priority tp JOIN model_versions mv ON mv.id = tp.model_version_id
      JOIN models m ON m.id = mv.model_id WHERE tp.target_kind = ? AND tp.target_id = ?`,
   );
