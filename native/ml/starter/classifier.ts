@@ -56,6 +56,7 @@ function macroF1Of(pred: Int32Array, labels: Int32Array, k: number, weights: Int
 }
 
 function percentile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
   const sorted = Float64Array.from(values).sort();
   const pos = q * (sorted.length - 1);
   const lo = Math.floor(pos);
@@ -128,17 +129,22 @@ export function evaluateWithTemperature(
     temperature?: number | undefined;
     /** Per-class decision offsets applied before the temperature. */
     offsets?: number[] | undefined;
+    /**
+     * Bootstrap rounds of the 95% intervals; 0 for an interim evaluation whose intervals nobody
+     * reads (they come out NaN).
+     */
+    bootstrap?: number;
   } = {},
 ): CalibratedEvaluation {
-  const { positiveClass, temperature: fixedTemperature, offsets } = calibration;
+  const { positiveClass, temperature: fixedTemperature, offsets, bootstrap = STARTER_BOOTSTRAP } = calibration;
   const k = classes.length;
-  const options = { bootstrap: STARTER_BOOTSTRAP, seed, ...(positiveClass !== undefined ? { positiveClass } : {}) };
+  const options = { bootstrap, seed, ...(positiveClass !== undefined ? { positiveClass } : {}) };
   const raw = evaluateClassification(probs, labels, [...classes], options);
   // softmax((log p + b) / T) = softmax(log(softmax(log p + b)) / T): T is fitted after the offsets.
   const temperature = fixedTemperature ?? fitTemperature(applyTemperature(probs, k, 1, offsets), labels, k);
   const scaled = applyTemperature(probs, k, temperature, offsets);
   const report = evaluateClassification(scaled, labels, [...classes], options);
-  const ci = bootstrapAccuracyF1(scaled, labels, k, STARTER_BOOTSTRAP, seed);
+  const ci = bootstrapAccuracyF1(scaled, labels, k, bootstrap, seed);
   const metrics: Record<string, unknown> = {
     n: report.n,
     accuracy: { value: round(report.accuracy), ci95: ci.accuracy.map(round) },
@@ -332,8 +338,12 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
     `trained ${result.epochsCompleted} epochs, best epoch ${result.bestEpoch}, ${trainingSeconds.toFixed(0)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU`,
   );
   const { y } = await ctx.engine.predict({ modelId, x: run.validation.x, batchSize: 256 }).result;
+  // With a held-out split, the tuning and out-of-fold evaluations only supply the calibration (and a
+  // log line): the reported figures, intervals included, are the held-out split's.
+  const interim = run.heldOut !== undefined ? { bootstrap: 0 } : {};
   let evaluation = evaluateWithTemperature(y.values as Float32Array, validation.labels, classes, ctx.seed, {
     positiveClass: run.positiveClass,
+    ...interim,
   });
   let epochsCompleted = result.epochsCompleted;
   if (run.heldOut !== undefined) {
@@ -347,6 +357,7 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
         evaluation = evaluateWithTemperature(oof, all.labels!, classes, ctx.seed, {
           positiveClass: run.positiveClass,
           offsets,
+          ...interim,
         });
         fittedOn = `${run.crossFitFolds}-fold out-of-fold (offsets [${offsets.join(', ')}])`;
       }
