@@ -8,7 +8,7 @@
  *
  * OSLER_CV_DUMP=FILE writes the last setting's out-of-fold probabilities and labels as JSON.
  * A setting may override: towers, towerTraining, embeddingDim, featureDropout, classWeightPower,
- * epochs, learningRate, weightDecay.
+ * epochs, learningRate, weightDecay, labelSmoothing.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ interface Setting {
   epochs?: number;
   learningRate?: number;
   weightDecay?: number;
+  labelSmoothing?: number;
 }
 
 const FOLDS = 5;
@@ -128,6 +129,7 @@ try {
           seed: 1,
           classWeights: balancedWeights(fitLabels, k).map((w) => w ** power),
           ...(s.weightDecay ? { weightDecay: s.weightDecay } : {}),
+          ...(s.labelSmoothing ? { labelSmoothing: s.labelSmoothing } : {}),
         },
       }).result;
       const x = encodeTexts(

@@ -42,6 +42,8 @@ export const trainOptionsSchema = z.strictObject({
   lrDecay: z.number().positive().max(1).optional(),
   /** Decoupled weight decay (AdamW) on kernels and embeddings; 0 or absent: none. */
   weightDecay: z.number().nonnegative().max(100).optional(),
+  /** Label smoothing of classification targets, in [0, 0.5); 0 or absent: none. */
+  labelSmoothing: z.number().nonnegative().lt(0.5).optional(),
   /** Image augmentation (image models only), drawn from a generator seeded with `seed`. */
   augment: z
     .strictObject({

@@ -35,6 +35,8 @@ export interface TrainOptions {
    * multiplied by 1 - learningRate x weightDecay. 0 or absent: none.
    */
   readonly weightDecay?: number;
+  /** Training targets become (1 - e) x one-hot + e / classes (classification); validation loss keeps one-hot. */
+  readonly labelSmoothing?: number;
 }
 
 /** One progress report: after a batch (`phase: 'batch'`) or after an epoch with validation figures. */
@@ -127,12 +129,12 @@ export async function trainLoop(
       const pred = model.apply(xb, { training: true }) as tf.Tensor;
       // Read here: minimize disposes every intermediate, predictions included.
       if (options.loss === 'categorical') correct += correctCount(yb, pred);
-      return batchLoss(options.loss, yb, pred, options.classWeights);
+      return batchLoss(options.loss, yb, pred, options.classWeights, options.labelSmoothing);
     }
     const preds = members.apply(xb, { training: true }) as tf.Tensor[];
     if (options.loss === 'categorical') correct += correctCount(yb, tf.addN(preds));
     return tf.div(
-      tf.addN(preds.map((p) => batchLoss(options.loss, yb, p, options.classWeights))),
+      tf.addN(preds.map((p) => batchLoss(options.loss, yb, p, options.classWeights, options.labelSmoothing))),
       preds.length,
     ) as tf.Scalar;
   };
