@@ -91,14 +91,33 @@ function joinHighLow(buf: Uint8Array, base: number, pixels: number, mask: number
 
 /** Scratch space up to this size is kept between frames (decoding is synchronous, so one buffer per thread). */
 const SCRATCH_KEEP_BYTES = 32 << 20;
+/** ... and given back after this long without an RLE frame, as the codec workers stop when idle. */
+const SCRATCH_IDLE_MS = 20_000;
 let kept = new Uint8Array(0);
+let release: ReturnType<typeof setTimeout> | undefined;
 
 /** A work buffer of at least `size` bytes, reused across frames: fresh memory costs page faults on every frame. */
 function scratch(size: number): Uint8Array {
-  if (kept.length >= size) return kept;
+  if (kept.length >= size) {
+    release?.refresh();
+    return kept;
+  }
   const buffer = new Uint8Array(size);
-  if (size <= SCRATCH_KEEP_BYTES) kept = buffer;
+  if (size <= SCRATCH_KEEP_BYTES) {
+    kept = buffer;
+    clearTimeout(release);
+    release = setTimeout(() => {
+      kept = new Uint8Array(0);
+      release = undefined;
+    }, SCRATCH_IDLE_MS);
+    release.unref();
+  }
   return buffer;
+}
+
+/** Bytes of RLE scratch space currently kept (tests). */
+export function rleScratchBytes(): number {
+  return kept.length;
 }
 
 /**
