@@ -223,9 +223,15 @@ static napi_value decode(napi_env env, napi_callback_info info) {
     failure = "cannot decode the codestream";
     goto done;
   }
+  /* A JP2 palette (pclr) expands components during decoding: check their number again, so the output
+   * allocated below is the size the header promised. */
+  if (image->numcomps != want_c || image->comps == NULL) {
+    failure = "the decoded image has a different number of components than the header";
+    goto done;
+  }
   for (uint32_t c = 0; c < image->numcomps; c++) {
     const opj_image_comp_t *comp = &image->comps[c];
-    if (comp->data == NULL || comp->w != width || comp->h != height) {
+    if (comp->data == NULL || comp->w != width || comp->h != height || comp->prec < 1 || comp->prec > 16) {
       failure = "a decoded component has the wrong size";
       goto done;
     }
