@@ -353,7 +353,7 @@ export async function trainAbstractCondition(
         },
       },
     },
-    { quantize: 'uint8', heldOut: validation, classes },
+    'uint8',
   );
 }
 

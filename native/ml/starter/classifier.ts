@@ -253,6 +253,8 @@ export interface ClassifierRun {
 export interface TrainedClassifier {
   modelId: string;
   evaluation: CalibratedEvaluation;
+  /** The run the evaluation came from: its scored split (held-out, else validation) and classes. */
+  run: Pick<ClassifierRun, 'classes' | 'positiveClass'> & { scored: EncodedSet };
   epochsCompleted: number;
   bestEpoch: number;
   trainingSeconds: number;
@@ -387,6 +389,7 @@ export async function trainClassifier(run: ClassifierRun, modelId = 'starter'): 
   return {
     modelId,
     evaluation,
+    run: { classes, positiveClass: run.positiveClass, scored: run.heldOut ?? run.validation },
     epochsCompleted,
     bestEpoch: result.bestEpoch,
     trainingSeconds: (performance.now() - started) / 1000,
@@ -408,51 +411,40 @@ export type RecipeMetadata = Omit<
   | 'parent'
 >;
 
-/** How a starter's weights are stored, and the held-out split its stored model is scored on. */
-export interface StarterStorage {
-  /** Per-tensor quantization of the weights file (tfjs manifest format, dequantized on load). */
-  quantize: 'float16' | 'uint8';
-  heldOut: EncodedSet;
-  classes: readonly string[];
-  positiveClass?: number;
-}
-
 /**
  * Saves the trained model through the engine into `ctx.outDir`, then writes metadata and card.
- * With `storage`, the weights are quantized and the metrics are those of the stored model, scored
- * again on the held-out split with the same temperature (the shipped figures describe the shipped
- * weights). Returns the validated metadata.
+ * With `quantize`, the weights are stored quantized per tensor (tfjs manifest format, dequantized
+ * on load) and the metrics are those of the stored model, scored again on the split the run was
+ * scored on with the same calibration (the shipped figures describe the shipped weights). Returns
+ * the validated metadata.
  */
 export async function saveStarterBundle(
   ctx: StarterContext,
   trained: TrainedClassifier,
   fields: RecipeMetadata,
-  storage?: StarterStorage,
+  quantize?: 'float16' | 'uint8',
 ): Promise<BundleMetadata> {
   await ctx.engine.save({ modelId: trained.modelId, dir: ctx.outDir });
   let evaluation = trained.evaluation;
-  if (storage !== undefined) {
-    quantizeBundle(ctx.outDir, storage.quantize);
+  if (quantize !== undefined) {
+    quantizeBundle(ctx.outDir, quantize);
     const stored = `${trained.modelId}-stored`;
     await ctx.engine.load({ modelId: stored, dir: ctx.outDir });
+    const { scored, classes, positiveClass } = trained.run;
     try {
-      const scored = await ctx.engine.predict({ modelId: stored, x: storage.heldOut.x, batchSize: 256 }).result;
+      const { y } = await ctx.engine.predict({ modelId: stored, x: scored.x, batchSize: 256 }).result;
       evaluation = evaluateWithTemperature(
-        scored.y.values as Float32Array,
-        need(storage.heldOut, 'the held-out split').labels,
-        storage.classes,
+        y.values as Float32Array,
+        need(scored, 'the scored split').labels,
+        classes,
         ctx.seed,
-        {
-          positiveClass: storage.positiveClass,
-          temperature: trained.evaluation.temperature,
-          offsets: trained.evaluation.offsets,
-        },
+        { positiveClass, temperature: trained.evaluation.temperature, offsets: trained.evaluation.offsets },
       );
     } finally {
       await ctx.engine.dispose(stored);
     }
     ctx.log(
-      `stored ${storage.quantize} weights: macroF1 ${trained.evaluation.report.macroF1.toFixed(4)} -> ${evaluation.report.macroF1.toFixed(4)}, ` +
+      `stored ${quantize} weights: macroF1 ${trained.evaluation.report.macroF1.toFixed(4)} -> ${evaluation.report.macroF1.toFixed(4)}, ` +
         `auc ${trained.evaluation.report.auc.toFixed(4)} -> ${evaluation.report.auc.toFixed(4)}`,
     );
   }
