@@ -435,17 +435,9 @@ export function lstmSequence(xz: tf.Tensor3D, u: tf.Tensor2D, recurrentActivatio
         const dz = tf
           .engine()
           .runKernel(LSTM_BACKWARD, { dhs: dy, gates: gatesS, cs: csS, tc: tcS, uT }, attrs as never) as tf.Tensor3D;
-        // h_{-1} is zero, so step 0 adds nothing to d u: pair h_0..h_{T-2} with dz_1..dz_{T-1}
-        // (two leading-axis slices) rather than copying a zero-padded [T, B, H] history.
-        const du =
-          T > 1
-            ? tf.matMul(
-                tf.slice(hsS, [0, 0, 0], [T - 1, B, H]).reshape([(T - 1) * B, H]),
-                tf.slice(dz, [1, 0, 0], [T - 1, B, 4 * H]).reshape([(T - 1) * B, 4 * H]),
-                true,
-                false,
-              )
-            : tf.zeros([H, 4 * H]);
+        const hPrev =
+          T > 1 ? tf.concat([tf.zeros([1, B, H]), tf.slice(hsS, [0, 0, 0], [T - 1, B, H])], 0) : tf.zeros([1, B, H]);
+        const du = tf.matMul(hPrev.reshape([T * B, H]), dz.reshape([T * B, 4 * H]), true, false);
         return [dz, du];
       },
     };
