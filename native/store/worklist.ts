@@ -149,7 +149,8 @@ export interface WorklistPage {
 }
 
 function readWorklist(db: Database.Database, q: WorklistQuery): WorklistPage {
-  const kinds = new Set<WorklistKind>(q.kinds ?? ['study', 'note', 'recording']);
+  // Always in this order, so the same filters give the same SQL text (and its cached statement).
+  const kinds = new Set<WorklistKind>(ALL_KINDS.filter((k) => q.kinds === undefined || q.kinds.includes(k)));
   if (q.modality !== undefined) {
     kinds.delete('note');
     kinds.delete('recording');
@@ -295,6 +296,8 @@ function readWorklist(db: Database.Database, q: WorklistQuery): WorklistPage {
     })),
   };
 }
+
+const ALL_KINDS: readonly WorklistKind[] = ['study', 'note', 'recording'];
 
 interface Row {
   kind: WorklistKind;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OslerError } from '../../../native/contract/result.js';
 import { listAudit, writeAudit } from '../../../native/store/audit.js';
 import { openStore, type StoreHandle } from '../../../native/store/database.js';
@@ -392,6 +392,14 @@ describe('predictions, audit and worklist', () => {
       listWorklist(store.db, { ...q, dateFrom: '2024-02-01', dateTo: '2024-02-15' }).items.map((i) => i.kind),
     ).toEqual(['study', 'recording']);
     expect(listWorklist(store.db, { ...q, limit: 2 }).hasMore).toBe(true);
+    // Pages of other sizes and kind orders reuse the statements compiled for the first.
+    const prepare = vi.spyOn(store.db, 'prepare');
+    listWorklist(store.db, { ...q, sort: 'priority', limit: 3 });
+    const compiled = prepare.mock.calls.length;
+    listWorklist(store.db, { ...q, sort: 'priority', limit: 7, offset: 1, kinds: ['recording', 'note', 'study'] });
+    listWorklist(store.db, { ...q, sort: 'priority', limit: 50, kinds: ['note', 'recording', 'study'] });
+    expect(prepare.mock.calls.length).toBe(compiled);
+    prepare.mockRestore();
   });
   it('keyset pages (cursor) list exactly the rows offset pages do, in both orders and under filters', () => {
     const v = model();

@@ -18,7 +18,12 @@ describe('cachedStatement', () => {
     expect(first.get()).toEqual({ one: 1 });
   });
 
-  it('stays bounded: after 256 other texts the oldest is prepared again', () => {
+  it("does not pass one caller's pluck mode on to the next", () => {
+    expect(cachedStatement(a, 'SELECT 5 AS five').pluck().get()).toBe(5);
+    expect(cachedStatement(a, 'SELECT 5 AS five').get()).toEqual({ five: 5 });
+  });
+
+  it('stays bounded: after 256 more texts it starts over and prepares again', () => {
     const first = cachedStatement(a, 'SELECT 3 AS three');
     for (let i = 0; i < 256; i++) cachedStatement(a, `SELECT ${i + 10} AS n`);
     const again = cachedStatement(a, 'SELECT 3 AS three');
