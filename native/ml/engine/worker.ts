@@ -121,6 +121,8 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
         const { augment, ...options } = request.options;
         if (augment !== undefined && request.spec.family !== 'image-resnet')
           throw new JobError('invalid-input', 'augmentation applies to image models only');
+        if ((options.labelSmoothing ?? 0) > 0 && kind !== 'categorical')
+          throw new JobError('invalid-input', 'label smoothing applies to classifiers only');
         const augmentRandom = seededRandom(request.options.seed + 7919);
         const outcome = await trainLoop(
           model,

@@ -129,10 +129,7 @@ export function evaluateWithTemperature(
     temperature?: number | undefined;
     /** Per-class decision offsets applied before the temperature. */
     offsets?: number[] | undefined;
-    /**
-     * Bootstrap rounds of the 95% intervals; 0 for an interim evaluation whose intervals nobody
-     * reads (they come out NaN).
-     */
+    /** Bootstrap rounds of the 95% intervals; 0 for an interim evaluation whose intervals nobody reads (none are given). */
     bootstrap?: number;
   } = {},
 ): CalibratedEvaluation {
@@ -145,11 +142,14 @@ export function evaluateWithTemperature(
   const scaled = applyTemperature(probs, k, temperature, offsets);
   const report = evaluateClassification(scaled, labels, [...classes], options);
   const ci = bootstrapAccuracyF1(scaled, labels, k, bootstrap, seed);
+  // Without a bootstrap there are no intervals: the figures stand alone rather than carry NaN.
+  const metric = (value: number, ci95: readonly number[]) =>
+    bootstrap > 0 ? { value: round(value), ci95: ci95.map(round) } : { value: round(value) };
   const metrics: Record<string, unknown> = {
     n: report.n,
-    accuracy: { value: round(report.accuracy), ci95: ci.accuracy.map(round) },
-    macroF1: { value: round(report.macroF1), ci95: ci.macroF1.map(round) },
-    auc: { value: round(report.auc), ci95: report.aucCi95.map(round) },
+    accuracy: metric(report.accuracy, ci.accuracy),
+    macroF1: metric(report.macroF1, ci.macroF1),
+    auc: metric(report.auc, report.aucCi95),
     prAuc: round(report.prAuc),
     eceBeforeTemperature: round(raw.ece),
     ece: round(report.ece),

@@ -35,7 +35,11 @@ export interface TrainOptions {
    * multiplied by 1 - learningRate x weightDecay. 0 or absent: none.
    */
   readonly weightDecay?: number;
-  /** Training targets become (1 - e) x one-hot + e / classes (classification); validation loss keeps one-hot. */
+  /**
+   * Training targets become (1 - e) x one-hot + e / classes (classification). Validation loss keeps
+   * one-hot targets, so the reported training loss has a floor (the smoothed targets' entropy) that
+   * validation loss does not.
+   */
   readonly labelSmoothing?: number;
 }
 

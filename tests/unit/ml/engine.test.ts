@@ -247,5 +247,16 @@ describe('EngineClient + worker', () => {
     await expect(engine.evaluate({ modelId: 'nope', x: held.x, y: held.y }).result).rejects.toMatchObject({
       code: 'not-found',
     });
+    // Label smoothing has no meaning for a forecaster's Gaussian loss: refused, not ignored.
+    const series = { shape: [4, 3, 2], dtype: 'float32' as const, values: new Float32Array(24) };
+    const targets = { shape: [4, 2], dtype: 'float32' as const, values: new Float32Array(8) };
+    await expect(
+      engine.train({
+        modelId: 'smoothed-forecast',
+        spec: { family: 'vitals-gru', timeSteps: 3, features: 2, task: 'forecast', outputs: 1, units: 2 },
+        train: { x: series, y: targets },
+        options: { epochs: 1, batchSize: 4, learningRate: 0.01, seed: 1, labelSmoothing: 0.1 },
+      }).result,
+    ).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/classifiers only/) });
   });
 });

@@ -7,6 +7,7 @@ import {
   type ModelSpec,
 } from '../../../native/ml/models/index.js';
 import { memberOutputsModel } from '../../../native/ml/models/towers.js';
+import { batchLoss } from '../../../native/ml/train/losses.js';
 import { trainLoop } from '../../../native/ml/train/loop.js';
 import { bothBackends, maxRelDiff, rng } from './backends.js';
 
@@ -124,5 +125,38 @@ describe('decoupled weight decay', () => {
     const long = await train(spec, false, { epochs: 5 });
     const longDecayed = await train(spec, false, { epochs: 5, weightDecay: 5 });
     expect(norm(longDecayed)).toBeLessThan(0.8 * norm(long));
+  });
+});
+
+describe('label smoothing in the training loop', () => {
+  beforeAll(bothBackends);
+
+  it('is the loss the loop reports and minimises, for one network and for towers on their own losses', async () => {
+    for (const towers of [1, 3]) {
+      const spec = modelSpecSchema.parse({ ...base, towers, seed: 4 });
+      const memberLoss = towers > 1;
+      const { x, y } = data(96, 6);
+      // The first epoch of one full batch reports the loss before its only step: that of the initial weights.
+      const initial = buildModel(spec);
+      const outputs = memberLoss
+        ? (memberOutputsModel(initial)!.predict(x) as tf.Tensor[])
+        : [initial.predict(x) as tf.Tensor];
+      const expected = (e: number) =>
+        outputs.reduce((sum, p) => sum + batchLoss('categorical', y, p, undefined, e).dataSync()[0]!, 0) /
+        outputs.length;
+      for (const e of [0, 0.2]) {
+        const model = buildModel(spec);
+        const { history } = await trainLoop(
+          model,
+          { x, y },
+          { epochs: 1, batchSize: 96, learningRate: 0.01, seed: 9, loss: 'categorical', memberLoss, labelSmoothing: e },
+        );
+        expect(history.loss![0]!, `towers ${towers}, e ${e}`).toBeCloseTo(expected(e), 5);
+        model.dispose();
+      }
+      expect(expected(0.2)).not.toBeCloseTo(expected(0), 3);
+      tf.dispose([x, y, ...outputs]);
+      initial.dispose();
+    }
   });
 });
