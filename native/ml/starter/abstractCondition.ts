@@ -1,4 +1,3 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleMetadata, InputSpec } from '../bundle.js';
 import type { ModelSpec } from '../models/index.js';
@@ -7,6 +6,7 @@ import { encodeTexts, ngramFeatures, readNotesTable, type NgramBagOptions } from
 import type { EncodedSet } from '../tasks/types.js';
 import { splitByPatient } from '../train/split.js';
 import { balancedWeights, saveStarterBundle, STARTER_INTENDED_USE, trainClassifier } from './classifier.js';
+import { SPLIT_FILE, writeSplitFile } from './bundleFiles.js';
 import type { StarterContext, StarterRecipe } from './types.js';
 
 const NAME = 'abstract-condition';
@@ -21,8 +21,6 @@ export const VALIDATION_FRACTION = 0.2;
  * temperature fit, so the held-out validation split is scored once and tunes nothing.
  */
 export const TUNING_FRACTION = 0.15;
-/** File beside the bundle's model files listing the row indices of each split. */
-export const SPLIT_FILE = 'split.json';
 
 /** Settings of the abstract classifier; the defaults are the shipped model's. */
 export interface AbstractConditionOptions {
@@ -90,19 +88,6 @@ const DEFAULTS: Required<Omit<AbstractConditionOptions, 'limit'>> = {
   lrDecay: 0.9,
   patience: 5,
 };
-
-function writeJsonDurably(path: string, value: unknown): void {
-  const data = new TextEncoder().encode(`${JSON.stringify(value)}\n`);
-  const temp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-}
 
 /** In how many of `texts` each n-gram feature occurs (the one pass over the training texts). */
 export function documentFrequencies(texts: readonly string[], bag: NgramBagOptions): Map<string, number> {
@@ -226,8 +211,7 @@ export async function trainAbstractCondition(
   ctx.log(
     `train ${split.train.length} abstracts (${fitRows.length} fit, ${tuneRows.length} tuning), validation ${split.validation.length}; ${vocabulary.length} features`,
   );
-  mkdirSync(ctx.outDir, { recursive: true });
-  writeJsonDurably(join(ctx.outDir, SPLIT_FILE), {
+  writeSplitFile(ctx.outDir, {
     source: `${DATA_PATH}/abstracts.csv`,
     note: '0-based data row indices (header excluded)',
     seed: ctx.seed,

@@ -1,9 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OSLER_VERSION } from '../../app/version.js';
 import { OslerError } from '../../contract/result.js';
 import type { BundleMetadata, InputSpec } from '../bundle.js';
-import { writeBundleMetadata } from '../bundleIo.js';
 import type { EngineProgress } from '../engine/protocol.js';
 import {
   applyTemperature,
@@ -19,6 +17,7 @@ import { fitBinSpec } from '../vitals/features.js';
 import { PHYSIONET2012_CARD, PHYSIONET2012_PATH } from '../vitals/physionetCard.js';
 import { readPhysioNetSet, stratifiedPatientSplit } from '../vitals/physionetSet.js';
 import { cleanStay, fitSummarySpec, summaryFeatureNames, type VitalsStay } from '../vitals/summary.js';
+import { writeRecipeBundle } from './bundleFiles.js';
 import type { StarterContext, StarterRecipe } from './types.js';
 
 /** Hyper-parameters of the icu-mortality recipe (overridable for experiments and tests). */
@@ -350,19 +349,12 @@ export async function trainIcuMortality(
     },
     trainingSeconds,
   };
-  mkdirSync(ctx.outDir, { recursive: true });
-  await ctx.engine.save({ modelId, dir: ctx.outDir });
-  writeFileSync(
-    join(ctx.outDir, 'split.json'),
-    `${JSON.stringify({
-      seed: ctx.seed,
-      outcome: OUTCOME,
-      train: split.train.map((i) => ids[i]),
-      validation: split.validation.map((i) => ids[i]),
-    })}\n`,
-  );
-  const written = writeBundleMetadata(ctx.outDir, metadata);
-  await ctx.engine.dispose(modelId);
+  const written = await writeRecipeBundle(ctx, modelId, metadata, {
+    seed: ctx.seed,
+    outcome: OUTCOME,
+    train: split.train.map((i) => ids[i]),
+    validation: split.validation.map((i) => ids[i]),
+  });
   ctx.log(`icu-mortality: bundle written in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return written;
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundleMetadata } from '../../../native/ml/bundleIo.js';
 import { EngineClient } from '../../../native/ml/engine/client.js';
-import { recipe, SPLIT_FILE, trainAbstractCondition } from '../../../native/ml/starter/abstractCondition.js';
+import { recipe, trainAbstractCondition } from '../../../native/ml/starter/abstractCondition.js';
+import { SPLIT_FILE } from '../../../native/ml/starter/bundleFiles.js';
 import { encodeTexts, textPipeline } from '../../../native/ml/tasks/text.js';
 import { dataDir, tempDir } from '../helpers.js';
 
