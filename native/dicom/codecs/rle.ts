@@ -91,7 +91,7 @@ function joinHighLow(buf: Uint8Array, base: number, pixels: number, mask: number
 
 /** Scratch space up to this size is kept between frames (decoding is synchronous, so one buffer per thread). */
 const SCRATCH_KEEP_BYTES = 32 << 20;
-/** ... and given back after this long without an RLE frame, as the codec workers stop when idle. */
+/** How long kept scratch space outlives the last RLE frame (the codec workers also stop when idle). */
 const SCRATCH_IDLE_MS = 20_000;
 let kept = new Uint8Array(0);
 let release: ReturnType<typeof setTimeout> | undefined;
