@@ -1,9 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OSLER_VERSION } from '../../app/version.js';
 import { OslerError } from '../../contract/result.js';
 import type { BundleMetadata } from '../bundle.js';
-import { writeBundleMetadata } from '../bundleIo.js';
 import { evaluateRegression, type RegressionReport } from '../eval/index.js';
 import type { ModelSpec } from '../models/index.js';
 import {
@@ -18,6 +16,7 @@ import { PHYSIONET2012_CARD, PHYSIONET2012_PATH } from '../vitals/physionetCard.
 import { readPhysioNetSet, stratifiedPatientSplit } from '../vitals/physionetSet.js';
 import { seededRandom } from '../random.js';
 import { cleanStay } from '../vitals/summary.js';
+import { writeRecipeBundle } from './bundleFiles.js';
 import type { StarterContext, StarterRecipe } from './types.js';
 
 /** Hyper-parameters of the vitals-forecast recipe (overridable for experiments and tests). */
@@ -171,7 +170,7 @@ export async function trainVitalsForecast(
   const draft: BundleMetadata = {
     format: 'osler-model/1',
     name: 'vitals-forecast',
-    version: '1.0.0',
+    version: '1.0.1',
     title: 'Next-hour heart rate and mean arterial pressure (PhysioNet 2012)',
     task: 'vitals-forecast',
     outputs: targets.map((t) => t.name),
@@ -337,14 +336,12 @@ export async function trainVitalsForecast(
     },
     trainingSeconds,
   };
-  mkdirSync(ctx.outDir, { recursive: true });
-  await ctx.engine.save({ modelId, dir: ctx.outDir });
-  writeFileSync(
-    join(ctx.outDir, 'split.json'),
-    `${JSON.stringify({ seed: ctx.seed, stratifiedOn: 'in-hospital-death', train: trainIds, validation: valIds })}\n`,
-  );
-  const written = writeBundleMetadata(ctx.outDir, metadata);
-  await ctx.engine.dispose(modelId);
+  const written = await writeRecipeBundle(ctx, modelId, metadata, {
+    seed: ctx.seed,
+    stratifiedOn: 'in-hospital-death',
+    train: trainIds,
+    validation: valIds,
+  });
   ctx.log(`vitals-forecast: bundle written in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return written;
 }
