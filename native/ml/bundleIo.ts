@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
 import { fsyncPath, writeDurably } from './io/durable.js';
@@ -149,4 +150,39 @@ export function readBundleMetadata(dir: string): BundleMetadata {
     );
   }
   return parsed.data;
+}
+
+/**
+ * SHA-256 (hex) of every file directly in a bundle folder, by file name (sorted): what a registered
+ * version's folder must still hold when it is next used.
+ */
+export function bundleDigests(dir: string): Record<string, string> {
+  const root = resolve(dir);
+  const digests: Record<string, string> = {};
+  const files = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
+  for (const name of files)
+    digests[name] = createHash('sha256')
+      .update(readFileSync(join(root, name)))
+      .digest('hex');
+  return digests;
+}
+
+/**
+ * How a bundle folder differs from the digests it was registered with, in words (`weights.bin has
+ * changed`, `CARD.md is missing`, `extra.bin was added`); empty when it is unchanged.
+ */
+export function bundleChanges(
+  registered: Readonly<Record<string, string>>,
+  now: Readonly<Record<string, string>>,
+): string[] {
+  const changes: string[] = [];
+  for (const [name, digest] of Object.entries(registered)) {
+    if (now[name] === undefined) changes.push(`${name} is missing`);
+    else if (now[name] !== digest) changes.push(`${name} has changed`);
+  }
+  for (const name of Object.keys(now)) if (registered[name] === undefined) changes.push(`${name} was added`);
+  return changes;
 }

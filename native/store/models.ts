@@ -40,7 +40,12 @@ export interface NewVersion {
   readonly trainingRunId?: number | null;
   readonly parentVersionId?: number | null;
   readonly reason?: string;
+  /** SHA-256 (hex) of each file of the bundle folder, by file name. */
+  readonly files?: Readonly<Record<string, string>>;
 }
+
+/** SHA-256 (hex) of each file of a version's bundle folder, by file name, as registered. */
+export type BundleDigests = Readonly<Record<string, string>>;
 
 /** A training run row. */
 export interface TrainingRunRow {
@@ -135,8 +140,8 @@ export function addModelVersion(db: Database.Database, input: NewVersion, actor:
       db
         .prepare(
           `INSERT INTO model_versions (model_id, version, state, path, metadata_json, metrics_json, training_run_id,
-             parent_version_id, created_by, activated_at, state_reason)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${input.state === 'active' ? NOW : 'NULL'}, ?)`,
+             parent_version_id, created_by, activated_at, state_reason, files_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${input.state === 'active' ? NOW : 'NULL'}, ?, ?)`,
         )
         .run(
           modelId,
@@ -149,6 +154,7 @@ export function addModelVersion(db: Database.Database, input: NewVersion, actor:
           input.parentVersionId ?? null,
           actor,
           input.reason ?? null,
+          input.files === undefined ? null : JSON.stringify(input.files),
         ).lastInsertRowid,
     );
     if (input.trainingRunId !== undefined && input.trainingRunId !== null)
@@ -163,6 +169,22 @@ export function addModelVersion(db: Database.Database, input: NewVersion, actor:
     return versionId;
   });
   return getModelVersion(db, id);
+}
+
+/** The file digests a version was registered with; null for a version registered before they were kept. */
+export function modelVersionFiles(db: Database.Database, id: number): BundleDigests | null {
+  const json = db.prepare('SELECT files_json FROM model_versions WHERE id = ?').pluck().get(id) as
+    string | null | undefined;
+  if (json === undefined) throw new OslerError('not-found', `no model version ${id}`);
+  return json === null ? null : (JSON.parse(json) as BundleDigests);
+}
+
+/** Records the file digests of a version that has none yet (registered before they were kept). */
+export function recordModelVersionFiles(db: Database.Database, id: number, files: BundleDigests): void {
+  db.prepare('UPDATE model_versions SET files_json = ? WHERE id = ? AND files_json IS NULL').run(
+    JSON.stringify(files),
+    id,
+  );
 }
 
 /** One version; `not-found` when absent. */

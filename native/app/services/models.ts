@@ -30,7 +30,13 @@ import type {
 } from '../../contract/models.js';
 import { OslerError } from '../../contract/result.js';
 import { BUNDLE_FILES, type BundleMetadata, type ModelTask } from '../../ml/bundle.js';
-import { readBundleIdentity, readBundleMetadata, writeBundleMetadata } from '../../ml/bundleIo.js';
+import {
+  bundleChanges,
+  bundleDigests,
+  readBundleIdentity,
+  readBundleMetadata,
+  writeBundleMetadata,
+} from '../../ml/bundleIo.js';
 import type { EngineClient } from '../../ml/engine/client.js';
 import type { EngineProgress, TensorData } from '../../ml/engine/protocol.js';
 import {
@@ -79,7 +85,9 @@ import {
   hasModelVersion,
   listModelVersions,
   listTrainingRuns,
+  modelVersionFiles,
   previousActiveVersion,
+  recordModelVersionFiles,
   startTrainingRun,
   type ModelVersionRow,
   type TrainingRunRow,
@@ -215,6 +223,8 @@ export class ModelService {
   readonly #loaded = new Map<EngineClient, Map<number, string>>();
   readonly #running = new Map<number, { cancel(): void; cancelled: boolean }>();
   readonly #detachedIds = new Map<string, number>();
+  /** Registered versions whose changed files were already audited in this run. */
+  readonly #integrityReported = new Set<number>();
 
   constructor(ctx: ModelServiceContext) {
     this.#ctx = ctx;
@@ -292,6 +302,7 @@ export class ModelService {
     const target = join(this.#ctx.home, rel);
     mkdirSync(join(this.#ctx.home, MODELS_DIR, meta.name), { recursive: true });
     if (resolve(source) !== resolve(target)) copyBundleDurably(source, target);
+    const files = bundleDigests(target);
     return addModelVersion(
       this.#db,
       {
@@ -306,19 +317,54 @@ export class ModelService {
         trainingRunId,
         parentVersionId,
         reason,
+        files,
       },
       actor,
     );
   }
 
-  /** Metadata of a version (validated once, then cached: versions never change). */
+  /**
+   * Metadata of a version (validated once, then cached: versions never change). The first use of a
+   * registered version in a run checks its folder against the digests taken at registration.
+   */
   metadataOf(version: ModelVersionRow): BundleMetadata {
     let meta = this.#metadata.get(version.id);
     if (meta === undefined) {
+      this.#verifyFiles(version);
       meta = readBundleMetadata(this.dirOf(version));
       this.#metadata.set(version.id, meta);
     }
     return meta;
+  }
+
+  /**
+   * Refuses a registered version whose bundle files changed since registration (a `conflict` naming
+   * the files, audited once per run): the weights and calibration in use must be the ones that were
+   * evaluated and promoted. A version registered before digests were kept gets them recorded now.
+   */
+  #verifyFiles(version: ModelVersionRow): void {
+    if (version.id < 0) return; // detached bundle folder: not registered, nothing to compare with
+    const now = bundleDigests(this.dirOf(version));
+    const registered = modelVersionFiles(this.#db, version.id);
+    if (registered === null) {
+      recordModelVersionFiles(this.#db, version.id, now);
+      return;
+    }
+    const changes = bundleChanges(registered, now);
+    if (changes.length === 0) return;
+    const message = `model ${version.name} ${version.version} will not be used: ${changes.join(', ')} since it was registered. Restore the folder ${version.path} or register the model again.`;
+    if (!this.#integrityReported.has(version.id)) {
+      this.#integrityReported.add(version.id);
+      writeAudit(this.#db, {
+        actor: 'system',
+        action: 'models.integrity-failed',
+        targetKind: 'model-version',
+        targetId: version.id,
+        detail: { name: version.name, version: version.version, changes },
+      });
+      this.#ctx.log(`osler: ${message}`);
+    }
+    throw new OslerError('conflict', message);
   }
 
   /** The bundle folder of a version (registered: inside the data folder; detached: where it is). */
@@ -597,6 +643,7 @@ export class ModelService {
       return hit;
     }
     const modelId = `v${version.id}`;
+    this.metadataOf(version); // checks the folder against its registered digests on first use
     await engine.load({ modelId, dir: this.dirOf(version) });
     cache.set(version.id, modelId);
     while (cache.size > MAX_LOADED) {
@@ -1456,6 +1503,7 @@ export class ModelService {
             trainingRunId: run.id,
             parentVersionId: parent?.id ?? null,
             reason: parent === null ? 'first version of a new model' : `fine-tuned from ${parent.version}`,
+            files: bundleDigests(dir),
           },
           actor,
         );

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
@@ -175,18 +175,17 @@ describe('models domain (registry, training, prediction, explanation, evaluation
   });
 
   it('fine-tunes into a candidate, compares it with the active version on the same held-out cases, promotes and rolls back', async () => {
-    // The active version carries decision offsets (as abstract-condition does). They were fitted to
-    // its weights, so the fine-tuned child must not inherit them. The app is restarted to read them.
-    const activeId = (await call(core, 'models.list', {})).find((m) => m.name === 'triage-specialty')!.activeVersionId!;
-    await core.close();
-    const versions = join(dir.path, 'home', 'models', 'triage-specialty');
-    const [folder] = readdirSync(versions);
-    const metaPath = join(versions, folder!, 'metadata.json');
-    writeFileSync(
-      metaPath,
-      JSON.stringify({ ...JSON.parse(readFileSync(metaPath, 'utf8')), classOffsets: [0.4, -0.4] }),
-    );
-    core = openCore();
+    // The active version carries decision offsets (as abstract-condition does): a copy of it with
+    // offsets, imported and promoted. They were fitted to its weights, so the fine-tuned child must
+    // not inherit them.
+    const first = (await call(core, 'models.list', {})).find((m) => m.name === 'triage-specialty')!;
+    const exported = await call(core, 'models.export', { versionId: first.activeVersionId!, dest: 'with-offsets' });
+    const metaPath = join(exported.path, 'metadata.json');
+    const exportedMeta = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(metaPath, JSON.stringify({ ...exportedMeta, version: 'offsets-1', classOffsets: [0.4, -0.4] }));
+    const withOffsets = await call(core, 'models.import', { path: exported.path });
+    await call(core, 'models.promote', { versionId: withOffsets.id, reason: 'site decision offsets' });
+    const activeId = withOffsets.id;
     expect((await call(core, 'models.get', { versionId: activeId })).metadata.classOffsets).toEqual([0.4, -0.4]);
     // A clinician corrects one label; the fine-tune then starts from the active version.
     await call(core, 'labels.set', {
@@ -221,7 +220,7 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     expect(promoted.activeVersionId).toBe(candidateId);
     const rolled = await call(core, 'models.rollback', { name: 'triage-specialty', reason: 'clinician feedback' });
     expect(rolled.activeVersionId).toBe(firstId);
-    expect(audits(core, 'models.promote')).toBe(1);
+    expect(audits(core, 'models.promote')).toBe(2);
     expect(audits(core, 'models.rollback')).toBe(1);
     expect(await failure(core, 'models.promote', { versionId: firstId, reason: 'again' })).toBe('conflict');
     expect(await failure(core, 'models.promote', { versionId: firstId, reason: '' })).toBe('invalid-input');
@@ -317,5 +316,46 @@ describe('models domain (registry, training, prediction, explanation, evaluation
         data: { source: 'store', labelTask: 'x' },
       }),
     ).toBe('invalid-input');
+  });
+
+  it('refuses a version whose files changed since registration, names them and audits it, and records digests for older versions', async () => {
+    const target = { kind: 'note' as const, id: noteId };
+    const model = { name: 'triage-specialty' };
+    const versionId = (await call(core, 'models.list', {})).find(
+      (m) => m.name === 'triage-specialty',
+    )!.activeVersionId!;
+    const db = () => core.store.db;
+    const rel = db().prepare('SELECT path FROM model_versions WHERE id = ?').pluck().get(versionId) as string;
+    const weights = join(core.home, rel, 'weights.bin');
+    const original = readFileSync(weights);
+    const tampered = Buffer.from(original);
+    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0x01;
+    // Restarts read the folder afresh (metadata is cached for a run).
+    const restart = async () => {
+      await core.close();
+      core = openCore();
+    };
+    writeFileSync(weights, tampered);
+    await restart();
+    const refused = await core.dispatch('predict.run', { model, target }, { via: 'cli' });
+    expect(refused).toMatchObject({ ok: false, code: 'conflict' });
+    expect(refused.ok ? '' : refused.message).toMatch(/weights\.bin has changed since it was registered/);
+    expect(await failure(core, 'explain.run', { model, target })).toBe('conflict');
+    // Audited once per run, however often it is refused; the registry still lists the version.
+    expect(audits(core, 'models.integrity-failed')).toBe(1);
+    expect((await call(core, 'models.list', {})).find((m) => m.name === 'triage-specialty')!.activeVersionId).toBe(
+      versionId,
+    );
+    writeFileSync(weights, original);
+    await restart();
+    expect((await call(core, 'predict.run', { model, target })).modelVersionId).toBe(versionId);
+    // A version registered before digests were kept gets them at its first use.
+    db().prepare('UPDATE model_versions SET files_json = NULL WHERE id = ?').run(versionId);
+    await restart();
+    await call(core, 'predict.run', { model, target });
+    const files = JSON.parse(
+      db().prepare('SELECT files_json FROM model_versions WHERE id = ?').pluck().get(versionId) as string,
+    ) as Record<string, string>;
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['metadata.json', 'model.json', 'weights.bin']));
   });
 });
