@@ -100,7 +100,7 @@ export async function trainChestXray(ctx: StarterContext, options: ChestXrayOpti
   const counts = classCounts(train, CLASSES);
   return saveStarterBundle(ctx, trained, {
     name: NAME,
-    version: '1.0.0',
+    version: '1.0.1',
     title: TITLE,
     task: 'image',
     outputs: [...CLASSES],
