@@ -57,4 +57,3 @@ export {
 export { readRtStruct, type RoiContours, type Contour } from './rtstruct.js';
 export { dicomInfo, decodeFrameRaw, type DicomInfo, type DecodeStage, type RawFrame } from './report.js';
 export { jpeg2000DecoderName } from './codecs/openjp2.js';
-export { jpegLsDecoderName } from './codecs/charls.js';

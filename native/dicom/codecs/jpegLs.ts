@@ -1,47 +1,12 @@
 import { DicomParseError } from '../errors.js';
 import type { PixelModule } from '../pixelModule.js';
-import { charls, type CharlsAddon } from './charls.js';
 import { checkDimensions, checkLength, interleave } from './check.js';
 import { readJpegFrameHeader } from './markers.js';
 import type { CodecOutput } from './types.js';
 import { runWasm, wasmDecoder } from './wasm.js';
 
-/** Which CharLS decodes a JPEG-LS frame: `auto` is the native addon when it loads, else wasm. */
-export type JpegLsBackend = 'auto' | 'native' | 'wasm';
-
-async function wasmSamples(encoded: Uint8Array, pm: PixelModule, bytesPerSample: number): Promise<Uint8Array> {
-  const decoder = await wasmDecoder('@cornerstonejs/codec-charls/decodewasmjs', 'JpegLSDecoder');
-  const { bytes, planar } = runWasm(decoder, encoded, (d) => {
-    d.decode();
-    const info = d.getFrameInfo();
-    checkDimensions(pm, info.width, info.height, info.componentCount, 'JPEG-LS');
-    return { bytes: d.getDecodedBuffer().slice(), planar: info.componentCount > 1 && d.getInterleaveMode?.() === 0 };
-  });
-  const pixels = pm.rows * pm.columns;
-  checkLength(bytes.length, pixels * pm.samplesPerPixel * bytesPerSample, 'JPEG-LS');
-  return planar ? interleave(bytes, pixels, bytesPerSample) : bytes;
-}
-
-function nativeSamples(addon: CharlsAddon, encoded: Uint8Array, pm: PixelModule): Uint8Array {
-  try {
-    // The addon checks the frame's size against these before it decodes anything, and interleaves planar
-    // colour (interleave mode none) itself, so its bytes are the wasm path's.
-    return addon.decode(encoded, pm.columns, pm.rows, pm.samplesPerPixel).bytes;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message.replace(/^charls: /, '') : String(e);
-    throw new DicomParseError('decode-failed', `JPEG-LS frame cannot be decoded: ${msg}`, { cause: e });
-  }
-}
-
-/**
- * JPEG-LS lossless and near-lossless (.80/.81) via CharLS: the native addon over libcharls when it is built
- * and loads (`charls.ts`), else the wasm build; both give the same samples. `backend` picks one (tests).
- */
-export async function decodeJpegLs(
-  encoded: Uint8Array,
-  pm: PixelModule,
-  backend: JpegLsBackend = 'auto',
-): Promise<CodecOutput> {
+/** JPEG-LS lossless and near-lossless (.80/.81) via CharLS. */
+export async function decodeJpegLs(encoded: Uint8Array, pm: PixelModule): Promise<CodecOutput> {
   const header = readJpegFrameHeader(encoded);
   if (!header || header.marker !== 0xf7)
     throw new DicomParseError('decode-failed', 'JPEG-LS frame has no SOI/SOF55 header');
@@ -57,13 +22,17 @@ export async function decodeJpegLs(
   // fragment is the common way to get there, so it is refused up front.
   if (!endsWithEoi(encoded))
     throw new DicomParseError('decode-failed', 'JPEG-LS frame does not end with an EOI marker (truncated or damaged)');
-  const addon = backend === 'wasm' ? null : charls();
-  if (backend === 'native' && addon === null)
-    throw new DicomParseError('decode-failed', 'the native CharLS addon is not available');
-  const bytes = addon ? nativeSamples(addon, encoded, pm) : await wasmSamples(encoded, pm, bytesPerSample);
-  checkLength(bytes.length, pm.rows * pm.columns * pm.samplesPerPixel * bytesPerSample, 'JPEG-LS');
+  const decoder = await wasmDecoder('@cornerstonejs/codec-charls/decodewasmjs', 'JpegLSDecoder');
+  const { bytes, planar } = runWasm(decoder, encoded, (d) => {
+    d.decode();
+    const info = d.getFrameInfo();
+    checkDimensions(pm, info.width, info.height, info.componentCount, 'JPEG-LS');
+    return { bytes: d.getDecodedBuffer().slice(), planar: info.componentCount > 1 && d.getInterleaveMode?.() === 0 };
+  });
+  const pixels = pm.rows * pm.columns;
+  checkLength(bytes.length, pixels * pm.samplesPerPixel * bytesPerSample, 'JPEG-LS');
   return {
-    bytes,
+    bytes: planar ? interleave(bytes, pixels, bytesPerSample) : bytes,
     bytesPerSample,
     photometric: pm.photometricInterpretation,
     precision: header.precision,

@@ -1,4 +1,6 @@
-import { loadNativeAddon, nativeAddonSlot, type NativeAddon } from './nativeAddon.js';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../../app/paths.js';
 
 /** A frame decoded by the native addon: samples interleaved, little endian, 1 byte up to 8 bits of precision, else 2. */
 export interface OpenJp2Frame {
@@ -15,7 +17,7 @@ export interface OpenJp2Frame {
  * headers and a C compiler exist). `decode` checks the codestream's size against the expected one before
  * decoding and throws an Error starting "openjp2:" on any failure; it never prints.
  */
-export interface OpenJp2Addon extends NativeAddon {
+export interface OpenJp2Addon {
   decode(encoded: Uint8Array, columns: number, rows: number, components: number): OpenJp2Frame;
   /** OpenJPEG's version string, e.g. "2.5.0". */
   version(): string;
@@ -24,24 +26,38 @@ export interface OpenJp2Addon extends NativeAddon {
 /** Where the build puts the addon, relative to the package root (the source tree and the packaged app alike). */
 export const OPENJP2_ADDON_PATH = 'native/addons/openjp2/build/Release/osler_openjp2.node';
 
-const slot = nativeAddonSlot<OpenJp2Addon>(OPENJP2_ADDON_PATH, 'OSLER_J2K_DECODER', ['decode']);
-
 /** Load the addon at `path`; null when it is absent or cannot load (not built, libopenjp2 missing, wrong ABI). */
 export function loadOpenJp2(path: string): OpenJp2Addon | null {
-  return loadNativeAddon<OpenJp2Addon>(path, ['decode']);
+  try {
+    const addon = createRequire(import.meta.url)(path) as Partial<OpenJp2Addon>;
+    return typeof addon.decode === 'function' && typeof addon.version === 'function' ? (addon as OpenJp2Addon) : null;
+  } catch {
+    return null;
+  }
 }
+
+let current: OpenJp2Addon | null | undefined;
 
 /**
  * The addon this thread decodes JPEG 2000 with, loaded on first use; null means the wasm OpenJPEG is used
  * (addon not built, or `OSLER_J2K_DECODER=wasm` set to force the fallback).
  */
 export function openJp2(): OpenJp2Addon | null {
-  return slot.get();
+  if (current === undefined) {
+    let path: string | undefined;
+    try {
+      path = join(packageRoot(import.meta.url), OPENJP2_ADDON_PATH);
+    } catch {
+      path = undefined;
+    }
+    current = process.env.OSLER_J2K_DECODER === 'wasm' || path === undefined ? null : loadOpenJp2(path);
+  }
+  return current;
 }
 
 /** For tests: use `addon` in this thread (null forces the wasm decoder; undefined loads the built one again). */
 export function setOpenJp2ForTesting(addon: OpenJp2Addon | null | undefined): void {
-  slot.set(addon);
+  current = addon;
 }
 
 /** Which decoder JPEG 2000 (.90/.91) frames use in this process, for `osler dicom info`. */

@@ -143,7 +143,7 @@ export class CodecPool {
     slot.worker.ref();
     slot.timer = setTimeout(() => {
       // The decoder has run away: only terminating its thread stops a wasm call. A native call (the
-      // libopenjp2 or libcharls addon) cannot be interrupted at all: its thread runs on until the call returns and then
+      // libopenjp2 addon) cannot be interrupted at all: its thread runs on until the call returns and then
       // exits, but the frame is rejected now and later frames go to a fresh worker.
       this.#drop(slot);
       void slot.worker.terminate();

@@ -227,7 +227,6 @@ describe.skipIf(!data)('RLE scratch space shared between frames', () => {
 describe.skipIf(!data)('cornerstone wasm codecs are recycled after repeated failures', () => {
   // Codec exceptions unwind through wasm frames and leak; without recycling, 20,000 failed JPEG-LS decodes left
   // CharLS failing every later frame with 'memory access out of bounds'.
-  // (The wasm CharLS explicitly: by default JPEG-LS decodes with the native addon where it is built.)
   it('replaces the CharLS instance after a run of failures and keeps decoding good frames', async () => {
     const { decodeJpegLs } = await import('../../../native/dicom/codecs/jpegLs.js');
     const { wasmDecoder } = await import('../../../native/dicom/codecs/wasm.js');
@@ -241,9 +240,9 @@ describe.skipIf(!data)('cornerstone wasm codecs are recycled after repeated fail
     const spec = '@cornerstonejs/codec-charls/decodewasmjs';
     const before = await wasmDecoder(spec, 'JpegLSDecoder');
     for (let i = 0; i < 100; i++)
-      await expect(decodeJpegLs(bad, pm, 'wasm')).rejects.toMatchObject({ reason: 'decode-failed' });
+      await expect(decodeJpegLs(bad, pm)).rejects.toMatchObject({ reason: 'decode-failed' });
     expect(await wasmDecoder(spec, 'JpegLSDecoder')).not.toBe(before);
-    expect((await decodeJpegLs(good, pm, 'wasm')).bytes.length).toBe(64 * 64 * 2);
+    expect((await decodeJpegLs(good, pm)).bytes.length).toBe(64 * 64 * 2);
   });
 });
 

@@ -29,7 +29,7 @@ const addon = openJp2();
 const needsAddon = (title: string) =>
   addon
     ? title
-    : `${title} (skipped: the native OpenJPEG addon is not built; npm run build:addons needs libopenjp2-7-dev)`;
+    : `${title} (skipped: the native OpenJPEG addon is not built; npm run build:openjp2 needs libopenjp2-7-dev)`;
 const J2K_UIDS = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
 
 interface J2kFrame {
