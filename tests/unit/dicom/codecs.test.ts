@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFrame, parseDicom, readPixelModule } from '../../../native/dicom/index.js';
 import { dataDir, tempDir } from '../helpers.js';
+import { rleFrame } from './rleFrame.js';
 
 const data = dataDir();
 const haveDcmtk =
@@ -275,27 +276,6 @@ describe.skipIf(!data)('decoded frames own their buffers', () => {
 });
 
 describe('RLE 16-bit join (word-at-a-time fast path and byte tail)', () => {
-  /** A DICOM RLE frame of the given planes, PackBits literal runs only, padded to an even length. */
-  function rleFrame(planes: Uint8Array[], pad: number): Uint8Array {
-    const segments = planes.map((p) => {
-      const out: number[] = [];
-      for (let i = 0; i < p.length; i += 128) {
-        const run = p.subarray(i, Math.min(p.length, i + 128));
-        out.push(run.length - 1, ...run);
-      }
-      return out;
-    });
-    const header = new Uint8Array(64);
-    const view = new DataView(header.buffer);
-    view.setUint32(0, planes.length, true);
-    let at = 64;
-    segments.forEach((s, i) => {
-      view.setUint32(4 + i * 4, at, true);
-      at += s.length;
-    });
-    return Uint8Array.from([...header, ...segments.flat(), ...new Array<number>(pad).fill(0)]);
-  }
-
   it('joins high and low planes exactly for every width mod 4, masked for 12-bit unsigned, whole for signed', async () => {
     const { decodeRle } = await import('../../../native/dicom/codecs/rle.js');
     for (const columns of [4, 5, 6, 7, 9]) {

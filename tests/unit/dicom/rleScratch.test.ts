@@ -1,27 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeRle, rleScratchBytes } from '../../../native/dicom/codecs/rle.js';
-
-/** A 16-bit DICOM RLE frame (high and low byte planes), PackBits literal runs only. */
-function rleFrame(samples: Uint16Array): Uint8Array {
-  const planes = [Uint8Array.from(samples, (v) => v >> 8), Uint8Array.from(samples, (v) => v & 0xff)];
-  const segments = planes.map((p) => {
-    const out: number[] = [];
-    for (let i = 0; i < p.length; i += 128) {
-      const run = p.subarray(i, Math.min(p.length, i + 128));
-      out.push(run.length - 1, ...run);
-    }
-    return out;
-  });
-  const header = new Uint8Array(64);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, planes.length, true);
-  let at = 64;
-  segments.forEach((s, i) => {
-    view.setUint32(4 + i * 4, at, true);
-    at += s.length;
-  });
-  return Uint8Array.from([...header, ...segments.flat()]);
-}
+import { rleFrame } from './rleFrame.js';
 
 // Its own file: the scratch buffer is module state, and this test needs it to start empty.
 describe('RLE scratch space', () => {
@@ -44,7 +23,7 @@ describe('RLE scratch space', () => {
       samplesPerPixel: 1,
       photometricInterpretation: 'MONOCHROME2',
     } as unknown as Parameters<typeof decodeRle>[1];
-    const frame = rleFrame(samples);
+    const frame = rleFrame([Uint8Array.from(samples, (v) => v >> 8), Uint8Array.from(samples, (v) => v & 0xff)]);
     expect(rleScratchBytes()).toBe(0);
     const first = (await decodeRle(frame, pm)).bytes.slice();
     expect(new Uint16Array(first.buffer)).toEqual(samples);
