@@ -48,7 +48,11 @@ export const modelSummarySchema = z.strictObject({
 export const modelDetailSchema = z.strictObject({
   summary: modelSummarySchema,
   version: modelVersionSchema,
-  /** The bundle's metadata.json (input specification, preprocessing, hyper-parameters, metrics ...). */
+  /**
+   * The bundle's metadata.json (input specification, preprocessing, hyper-parameters, metrics ...),
+   * with a text vocabulary and per-feature weights replaced by their sizes (`input.vocabularySize`,
+   * `spec.featureWeightCount`).
+   */
   metadata: z.record(z.string(), z.unknown()),
   /** CARD.md (markdown). */
   card: z.string(),

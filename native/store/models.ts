@@ -94,7 +94,13 @@ function toVersion(row: VersionDbRow): ModelVersionRow {
     version: row.version,
     state: row.state,
     path: row.path,
-    metadata: JSON.parse(row.metadata_json) as Record<string, unknown>,
+    // Parsed on first read: a list of versions reads the metadata of one per model at most, and a
+    // text model's is megabytes.
+    get metadata(): Record<string, unknown> {
+      const value = JSON.parse(row.metadata_json) as Record<string, unknown>;
+      Object.defineProperty(this, 'metadata', { value, enumerable: true });
+      return value;
+    },
     metrics: row.metrics_json === null ? {} : (JSON.parse(row.metrics_json) as Record<string, number>),
     trainingRunId: row.training_run_id,
     parentVersionId: row.parent_version_id,

@@ -173,6 +173,26 @@ function copyBundleDurably(source: string, target: string): void {
   }
 }
 
+/**
+ * Bundle metadata as the client sees it: a text model's vocabulary and per-feature weights (56,000
+ * entries each for abstract-condition, most of its 1.8 MB) give way to their sizes; nothing on a
+ * screen reads them, and they made every model detail a 1.8 MB message.
+ */
+function withoutBulkArrays(meta: BundleMetadata): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...meta };
+  const input = meta.input as { vocabulary?: unknown } | undefined;
+  if (input !== undefined && Array.isArray(input.vocabulary)) {
+    const { vocabulary, ...rest } = input;
+    out.input = { ...rest, vocabularySize: vocabulary.length };
+  }
+  const spec = meta.spec as { featureWeights?: unknown } | null | undefined;
+  if (spec != null && Array.isArray(spec.featureWeights)) {
+    const { featureWeights, ...rest } = spec;
+    out.spec = { ...rest, featureWeightCount: featureWeights.length };
+  }
+  return out;
+}
+
 function folderSafe(version: string): string {
   return version.replace(/[^A-Za-z0-9._-]/g, '-');
 }
@@ -541,7 +561,7 @@ export class ModelService {
     return {
       summary: this.summaryOf(version.name),
       version: this.#versionOut(version),
-      metadata: this.metadataOf(version) as unknown as Record<string, unknown>,
+      metadata: withoutBulkArrays(this.metadataOf(version)),
       card: existsSync(cardPath) ? readFileSync(cardPath, 'utf8') : '',
     };
   }

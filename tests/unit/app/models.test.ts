@@ -125,6 +125,10 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     const detail = await call(core, 'models.get', { name: 'triage-specialty' });
     expect(detail.card).toContain('Intended use');
     expect(detail.metadata.task).toBe('text');
+    // The vocabulary stays on disk; the client gets its size.
+    const input = detail.metadata.input as { vocabulary?: unknown; vocabularySize?: number };
+    expect(input.vocabulary).toBeUndefined();
+    expect(input.vocabularySize).toBeGreaterThan(10);
     expect(audits(core, 'models.train')).toBe(1);
     expect(audits(core, 'models.train.succeeded')).toBe(1);
   });

@@ -94,6 +94,14 @@ describe.skipIf(data === null)(
           // Occlusion scores the note's own words; some move the prediction, and positively.
           expect(attribution.tokens.length).toBeGreaterThan(20);
           expect(Math.max(...attribution.tokens.map((t) => t.score))).toBeGreaterThan(0);
+          // The model detail carries the sizes of its vocabulary and IDF weights, not the 1.8 MB of them.
+          const detail = await core.dispatch('models.get', { name: 'abstract-condition' }, { via: 'cli' });
+          if (!detail.ok) throw new Error(detail.message);
+          const { metadata } = detail.value as ChannelOutput<'models.get'>;
+          expect(metadata.spec).toMatchObject({ family: 'text-bag', featureWeightCount: expect.any(Number) });
+          expect(metadata.spec).not.toHaveProperty('featureWeights');
+          expect(metadata.input).not.toHaveProperty('vocabulary');
+          expect(JSON.stringify(detail).length).toBeLessThan(100_000);
         } finally {
           await core.close();
         }
