@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
 import { fsyncPath, writeDurably } from './io/durable.js';
@@ -152,27 +152,48 @@ export function readBundleMetadata(dir: string): BundleMetadata {
   return parsed.data;
 }
 
+/** Optional file beside a starter bundle's model files recording its split. */
+const SPLIT_RECORD = 'split.json';
+
 /**
- * SHA-256 (hex) of every file directly in a bundle folder, by file name (sorted): what a registered
- * version's folder must still hold when it is next used.
+ * The files that make a bundle what it is: model.json, the weight files its manifest names,
+ * metadata.json, CARD.md and split.json when present. Anything else in the folder (an OS's
+ * .DS_Store or Thumbs.db, an editor's swap file) is not part of it.
+ */
+function bundleFileNames(root: string): string[] {
+  const names = new Set([BUNDLE_FILES.model, BUNDLE_FILES.metadata, BUNDLE_FILES.card]);
+  if (existsSync(join(root, SPLIT_RECORD))) names.add(SPLIT_RECORD);
+  try {
+    const model = JSON.parse(readFileSync(join(root, BUNDLE_FILES.model), 'utf8')) as {
+      weightsManifest?: { paths?: unknown[] }[];
+    };
+    for (const group of model.weightsManifest ?? [])
+      for (const path of group.paths ?? []) if (typeof path === 'string') names.add(path);
+  } catch {
+    // An unreadable model.json is itself what its digest will show.
+  }
+  return [...names].sort();
+}
+
+/**
+ * SHA-256 (hex) of each of a bundle's own files (see bundleFileNames) by name; a file that is
+ * absent is left out. `not-found` when the folder itself is missing.
  */
 export function bundleDigests(dir: string): Record<string, string> {
   const root = resolve(dir);
+  if (!existsSync(root)) throw new OslerError('not-found', `the model folder ${dir} is missing`);
   const digests: Record<string, string> = {};
-  const files = readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => e.name)
-    .sort();
-  for (const name of files)
-    digests[name] = createHash('sha256')
-      .update(readFileSync(join(root, name)))
-      .digest('hex');
+  for (const name of bundleFileNames(root)) {
+    const path = join(root, name);
+    if (existsSync(path)) digests[name] = createHash('sha256').update(readFileSync(path)).digest('hex');
+  }
   return digests;
 }
 
 /**
- * How a bundle folder differs from the digests it was registered with, in words (`weights.bin has
- * changed`, `CARD.md is missing`, `extra.bin was added`); empty when it is unchanged.
+ * How a bundle's files differ from the digests it was registered with, in words (`weights.bin has
+ * changed`, `CARD.md was removed`, `weights2.bin was added` when model.json now names it); empty
+ * when they are unchanged.
  */
 export function bundleChanges(
   registered: Readonly<Record<string, string>>,
@@ -180,7 +201,7 @@ export function bundleChanges(
 ): string[] {
   const changes: string[] = [];
   for (const [name, digest] of Object.entries(registered)) {
-    if (now[name] === undefined) changes.push(`${name} is missing`);
+    if (now[name] === undefined) changes.push(`${name} was removed`);
     else if (now[name] !== digest) changes.push(`${name} has changed`);
   }
   for (const name of Object.keys(now)) if (registered[name] === undefined) changes.push(`${name} was added`);

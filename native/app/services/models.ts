@@ -359,8 +359,9 @@ export class ModelService {
 
   /**
    * Refuses a registered version whose bundle files changed since registration (a `conflict` naming
-   * the files, audited once per run): the weights and calibration in use must be the ones that were
-   * evaluated and promoted. A version registered before digests were kept gets them recorded now.
+   * the files, audited once per run; `not-found` when its folder is gone): the weights and
+   * calibration in use must be the ones that were evaluated and promoted. A version registered
+   * before digests were kept gets them recorded now, trusting what is on disk.
    */
   #verifyFiles(version: ModelVersionRow): void {
     if (version.id < 0) return; // detached bundle folder: not registered, nothing to compare with
@@ -372,7 +373,7 @@ export class ModelService {
     }
     const changes = bundleChanges(registered, now);
     if (changes.length === 0) return;
-    const message = `model ${version.name} ${version.version} will not be used: ${changes.join(', ')} since it was registered. Restore the folder ${version.path} or register the model again.`;
+    const message = `model ${version.name} ${version.version} will not be used: since it was registered, ${changes.join(', ')} (folder ${version.path}). Restore its files, or import a copy under a new version.`;
     if (!this.#integrityReported.has(version.id)) {
       this.#integrityReported.add(version.id);
       writeAudit(this.#db, {
@@ -663,7 +664,9 @@ export class ModelService {
       return hit;
     }
     const modelId = `v${version.id}`;
-    this.metadataOf(version); // checks the folder against its registered digests on first use
+    // Every load reads the weights from disk again (first use, after eviction, in a restarted or
+    // the training engine), so each one is checked against the registered digests.
+    this.#verifyFiles(version);
     await engine.load({ modelId, dir: this.dirOf(version) });
     cache.set(version.id, modelId);
     while (cache.size > MAX_LOADED) {

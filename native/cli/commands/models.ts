@@ -13,7 +13,8 @@ import type { CommandIo } from './import.js';
 export const MODELS_USAGE = `  models list [--task T]
                       models in the registry with their versions and states
   models get NAME|VERSION_ID [--card]
-                      one version's metadata (or its model card)
+                      one version's metadata, a text vocabulary given by its size (or its model card;
+                      models export writes the whole bundle)
   models promote VERSION_ID --reason R | models discard VERSION_ID --reason R
   models rollback NAME [--to VERSION_ID] --reason R
                       change which version is active (audited with the reason)

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
@@ -343,7 +343,7 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     await restart();
     const refused = await core.dispatch('predict.run', { model, target }, { via: 'cli' });
     expect(refused).toMatchObject({ ok: false, code: 'conflict' });
-    expect(refused.ok ? '' : refused.message).toMatch(/weights\.bin has changed since it was registered/);
+    expect(refused.ok ? '' : refused.message).toMatch(/since it was registered, weights\.bin has changed/);
     expect(await failure(core, 'explain.run', { model, target })).toBe('conflict');
     // Audited once per run, however often it is refused; the registry still lists the version.
     expect(audits(core, 'models.integrity-failed')).toBe(1);
@@ -351,6 +351,26 @@ describe('models domain (registry, training, prediction, explanation, evaluation
       versionId,
     );
     writeFileSync(weights, original);
+    // A file that is not part of the bundle (an OS's folder metadata) changes nothing.
+    writeFileSync(join(core.home, rel, '.DS_Store'), 'Finder');
+    await restart();
+    expect((await call(core, 'predict.run', { model, target })).modelVersionId).toBe(versionId);
+    // A bundle file removed is refused; a missing folder is not-found, not an internal error.
+    const card = join(core.home, rel, 'CARD.md');
+    const cardText = readFileSync(card);
+    rmSync(card);
+    await restart();
+    expect(await core.dispatch('models.get', { versionId }, { via: 'cli' })).toMatchObject({
+      ok: false,
+      code: 'conflict',
+      message: expect.stringMatching(/CARD\.md was removed/),
+    });
+    writeFileSync(card, cardText);
+    // (Moved out of the data folder: start-up removes model folders no version points to.)
+    renameSync(join(core.home, rel), join(dir.path, 'moved'));
+    await restart();
+    expect(await failure(core, 'predict.run', { model, target })).toBe('not-found');
+    renameSync(join(dir.path, 'moved'), join(core.home, rel));
     await restart();
     expect((await call(core, 'predict.run', { model, target })).modelVersionId).toBe(versionId);
     // A version registered before digests were kept gets them at its first use.

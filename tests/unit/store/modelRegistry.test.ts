@@ -14,7 +14,9 @@ import {
   finishTrainingRun,
   listModelVersions,
   listTrainingRuns,
+  modelVersionFiles,
   previousActiveVersion,
+  recordModelVersionFiles,
   startTrainingRun,
 } from '../../../native/store/models.js';
 import { tempDir } from '../helpers.js';
@@ -61,6 +63,41 @@ describe('migration 0040 (model registry)', () => {
     expect(cols('training_runs')).toEqual(expect.arrayContaining(['version_id', 'created_by']));
   });
 });
+
+describe('migration 0060 (model files)', () => {
+  it('adds file digests to model versions: none for versions registered before, kept for new ones, recorded once', () => {
+    const db = new Database(':memory:');
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 50),
+    );
+    const old = addModelVersionBefore60(db);
+    migrate(db, MIGRATIONS);
+    expect(schemaVersion(db)).toBeGreaterThanOrEqual(60);
+    expect(modelVersionFiles(db, old)).toBeNull();
+    recordModelVersionFiles(db, old, { 'model.json': 'a' });
+    recordModelVersionFiles(db, old, { 'model.json': 'b' });
+    expect(modelVersionFiles(db, old)).toEqual({ 'model.json': 'a' });
+    const added = addModelVersion(db, { ...version('2.0.0'), files: { 'weights.bin': 'c' } }, 'tester');
+    expect(modelVersionFiles(db, added.id)).toEqual({ 'weights.bin': 'c' });
+    expect(() => modelVersionFiles(db, 999)).toThrow(OslerError);
+    db.close();
+  });
+});
+
+/** A version row as a 0050 schema holds it (no files column yet). */
+function addModelVersionBefore60(db: Database.Database): number {
+  const model = Number(
+    db.prepare("INSERT INTO models (name, task, family) VALUES ('m', 'text', 'text-bag')").run().lastInsertRowid,
+  );
+  return Number(
+    db
+      .prepare(
+        "INSERT INTO model_versions (model_id, version, state, path, metadata_json, created_by) VALUES (?, '1', 'active', 'models/m/1', '{}', 'tester')",
+      )
+      .run(model).lastInsertRowid,
+  );
+}
 
 describe('model registry repository', () => {
   it('keeps one active version, promotes, discards and rolls back with audit rows', () => {
