@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
 import { fsyncPath, writeDurably } from './io/durable.js';
@@ -188,6 +188,20 @@ export function bundleDigests(dir: string): Record<string, string> {
     if (existsSync(path)) digests[name] = createHash('sha256').update(readFileSync(path)).digest('hex');
   }
   return digests;
+}
+
+/**
+ * A cheap stamp of a bundle's own files (name, size, modification time, inode): equal stamps mean
+ * files not rewritten since, so digests taken then still hold without hashing again.
+ */
+export function bundleStamp(dir: string): string {
+  const root = resolve(dir);
+  return bundleFileNames(root)
+    .map((name) => {
+      const s = statSync(join(root, name), { throwIfNoEntry: false });
+      return s === undefined ? `${name}:-` : `${name}:${s.size}:${s.mtimeMs}:${s.ino}`;
+    })
+    .join('|');
 }
 
 /**

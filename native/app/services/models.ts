@@ -33,6 +33,7 @@ import { BUNDLE_FILES, type BundleMetadata, type ModelTask } from '../../ml/bund
 import {
   bundleChanges,
   bundleDigests,
+  bundleStamp,
   readBundleIdentity,
   readBundleMetadata,
   writeBundleMetadata,
@@ -245,6 +246,8 @@ export class ModelService {
   readonly #detachedIds = new Map<string, number>();
   /** Registered versions whose changed files were already audited in this run. */
   readonly #integrityReported = new Set<number>();
+  /** Per version, the stamp of its files when their digests last matched (see bundleStamp). */
+  readonly #verifiedStamps = new Map<number, string>();
 
   constructor(ctx: ModelServiceContext) {
     this.#ctx = ctx;
@@ -365,14 +368,19 @@ export class ModelService {
    */
   #verifyFiles(version: ModelVersionRow): void {
     if (version.id < 0) return; // detached bundle folder: not registered, nothing to compare with
-    const now = bundleDigests(this.dirOf(version));
+    const dir = this.dirOf(version);
+    if (!existsSync(dir)) throw new OslerError('not-found', `the model folder ${version.path} is missing`);
+    // Hashed once per run, and again only when a file's size, time or inode moved since.
+    const stamp = bundleStamp(dir);
+    if (this.#verifiedStamps.get(version.id) === stamp) return;
+    const now = bundleDigests(dir);
     const registered = modelVersionFiles(this.#db, version.id);
-    if (registered === null) {
-      recordModelVersionFiles(this.#db, version.id, now);
+    if (registered === null) recordModelVersionFiles(this.#db, version.id, now);
+    const changes = registered === null ? [] : bundleChanges(registered, now);
+    if (changes.length === 0) {
+      this.#verifiedStamps.set(version.id, stamp);
       return;
     }
-    const changes = bundleChanges(registered, now);
-    if (changes.length === 0) return;
     const message = `model ${version.name} ${version.version} will not be used: since it was registered, ${changes.join(', ')} (folder ${version.path}). Restore its files, or import a copy under a new version.`;
     if (!this.#integrityReported.has(version.id)) {
       this.#integrityReported.add(version.id);

@@ -1,0 +1,59 @@
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bundleChanges, bundleDigests, bundleStamp } from '../../../native/ml/bundleIo.js';
+import { tempDir } from '../helpers.js';
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+function bundle(): string {
+  const dir = tempDir();
+  cleanup = dir.cleanup;
+  const root = join(dir.path, 'bundle');
+  mkdirSync(root);
+  writeFileSync(
+    join(root, 'model.json'),
+    JSON.stringify({ weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [] }] }),
+  );
+  writeFileSync(join(root, 'group1-shard1of2.bin'), 'aaaa');
+  writeFileSync(join(root, 'group1-shard2of2.bin'), 'bbbb');
+  writeFileSync(join(root, 'metadata.json'), '{}');
+  writeFileSync(join(root, 'CARD.md'), '# card');
+  return root;
+}
+
+describe('bundle fingerprints', () => {
+  it("hash the bundle's own files: model.json, every weight shard it names, metadata and card, not OS litter", () => {
+    const root = bundle();
+    writeFileSync(join(root, '.DS_Store'), 'Finder');
+    expect(Object.keys(bundleDigests(root))).toEqual([
+      'CARD.md',
+      'group1-shard1of2.bin',
+      'group1-shard2of2.bin',
+      'metadata.json',
+      'model.json',
+    ]);
+  });
+
+  it('name what changed, was removed, or was added to the manifest', () => {
+    const root = bundle();
+    const before = bundleDigests(root);
+    writeFileSync(join(root, 'group1-shard2of2.bin'), 'bbbc');
+    rmSync(join(root, 'CARD.md'));
+    expect(bundleChanges(before, bundleDigests(root))).toEqual([
+      'CARD.md was removed',
+      'group1-shard2of2.bin has changed',
+    ]);
+    expect(bundleChanges(before, before)).toEqual([]);
+  });
+
+  it('stamp stays while no file is rewritten and moves when one is, even at the same size', () => {
+    const root = bundle();
+    const stamp = bundleStamp(root);
+    expect(bundleStamp(root)).toBe(stamp);
+    writeFileSync(join(root, 'group1-shard1of2.bin'), 'aaab');
+    utimesSync(join(root, 'group1-shard1of2.bin'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    expect(bundleStamp(root)).not.toBe(stamp);
+  });
+});
