@@ -22,10 +22,11 @@ import {
   buildNgramVocabulary,
   documentFrequencies,
   idfWeights,
+  readAbstractCorpus,
   VALIDATION_FRACTION,
 } from '../../native/ml/starter/abstractCondition.js';
 import { balancedWeights } from '../../native/ml/starter/classifier.js';
-import { encodeTexts, readNotesTable, type NgramBagOptions } from '../../native/ml/tasks/text.js';
+import { encodeTexts, type NgramBagOptions } from '../../native/ml/tasks/text.js';
 import { splitByPatient } from '../../native/ml/train/split.js';
 
 interface Setting {
@@ -42,24 +43,10 @@ interface Setting {
 
 const FOLDS = 5;
 const dataRoot = process.env.OSLER_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data');
-const dir = join(dataRoot, 'text', 'medical-abstracts');
 const settings = JSON.parse(process.argv[2] ?? '[{}]') as Setting[];
 
-const names = await readNotesTable(
-  join(dir, 'medical_tc_labels.csv'),
-  {},
-  { textColumn: 'condition_name', labelColumn: 'condition_label' },
-);
-const codes = names.labels ?? [];
-const classes = names.texts.map((n) => n.trim());
+const { classes, texts, labels, rowIds } = await readAbstractCorpus(dataRoot);
 const k = classes.length;
-const table = await readNotesTable(
-  join(dir, 'abstracts.csv'),
-  {},
-  { textColumn: 'medical_abstract', labelColumn: 'condition_label' },
-);
-const labels = (table.labels ?? []).map((l) => codes.indexOf(l));
-const rowIds = table.texts.map((_, i) => `row:${i + 1}`);
 const trainRows = splitByPatient(rowIds, labels, VALIDATION_FRACTION, 1).train;
 const foldOf = new Map<number, number>();
 for (let c = 0; c < k; c++) {
@@ -78,11 +65,11 @@ const engine = await EngineClient.start();
 try {
   for (const s of settings) {
     const started = performance.now();
-    const oof = new Float32Array(table.texts.length * k);
+    const oof = new Float32Array(texts.length * k);
     for (let f = 0; f < FOLDS; f++) {
       const fitRows = trainRows.filter((i) => foldOf.get(i) !== f);
       const testRows = trainRows.filter((i) => foldOf.get(i) === f);
-      const fitTexts = fitRows.map((i) => table.texts[i]!);
+      const fitTexts = fitRows.map((i) => texts[i]!);
       const df = documentFrequencies(fitTexts, bag);
       const vocabulary = buildNgramVocabulary(df, 3, 60_000);
       const featureWeights = idfWeights(vocabulary, df, fitTexts.length);
@@ -134,7 +121,7 @@ try {
       }).result;
       const x = encodeTexts(
         shell,
-        testRows.map((i) => table.texts[i]!),
+        testRows.map((i) => texts[i]!),
       );
       const p = (await engine.predict({ modelId, x, batchSize: 256 }).result).y.values as Float32Array;
       testRows.forEach((r, j) => oof.set(p.subarray(j * k, (j + 1) * k), r * k));

@@ -137,6 +137,39 @@ function encoded(metadata: BundleMetadata, texts: string[], labels: number[], id
   };
 }
 
+/** The labelled abstracts: class names and codes (medical_tc_labels.csv), texts, class indices, row ids. */
+export interface AbstractCorpus {
+  classes: string[];
+  codes: string[];
+  texts: string[];
+  labels: number[];
+  rowIds: string[];
+}
+
+/** Reads the medical abstracts corpus under `dataRoot` (the first `limit` rows when given). */
+export async function readAbstractCorpus(dataRoot: string, limit?: number): Promise<AbstractCorpus> {
+  const dir = join(dataRoot, DATA_PATH);
+  const names = await readNotesTable(
+    join(dir, 'medical_tc_labels.csv'),
+    {},
+    { textColumn: 'condition_name', labelColumn: 'condition_label' },
+  );
+  const codes = names.labels ?? [];
+  const table = await readNotesTable(join(dir, 'abstracts.csv'), limit !== undefined ? { limit } : {}, {
+    textColumn: TEXT_COLUMN,
+    labelColumn: LABEL_COLUMN,
+  });
+  const labels = (table.labels ?? []).map((l) => codes.indexOf(l));
+  if (labels.some((l) => l < 0)) throw new Error('an abstract has a label that medical_tc_labels.csv does not name');
+  return {
+    classes: names.texts.map((n) => n.trim()),
+    codes,
+    texts: table.texts,
+    labels,
+    rowIds: table.texts.map((_, i) => `row:${i + 1}`),
+  };
+}
+
 /**
  * Trains the abstract condition classifier: a bag of word, word-bigram and character n-gram
  * embeddings (fastText-style) on a seeded, class-stratified 80/20 split of the medical abstracts;
@@ -148,25 +181,7 @@ export async function trainAbstractCondition(
   options: AbstractConditionOptions = {},
 ): Promise<BundleMetadata> {
   const o = { ...DEFAULTS, ...options };
-  const dir = join(ctx.dataRoot, DATA_PATH);
-  const names = await readNotesTable(
-    join(dir, 'medical_tc_labels.csv'),
-    {},
-    { textColumn: 'condition_name', labelColumn: 'condition_label' },
-  );
-  const codes = names.labels ?? [];
-  const classes = names.texts.map((n) => n.trim());
-  const table = await readNotesTable(
-    join(dir, 'abstracts.csv'),
-    options.limit !== undefined ? { limit: options.limit } : {},
-    {
-      textColumn: TEXT_COLUMN,
-      labelColumn: LABEL_COLUMN,
-    },
-  );
-  const labels = (table.labels ?? []).map((l) => codes.indexOf(l));
-  if (labels.some((l) => l < 0)) throw new Error('an abstract has a label that medical_tc_labels.csv does not name');
-  const rowIds = table.texts.map((_, i) => `row:${i + 1}`);
+  const { classes, codes, texts, labels, rowIds } = await readAbstractCorpus(ctx.dataRoot, options.limit);
   const split = splitByPatient(rowIds, labels, VALIDATION_FRACTION, ctx.seed);
   const inner = splitByPatient(
     split.train.map((i) => rowIds[i]!),
@@ -183,7 +198,7 @@ export async function trainAbstractCondition(
     charNgrams: o.charNgrams,
     ...(o.tfidf ? { countBase: COUNT_BASE } : {}),
   };
-  const trainTexts = split.train.map((i) => table.texts[i]!);
+  const trainTexts = split.train.map((i) => texts[i]!);
   const df = documentFrequencies(trainTexts, bag);
   const vocabulary = buildNgramVocabulary(df, o.minDocs, o.maxFeatures);
   const featureWeights = o.tfidf ? idfWeights(vocabulary, df, trainTexts.length) : undefined;
@@ -200,7 +215,7 @@ export async function trainAbstractCondition(
   const pick = (idx: number[]) =>
     encoded(
       shell,
-      idx.map((i) => table.texts[i]!),
+      idx.map((i) => texts[i]!),
       idx.map((i) => labels[i]!),
       idx.map((i) => rowIds[i]!),
       k,
@@ -267,7 +282,7 @@ export async function trainAbstractCondition(
       spec,
       input,
       trainingData: {
-        source: `Medical Abstracts TC corpus, ${DATA_PATH}/abstracts.csv (${table.texts.length} abstracts)`,
+        source: `Medical Abstracts TC corpus, ${DATA_PATH}/abstracts.csv (${texts.length} abstracts)`,
         trainSize: split.train.length,
         validationSize: split.validation.length,
         classCounts: counts,
