@@ -177,11 +177,10 @@ function bundleFileNames(root: string): string[] {
 
 /**
  * SHA-256 (hex) of each of a bundle's own files (see bundleFileNames) by name; a file that is
- * absent is left out. `not-found` when the folder itself is missing.
+ * absent is left out.
  */
 export function bundleDigests(dir: string): Record<string, string> {
   const root = resolve(dir);
-  if (!existsSync(root)) throw new OslerError('not-found', `the model folder ${dir} is missing`);
   const digests: Record<string, string> = {};
   for (const name of bundleFileNames(root)) {
     const path = join(root, name);

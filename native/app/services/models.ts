@@ -181,14 +181,12 @@ function copyBundleDurably(source: string, target: string): void {
  */
 function withoutBulkArrays(meta: BundleMetadata): Record<string, unknown> {
   const out: Record<string, unknown> = { ...meta };
-  const input = meta.input as { vocabulary?: unknown } | undefined;
-  if (input !== undefined && Array.isArray(input.vocabulary)) {
-    const { vocabulary, ...rest } = input;
+  if (meta.input.kind === 'text') {
+    const { vocabulary, ...rest } = meta.input;
     out.input = { ...rest, vocabularySize: vocabulary.length };
   }
-  const spec = meta.spec as { featureWeights?: unknown } | null | undefined;
-  if (spec != null && Array.isArray(spec.featureWeights)) {
-    const { featureWeights, ...rest } = spec;
+  if (meta.spec?.family === 'text-bag' && meta.spec.featureWeights !== undefined) {
+    const { featureWeights, ...rest } = meta.spec;
     out.spec = { ...rest, featureWeightCount: featureWeights.length };
   }
   return out;
@@ -627,6 +625,8 @@ export class ModelService {
     validation?: DataSource,
   ): Promise<{ path: string; bytes: number; originalBytes: number; metricChange: Record<string, number> | null }> {
     const version = getModelVersion(this.#db, versionId);
+    // Checked before copying: an export carries the version's name, so it must be the registered files.
+    const meta = this.metadataOf(version);
     const source = this.dirOf(version);
     const suffix = quantize === 'none' ? '' : `-${quantize}`;
     const target = join(resolve(dest), `${version.name}-${folderSafe(version.version)}${suffix}`);
@@ -637,7 +637,6 @@ export class ModelService {
     const bytes = statSync(join(target, BUNDLE_FILES.weights)).size;
     let metricChange: Record<string, number> | null = null;
     if (validation !== undefined) {
-      const meta = this.metadataOf(version);
       const set = await this.loadData(meta, validation);
       const engine = await this.#ctx.inferenceEngine();
       const before = await this.evaluateSet(version, set, engine);
@@ -1461,9 +1460,9 @@ export class ModelService {
         } else {
           const before = evaluateClassification(raw, validation.labels!, baseMeta.outputs, { bootstrap: 0 });
           temperature = fitTemperature(raw, validation.labels!, k);
-          const calibrated = applyTemperature(raw, k, temperature);
+          const scaled = applyTemperature(raw, k, temperature);
           const pos = positiveIndex(baseMeta);
-          const after = evaluateClassification(calibrated, validation.labels!, baseMeta.outputs, {
+          const after = evaluateClassification(scaled, validation.labels!, baseMeta.outputs, {
             bootstrap: 500,
             seed,
             ...(pos === null ? {} : { positiveClass: pos }),
@@ -1520,23 +1519,14 @@ export class ModelService {
         renameSync(temp, dir);
         fsyncPath(join(this.#ctx.home, MODELS_DIR, input.name));
         const state = parent === null ? 'active' : 'candidate';
-        const registered = addModelVersion(
-          this.#db,
-          {
-            name: input.name,
-            task,
-            family: spec.family,
-            version,
-            state,
-            path: rel,
-            metadata: meta as unknown as Record<string, unknown>,
-            metrics: headline(metrics),
-            trainingRunId: run.id,
-            parentVersionId: parent?.id ?? null,
-            reason: parent === null ? 'first version of a new model' : `fine-tuned from ${parent.version}`,
-            files: bundleDigests(dir),
-          },
+        const registered = this.#register(
+          dir,
+          meta,
+          state,
           actor,
+          run.id,
+          parent?.id ?? null,
+          parent === null ? 'first version of a new model' : `fine-tuned from ${parent.version}`,
         );
         const finished = finishTrainingRun(
           this.#db,

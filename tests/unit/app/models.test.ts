@@ -345,6 +345,9 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     expect(refused).toMatchObject({ ok: false, code: 'conflict' });
     expect(refused.ok ? '' : refused.message).toMatch(/since it was registered, weights\.bin has changed/);
     expect(await failure(core, 'explain.run', { model, target })).toBe('conflict');
+    // Nor can it leave under its registered name and version.
+    expect(await failure(core, 'models.export', { versionId, dest: 'tampered' })).toBe('conflict');
+    expect(existsSync(join(core.home, 'exports', 'tampered'))).toBe(false);
     // Audited once per run, however often it is refused; the registry still lists the version.
     expect(audits(core, 'models.integrity-failed')).toBe(1);
     expect((await call(core, 'models.list', {})).find((m) => m.name === 'triage-specialty')!.activeVersionId).toBe(
