@@ -16,6 +16,10 @@ export interface ModelVersionRow {
   readonly state: ModelState;
   /** Bundle folder, relative to the data folder. */
   readonly path: string;
+  /**
+   * The metadata registered with the version, without a text vocabulary or per-feature weights
+   * (megabytes that no registry reader needs; the bundle's metadata.json has them).
+   */
   readonly metadata: Record<string, unknown>;
   readonly metrics: Record<string, number>;
   readonly trainingRunId: number | null;
@@ -40,11 +44,11 @@ export interface NewVersion {
   readonly trainingRunId?: number | null;
   readonly parentVersionId?: number | null;
   readonly reason?: string;
-  /** SHA-256 (hex) of each file of the bundle folder, by file name. */
-  readonly files?: Readonly<Record<string, string>>;
+  /** SHA-256 (hex) of each of the bundle's own files, by file name (see bundleDigests). */
+  readonly files?: BundleDigests;
 }
 
-/** SHA-256 (hex) of each file of a version's bundle folder, by file name, as registered. */
+/** SHA-256 (hex) of each of a version's own bundle files, by file name, as registered. */
 export type BundleDigests = Readonly<Record<string, string>>;
 
 /** A training run row. */
@@ -81,7 +85,8 @@ interface VersionDbRow {
 }
 
 const VERSION_SELECT = `
-  SELECT v.id, v.model_id, m.name, m.task, v.version, v.state, v.path, v.metadata_json, v.metrics_json,
+  SELECT v.id, v.model_id, m.name, m.task, v.version, v.state, v.path,
+         json_remove(v.metadata_json, '$.input.vocabulary', '$.spec.featureWeights') AS metadata_json, v.metrics_json,
          v.training_run_id, v.parent_version_id, v.created_at, v.created_by, v.activated_at, v.state_reason
   FROM model_versions v JOIN models m ON m.id = v.model_id`;
 
@@ -94,13 +99,7 @@ function toVersion(row: VersionDbRow): ModelVersionRow {
     version: row.version,
     state: row.state,
     path: row.path,
-    // Parsed on first read: a list of versions reads the metadata of one per model at most, and a
-    // text model's is megabytes.
-    get metadata(): Record<string, unknown> {
-      const value = JSON.parse(row.metadata_json) as Record<string, unknown>;
-      Object.defineProperty(this, 'metadata', { value, enumerable: true });
-      return value;
-    },
+    metadata: JSON.parse(row.metadata_json) as Record<string, unknown>,
     metrics: row.metrics_json === null ? {} : (JSON.parse(row.metrics_json) as Record<string, number>),
     trainingRunId: row.training_run_id,
     parentVersionId: row.parent_version_id,

@@ -7,6 +7,9 @@ import { cachedStatement } from './statements.js';
 /** Kinds of worklist item. */
 export type WorklistKind = 'study' | 'note' | 'recording';
 
+/** Every kind, in the one order the worklist's SQL lists them. */
+const ALL_KINDS: readonly WorklistKind[] = ['study', 'note', 'recording'];
+
 /** Filter and order of {@link listWorklist}. */
 export interface WorklistQuery {
   readonly kinds?: readonly WorklistKind[];
@@ -51,7 +54,7 @@ function decodeCursor(text: string): Cursor {
       (c.s === 0 || c.s === 1) &&
       (c.p === null || typeof c.p === 'number') &&
       (c.d === null || typeof c.d === 'string') &&
-      ['study', 'note', 'recording'].includes(c.k) &&
+      ALL_KINDS.includes(c.k) &&
       Number.isSafeInteger(c.i)
     )
       return c;
@@ -296,8 +299,6 @@ function readWorklist(db: Database.Database, q: WorklistQuery): WorklistPage {
     })),
   };
 }
-
-const ALL_KINDS: readonly WorklistKind[] = ['study', 'note', 'recording'];
 
 interface Row {
   kind: WorklistKind;

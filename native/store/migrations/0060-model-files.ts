@@ -1,7 +1,7 @@
 import type { Migration } from '../migrate.js';
 
 /**
- * `model_versions.files_json`: the SHA-256 of every file of a version's bundle folder, taken when
+ * `model_versions.files_json`: the SHA-256 of each of a version's own bundle files, taken when
  * the version is registered, so a weights or metadata file changed on disk afterwards is refused
  * instead of silently used. Versions registered before this have none until their first use,
  * which records them.

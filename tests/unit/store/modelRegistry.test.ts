@@ -45,16 +45,15 @@ const version = (v: string, state: 'active' | 'candidate' = 'candidate') => ({
   metrics: { accuracy: 0.5 },
 });
 
+const upTo = (v: number) => MIGRATIONS.filter((m) => m.version <= v);
+
 const audits = (db: Database.Database, action: string) =>
   db.prepare('SELECT COUNT(*) FROM audit WHERE action = ?').pluck().get(action) as number;
 
 describe('migration 0040 (model registry)', () => {
   it('adds provenance and activation columns to model versions and links runs to versions', () => {
     const db = new Database(':memory:');
-    migrate(
-      db,
-      MIGRATIONS.filter((m) => m.version <= 40),
-    );
+    migrate(db, upTo(40));
     expect(schemaVersion(db)).toBe(40);
     const cols = (t: string) => db.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all();
     expect(cols('model_versions')).toEqual(
@@ -67,10 +66,7 @@ describe('migration 0040 (model registry)', () => {
 describe('migration 0060 (model files)', () => {
   it('adds file digests to model versions: none for versions registered before, kept for new ones, recorded once', () => {
     const db = new Database(':memory:');
-    migrate(
-      db,
-      MIGRATIONS.filter((m) => m.version <= 50),
-    );
+    migrate(db, upTo(50));
     const old = addModelVersionBefore60(db);
     migrate(db, MIGRATIONS);
     expect(schemaVersion(db)).toBeGreaterThanOrEqual(60);
@@ -100,6 +96,17 @@ function addModelVersionBefore60(db: Database.Database): number {
 }
 
 describe('model registry repository', () => {
+  it('lists versions without a text vocabulary or feature weights in their metadata', () => {
+    const { db } = store();
+    const metadata = {
+      title: 'T',
+      input: { kind: 'text', vocabulary: ['<pad>', 'a'] },
+      spec: { featureWeights: [1, 2] },
+    };
+    addModelVersion(db, { ...version('3.0.0'), metadata }, 'tester');
+    expect(listModelVersions(db)[0]!.metadata).toEqual({ title: 'T', input: { kind: 'text' }, spec: {} });
+  });
+
   it('keeps one active version, promotes, discards and rolls back with audit rows', () => {
     const { db } = store();
     const v1 = addModelVersion(db, version('1.0.0', 'active'), 'tester');
