@@ -17,7 +17,6 @@ import { EngineClient } from '../../native/ml/engine/client.js';
 import type { TensorData } from '../../native/ml/engine/protocol.js';
 import { applyTemperature, evaluateClassification, fitTemperature } from '../../native/ml/eval/index.js';
 import { modelSpecSchema } from '../../native/ml/models/index.js';
-import { seededRandom, shuffledIndices } from '../../native/ml/random.js';
 import {
   buildNgramVocabulary,
   documentFrequencies,
@@ -27,7 +26,7 @@ import {
 } from '../../native/ml/starter/abstractCondition.js';
 import { balancedWeights } from '../../native/ml/starter/classifier.js';
 import { encodeTexts, type NgramBagOptions } from '../../native/ml/tasks/text.js';
-import { splitByPatient } from '../../native/ml/train/split.js';
+import { splitByPatient, stratifiedFolds } from '../../native/ml/train/split.js';
 
 interface Setting {
   towers?: number;
@@ -48,11 +47,7 @@ const settings = JSON.parse(process.argv[2] ?? '[{}]') as Setting[];
 const { classes, texts, labels, rowIds } = await readAbstractCorpus(dataRoot);
 const k = classes.length;
 const trainRows = splitByPatient(rowIds, labels, VALIDATION_FRACTION, 1).train;
-const foldOf = new Map<number, number>();
-for (let c = 0; c < k; c++) {
-  const rows = trainRows.filter((i) => labels[i] === c);
-  shuffledIndices(rows.length, seededRandom(21 + c)).forEach((r, j) => foldOf.set(rows[r]!, j % FOLDS));
-}
+const foldOf = stratifiedFolds(labels, trainRows, FOLDS, 21);
 const bag: NgramBagOptions = { features: 'ngram-bag', wordNgrams: 2, charNgrams: [3, 5], countBase: 16 };
 
 function oneHot(rows: number[]): TensorData {
@@ -67,8 +62,8 @@ try {
     const started = performance.now();
     const oof = new Float32Array(texts.length * k);
     for (let f = 0; f < FOLDS; f++) {
-      const fitRows = trainRows.filter((i) => foldOf.get(i) !== f);
-      const testRows = trainRows.filter((i) => foldOf.get(i) === f);
+      const fitRows = trainRows.filter((i) => foldOf[i] !== f);
+      const testRows = trainRows.filter((i) => foldOf[i] === f);
       const fitTexts = fitRows.map((i) => texts[i]!);
       const df = documentFrequencies(fitTexts, bag);
       const vocabulary = buildNgramVocabulary(df, 3, 60_000);

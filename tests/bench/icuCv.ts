@@ -10,14 +10,14 @@
  */
 import { join } from 'node:path';
 import { EngineClient } from '../../native/ml/engine/client.js';
-import type { TensorData } from '../../native/ml/engine/protocol.js';
 import { evaluateClassification } from '../../native/ml/eval/index.js';
 import type { BundleMetadata } from '../../native/ml/bundle.js';
 import { modelSpecSchema } from '../../native/ml/models/index.js';
-import { seededRandom, shuffledIndices } from '../../native/ml/random.js';
-import { fitRiskInput } from '../../native/ml/starter/icuMortality.js';
+import { fitRiskInput, ICU_HOURS, ICU_OUTCOME } from '../../native/ml/starter/icuMortality.js';
+import { subsetOf } from '../../native/ml/tasks/types.js';
 import { encodeRiskSet } from '../../native/ml/tasks/vitals.js';
 import { PHYSIONET2012_PATH } from '../../native/ml/vitals/physionetCard.js';
+import { stratifiedFolds } from '../../native/ml/train/split.js';
 import { readPhysioNetSet, stratifiedPatientSplit } from '../../native/ml/vitals/physionetSet.js';
 
 interface Setting {
@@ -30,34 +30,18 @@ interface Setting {
   members?: number;
 }
 
-const HOURS = 48;
-const OUTCOME = 'in-hospital-death';
 const FOLDS = 5;
 const dataRoot = process.env.OSLER_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data');
 const settings = JSON.parse(process.argv[2] ?? '[{}]') as Setting[];
 
 const set = readPhysioNetSet(join(dataRoot, PHYSIONET2012_PATH));
-const stays = set.stays.filter((s) => set.outcomes?.get(s.descriptors.recordId)?.[OUTCOME] !== undefined);
+const stays = set.stays.filter((s) => set.outcomes?.get(s.descriptors.recordId)?.[ICU_OUTCOME] !== undefined);
 const ids = stays.map((s) => s.descriptors.recordId);
-const labels = Int32Array.from(ids.map((id) => Number(set.outcomes!.get(id)![OUTCOME])));
+const labels = Int32Array.from(ids.map((id) => Number(set.outcomes!.get(id)![ICU_OUTCOME])));
 const trainRows = stratifiedPatientSplit(ids, labels, 0.2, 1).train;
 
 // Stratified folds of the training split.
-const foldOf = new Map<number, number>();
-for (const cls of [0, 1]) {
-  const rows = trainRows.filter((i) => labels[i] === cls);
-  const order = shuffledIndices(rows.length, seededRandom(11 + cls));
-  order.forEach((k, j) => foldOf.set(rows[k]!, j % FOLDS));
-}
-
-function rowsOf(t: TensorData, from: number, count: number): TensorData {
-  const size = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  return {
-    shape: [count, ...t.shape.slice(1)],
-    dtype: 'float32',
-    values: (t.values as Float32Array).slice(from * size, (from + count) * size),
-  };
-}
+const foldOf = stratifiedFolds(labels, trainRows, FOLDS, 11);
 
 function encode(fitRows: number[], testRows: number[]) {
   const { input, features, summaryRows } = fitRiskInput(fitRows.map((i) => stays[i]!));
@@ -74,12 +58,16 @@ function encode(fitRows: number[], testRows: number[]) {
     rows.map((i) => ids[i]!),
     set.outcomes,
   );
-  return {
-    features,
-    summaryRows,
-    fit: { x: rowsOf(all.x, 0, fitRows.length), y: rowsOf(all.y!, 0, fitRows.length) },
-    testX: rowsOf(all.x, fitRows.length, testRows.length),
-  };
+  // The encoded set holds the fit rows first, then the test rows.
+  const fit = subsetOf(
+    all,
+    fitRows.map((_, j) => j),
+  );
+  const test = subsetOf(
+    all,
+    testRows.map((_, j) => fitRows.length + j),
+  );
+  return { features, summaryRows, fit: { x: fit.x, y: fit.y! }, testX: test.x };
 }
 
 const engine = await EngineClient.start();
@@ -89,15 +77,15 @@ try {
     const members = s.members ?? 1;
     const foldAucs: string[] = [];
     for (let f = 0; f < FOLDS; f++) {
-      const fitRows = trainRows.filter((i) => foldOf.get(i) !== f);
-      const testRows = trainRows.filter((i) => foldOf.get(i) === f);
+      const fitRows = trainRows.filter((i) => foldOf[i] !== f);
+      const testRows = trainRows.filter((i) => foldOf[i] === f);
       const { features, summaryRows, fit, testX } = encode(fitRows, testRows);
       const mean = new Float32Array(testRows.length * 2);
       for (let m = 0; m < members; m++) {
         const seed = 1 + 1000 * m;
         const spec = modelSpecSchema.parse({
           family: 'vitals-hybrid',
-          timeSteps: HOURS,
+          timeSteps: ICU_HOURS,
           features,
           summaryRows,
           classes: 2,

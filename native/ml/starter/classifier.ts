@@ -11,7 +11,8 @@ import {
   type ClassificationReport,
 } from '../eval/index.js';
 import type { ModelSpec } from '../models/index.js';
-import { seededRandom, shuffledIndices } from '../random.js';
+import { seededRandom } from '../random.js';
+import { stratifiedFolds } from '../train/split.js';
 import { OSLER_VERSION } from '../../app/version.js';
 import { subsetOf, type EncodedSet } from '../tasks/types.js';
 import type { StarterContext } from './types.js';
@@ -280,11 +281,7 @@ async function crossFit(
   const { ctx, spec, classes } = run;
   const labels = all.labels!;
   const k = classes.length;
-  const foldOf = new Int32Array(labels.length);
-  for (let c = 0; c < k; c++) {
-    const rows = [...labels.keys()].filter((i) => labels[i] === c);
-    shuffledIndices(rows.length, seededRandom(ctx.seed * 7919 + c)).forEach((r, j) => (foldOf[rows[r]!] = j % folds));
-  }
+  const foldOf = stratifiedFolds(labels, [...labels.keys()], folds, ctx.seed * 7919);
   const oof = new Float32Array(labels.length * k);
   for (let f = 0; f < folds; f++) {
     const inFold = [...labels.keys()].filter((i) => foldOf[i] === f);

@@ -95,13 +95,15 @@ const MODEL_SELECTION =
   '16 with dropout 0.5 0.836 (4 epochs) and 0.841 (8 epochs). The last is shipped (its epoch count still comes from early stopping on the ' +
   'tuning fold, which chose 8); it was trained once by this recipe and its validation split scored once.';
 
-const OUTCOME = 'in-hospital-death';
+/** The PhysioNet 2012 outcome the model predicts. */
+export const ICU_OUTCOME = 'in-hospital-death';
 const CLASSES = ['survived', 'died'];
-const HOURS = 48;
+/** Hours of each stay the model reads (the challenge's first 48 h). */
+export const ICU_HOURS = 48;
 
 function architectureText(settings: IcuMortalitySettings, summaryRows: number, features: number): string {
   const gru =
-    `a GRU (${settings.units} units) reads the first ${HOURS} rows, hourly bins (per variable the z-scored last value ` +
+    `a GRU (${settings.units} units) reads the first ${ICU_HOURS} rows, hourly bins (per variable the z-scored last value ` +
     'carried forward, a missingness mask and the time since last seen)';
   const mlp =
     `an MLP (${settings.hidden} ReLU units${settings.dropout > 0 ? `, dropout ${settings.dropout}` : ''}) reads the last ${summaryRows} rows: ` +
@@ -110,7 +112,7 @@ function architectureText(settings: IcuMortalitySettings, summaryRows: number, f
   const parts = settings.branches === 'both' ? `${gru}; ${mlp}` : settings.branches === 'sequence' ? gru : mlp;
   const head = `${Math.max(8, Math.round(settings.hidden / 2))}-unit ReLU layer and a softmax`;
   return (
-    `One tfjs Layers model over one input of [${HOURS} + ${summaryRows}, ${features}] (family vitals-hybrid, branches: ${settings.branches}): ` +
+    `One tfjs Layers model over one input of [${ICU_HOURS} + ${summaryRows}, ${features}] (family vitals-hybrid, branches: ${settings.branches}): ` +
     `${parts}; then a ${head}.` +
     (settings.towers > 1
       ? ` ${settings.towers} such networks, initialised with different seeds and ${settings.towerTraining === 'independent' ? 'each trained on its own loss' : 'trained jointly on the loss of their average'}, are averaged (an ensemble inside the model).`
@@ -129,13 +131,13 @@ export function fitRiskInput(trainStays: readonly VitalsStay[]): {
   variables: number;
 } {
   const clean = trainStays.map((s) => cleanStay(s));
-  const bins = fitBinSpec(clean, { bins: HOURS, binMinutes: 60 });
-  const summary = fitSummarySpec(clean, bins.variables, { windowMs: HOURS * 3_600_000 });
+  const bins = fitBinSpec(clean, { bins: ICU_HOURS, binMinutes: 60 });
+  const summary = fitSummarySpec(clean, bins.variables, { windowMs: ICU_HOURS * 3_600_000 });
   const features = 3 * bins.variables.length;
   const summaryRows = Math.ceil(summaryFeatureNames(bins.variables).length / features);
   const encoding: RiskEncoding = {
     layout: 'bins+summary',
-    outcome: OUTCOME,
+    outcome: ICU_OUTCOME,
     summaryRows,
     summary: {
       variables: summary.variables,
@@ -149,7 +151,7 @@ export function fitRiskInput(trainStays: readonly VitalsStay[]): {
     kind: 'vitals',
     variables: [...bins.variables],
     stepHours: 1,
-    timeSteps: HOURS,
+    timeSteps: ICU_HOURS,
     means: [...bins.mean],
     stds: [...bins.std],
     channels: ['value', 'mask', 'delta'],
@@ -176,9 +178,9 @@ export async function trainIcuMortality(
     settings.limit !== undefined ? { limit: settings.limit } : {},
   );
   if (set.outcomes === null) throw new OslerError('not-found', 'PhysioNet 2012 outcomes file not found beside set-a');
-  const labelled = set.stays.filter((s) => set.outcomes!.get(s.descriptors.recordId)?.[OUTCOME] !== undefined);
+  const labelled = set.stays.filter((s) => set.outcomes!.get(s.descriptors.recordId)?.[ICU_OUTCOME] !== undefined);
   const ids = labelled.map((s) => s.descriptors.recordId);
-  const labels = Int32Array.from(ids.map((id) => Number(set.outcomes!.get(id)![OUTCOME])));
+  const labels = Int32Array.from(ids.map((id) => Number(set.outcomes!.get(id)![ICU_OUTCOME])));
   const split = stratifiedPatientSplit(ids, labels, settings.validationFraction, ctx.seed);
   ctx.log(
     `icu-mortality: ${labelled.length} stays, ${split.train.length} train / ${split.validation.length} validation`,
@@ -187,7 +189,7 @@ export async function trainIcuMortality(
   const { input, features, summaryRows, variables } = fitRiskInput(split.train.map((i) => labelled[i]!));
   const spec: ModelSpec = {
     family: 'vitals-hybrid',
-    timeSteps: HOURS,
+    timeSteps: ICU_HOURS,
     features,
     summaryRows,
     classes: 2,
@@ -237,7 +239,7 @@ export async function trainIcuMortality(
   const tuneRows = inner.validation.map((j) => split.train[j]!);
   const fit = part(inner.train.map((j) => split.train[j]!)).data;
   const { data: tune, labels: tuneLabels } = part(tuneRows);
-  ctx.log(`icu-mortality: input [${HOURS} + ${summaryRows}, ${features}], ${variables} variables`);
+  ctx.log(`icu-mortality: input [${ICU_HOURS} + ${summaryRows}, ${features}], ${variables} variables`);
 
   const modelId = `icu-mortality-${ctx.seed}`;
   const trainStarted = performance.now();
@@ -351,7 +353,7 @@ export async function trainIcuMortality(
   };
   const written = await writeRecipeBundle(ctx, modelId, metadata, {
     seed: ctx.seed,
-    outcome: OUTCOME,
+    outcome: ICU_OUTCOME,
     train: split.train.map((i) => ids[i]),
     validation: split.validation.map((i) => ids[i]),
   });

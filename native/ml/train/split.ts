@@ -59,3 +59,24 @@ export function splitByPatient(
   patientIds.forEach((p, i) => (validationPatients.has(p) ? validation : train).push(i));
   return { train, validation };
 }
+
+/**
+ * A class-stratified fold for each of `rows`: within each class the rows are shuffled (class c with
+ * `seededRandom(seed + c)`) and dealt round-robin to `folds` folds. Returns the fold of every row
+ * index, -1 for indices not in `rows`. Deterministic for a seed.
+ */
+export function stratifiedFolds(
+  labels: ArrayLike<number>,
+  rows: readonly number[],
+  folds: number,
+  seed: number,
+): Int32Array {
+  const fold = new Int32Array(labels.length).fill(-1);
+  let classes = 0;
+  for (const i of rows) classes = Math.max(classes, labels[i]! + 1);
+  for (let c = 0; c < classes; c++) {
+    const members = rows.filter((i) => labels[i] === c);
+    shuffledIndices(members.length, seededRandom(seed + c)).forEach((r, j) => (fold[members[r]!] = j % folds));
+  }
+  return fold;
+}

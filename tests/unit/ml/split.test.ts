@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitByPatient } from '../../../native/ml/train/split.js';
+import { splitByPatient, stratifiedFolds } from '../../../native/ml/train/split.js';
 
 describe('splitByPatient', () => {
   // 200 items from 50 patients (4 each); a patient's items share a label, 1 in 5 patients positive.
@@ -29,5 +29,21 @@ describe('splitByPatient', () => {
   it('refuses fractions outside (0, 1)', () => {
     expect(() => splitByPatient(patients, labels, 0, 1)).toThrow(RangeError);
     expect(() => splitByPatient(patients, null, 1, 1)).toThrow(RangeError);
+  });
+});
+
+describe('stratifiedFolds', () => {
+  const labels = Int32Array.from({ length: 103 }, (_, i) => (i % 7 === 0 ? 2 : i % 3 === 0 ? 1 : 0));
+  const rows = [...labels.keys()].filter((i) => i % 10 !== 9);
+
+  it('deals each class evenly over the folds, only the given rows, the same way for a seed', () => {
+    const fold = stratifiedFolds(labels, rows, 4, 21);
+    for (let i = 0; i < labels.length; i++) expect(fold[i]! >= 0).toBe(rows.includes(i));
+    for (const c of [0, 1, 2]) {
+      const counts = [0, 1, 2, 3].map((f) => rows.filter((i) => labels[i] === c && fold[i] === f).length);
+      expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    }
+    expect(stratifiedFolds(labels, rows, 4, 21)).toEqual(fold);
+    expect(stratifiedFolds(labels, rows, 4, 22)).not.toEqual(fold);
   });
 });
