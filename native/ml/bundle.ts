@@ -12,7 +12,14 @@ import { modelSpecSchema } from './models/index.js';
 /** Bundle format marker; bumped only with a migration of older bundles. */
 export const BUNDLE_FORMAT = 'osler-model/1';
 /** File names inside a bundle folder. */
-export const BUNDLE_FILES = { model: 'model.json', weights: 'weights.bin', metadata: 'metadata.json', card: 'CARD.md' };
+export const BUNDLE_FILES = {
+  model: 'model.json',
+  weights: 'weights.bin',
+  metadata: 'metadata.json',
+  card: 'CARD.md',
+  /** Optional: which items a starter model was trained and validated on. */
+  split: 'split.json',
+};
 
 export { modelTaskSchema };
 /** What a model does; decides the data layouts it reads and the preprocessing it needs. */

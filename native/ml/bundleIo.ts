@@ -152,17 +152,14 @@ export function readBundleMetadata(dir: string): BundleMetadata {
   return parsed.data;
 }
 
-/** Optional file beside a starter bundle's model files recording its split. */
-const SPLIT_RECORD = 'split.json';
-
 /**
  * The files that make a bundle what it is: model.json, the weight files its manifest names,
  * metadata.json, CARD.md and split.json when present. Anything else in the folder (an OS's
  * .DS_Store or Thumbs.db, an editor's swap file) is not part of it.
  */
 function bundleFileNames(root: string): string[] {
-  const names = new Set([BUNDLE_FILES.model, BUNDLE_FILES.metadata, BUNDLE_FILES.card]);
-  if (existsSync(join(root, SPLIT_RECORD))) names.add(SPLIT_RECORD);
+  // Absent ones (split.json outside starters) are simply not hashed.
+  const names = new Set([BUNDLE_FILES.model, BUNDLE_FILES.metadata, BUNDLE_FILES.card, BUNDLE_FILES.split]);
   try {
     const model = JSON.parse(readFileSync(join(root, BUNDLE_FILES.model), 'utf8')) as {
       weightsManifest?: { paths?: unknown[] }[];

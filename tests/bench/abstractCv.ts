@@ -18,7 +18,9 @@ import type { TensorData } from '../../native/ml/engine/protocol.js';
 import { applyTemperature, evaluateClassification, fitTemperature } from '../../native/ml/eval/index.js';
 import { modelSpecSchema } from '../../native/ml/models/index.js';
 import {
+  ABSTRACT_CONDITION_DEFAULTS,
   buildNgramVocabulary,
+  COUNT_BASE,
   documentFrequencies,
   idfWeights,
   readAbstractCorpus,
@@ -48,7 +50,13 @@ const { classes, texts, labels, rowIds } = await readAbstractCorpus(dataRoot);
 const k = classes.length;
 const trainRows = splitByPatient(rowIds, labels, VALIDATION_FRACTION, 1).train;
 const foldOf = stratifiedFolds(labels, trainRows, FOLDS, 21);
-const bag: NgramBagOptions = { features: 'ngram-bag', wordNgrams: 2, charNgrams: [3, 5], countBase: 16 };
+const D = ABSTRACT_CONDITION_DEFAULTS;
+const bag: NgramBagOptions = {
+  features: 'ngram-bag',
+  wordNgrams: D.wordNgrams,
+  charNgrams: D.charNgrams,
+  countBase: COUNT_BASE,
+};
 
 function oneHot(rows: number[]): TensorData {
   const y = new Float32Array(rows.length * k);
@@ -66,14 +74,14 @@ try {
       const testRows = trainRows.filter((i) => foldOf[i] === f);
       const fitTexts = fitRows.map((i) => texts[i]!);
       const df = documentFrequencies(fitTexts, bag);
-      const vocabulary = buildNgramVocabulary(df, 3, 60_000);
+      const vocabulary = buildNgramVocabulary(df, D.minDocs, D.maxFeatures);
       const featureWeights = idfWeights(vocabulary, df, fitTexts.length);
       const shell = {
         name: 'abstract-cv',
         outputs: classes,
         input: {
           kind: 'text',
-          sequenceLength: 2048,
+          sequenceLength: D.sequenceLength,
           truncation: 'head',
           padding: 'post',
           vocabulary,
@@ -81,23 +89,23 @@ try {
           options: bag,
         },
       } as unknown as BundleMetadata;
-      const towers = s.towers ?? 4;
+      const towers = s.towers ?? D.towers;
       const spec = modelSpecSchema.parse({
         family: 'text-bag',
         vocabSize: vocabulary.length,
-        sequenceLength: 2048,
+        sequenceLength: D.sequenceLength,
         classes: k,
-        embeddingDim: s.embeddingDim ?? 16,
-        hidden: 0,
-        featureDropout: s.featureDropout ?? 0.5,
-        pooling: 'l2',
-        countBase: 16,
+        embeddingDim: s.embeddingDim ?? D.embeddingDim,
+        hidden: D.hidden,
+        featureDropout: s.featureDropout ?? D.featureDropout,
+        pooling: D.pooling,
+        countBase: COUNT_BASE,
         featureWeights,
         ...(towers > 1 ? { towers, towerTraining: s.towerTraining ?? 'joint' } : {}),
         seed: 1,
       });
       const fitLabels = Int32Array.from(fitRows.map((i) => labels[i]!));
-      const power = s.classWeightPower ?? 0.5;
+      const power = s.classWeightPower ?? D.classWeightPower;
       const modelId = `abstract-cv-${f}`;
       await engine.train({
         modelId,
@@ -105,9 +113,9 @@ try {
         train: { x: encodeTexts(shell, fitTexts), y: oneHot(fitRows) },
         options: {
           epochs: s.epochs ?? 5,
-          batchSize: 32,
-          learningRate: s.learningRate ?? 0.002,
-          lrDecay: 0.9,
+          batchSize: D.batchSize,
+          learningRate: s.learningRate ?? D.learningRate,
+          lrDecay: D.lrDecay,
           seed: 1,
           classWeights: balancedWeights(fitLabels, k).map((w) => w ** power),
           ...(s.weightDecay ? { weightDecay: s.weightDecay } : {}),

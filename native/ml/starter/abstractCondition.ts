@@ -66,7 +66,8 @@ const ABSTRACT_BASELINE =
   'TF-IDF (word uni+bigrams) + logistic regression (C by 5-fold CV on the training split, balanced class weights), scikit-learn, on the same split: ' +
   'macro-F1 0.561, accuracy 0.563 (tests/bench/baselines/abstracts_tfidf_lr.py on split.json; `npm run bench -- starter`).';
 
-const DEFAULTS: Required<Omit<AbstractConditionOptions, 'limit'>> = {
+/** The shipped model's settings (the CV bench starts from them too). */
+export const ABSTRACT_CONDITION_DEFAULTS: Required<Omit<AbstractConditionOptions, 'limit'>> = {
   epochs: 30,
   learningRate: 0.002,
   batchSize: 32,
@@ -111,7 +112,7 @@ export function buildNgramVocabulary(df: ReadonlyMap<string, number>, minDocs: n
 }
 
 /** Feature counts beyond this are capped (ids carry counts as `id * COUNT_BASE + count`). */
-const COUNT_BASE = 16;
+export const COUNT_BASE = 16;
 
 /**
  * Smoothed inverse document frequency of each vocabulary feature over `texts` documents with
@@ -180,7 +181,7 @@ export async function trainAbstractCondition(
   ctx: StarterContext,
   options: AbstractConditionOptions = {},
 ): Promise<BundleMetadata> {
-  const o = { ...DEFAULTS, ...options };
+  const o = { ...ABSTRACT_CONDITION_DEFAULTS, ...options };
   const { classes, codes, texts, labels, rowIds } = await readAbstractCorpus(ctx.dataRoot, options.limit);
   const split = splitByPatient(rowIds, labels, VALIDATION_FRACTION, ctx.seed);
   const inner = splitByPatient(

@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BundleMetadata } from '../bundle.js';
+import { BUNDLE_FILES, type BundleMetadata } from '../bundle.js';
 import { writeBundleMetadata } from '../bundleIo.js';
 import { writeDurably } from '../io/durable.js';
 import type { StarterContext } from './types.js';
 
 /** File beside a starter bundle's model files recording which items were trained and validated on. */
-export const SPLIT_FILE = 'split.json';
+export const SPLIT_FILE = BUNDLE_FILES.split;
 
 /** Writes a starter's split record into its bundle folder, durably (the baselines read it). */
 export function writeSplitFile(dir: string, split: unknown): void {

@@ -57,7 +57,6 @@ function macroF1Of(pred: Int32Array, labels: Int32Array, k: number, weights: Int
 }
 
 function percentile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
   const sorted = Float64Array.from(values).sort();
   const pos = q * (sorted.length - 1);
   const lo = Math.floor(pos);
@@ -142,15 +141,15 @@ export function evaluateWithTemperature(
   const temperature = fixedTemperature ?? fitTemperature(applyTemperature(probs, k, 1, offsets), labels, k);
   const scaled = applyTemperature(probs, k, temperature, offsets);
   const report = evaluateClassification(scaled, labels, [...classes], options);
-  const ci = bootstrapAccuracyF1(scaled, labels, k, bootstrap, seed);
-  // Without a bootstrap there are no intervals: the figures stand alone rather than carry NaN.
-  const metric = (value: number, ci95: readonly number[]) =>
-    bootstrap > 0 ? { value: round(value), ci95: ci95.map(round) } : { value: round(value) };
+  // Without a bootstrap there are no intervals: the figures stand alone.
+  const ci = bootstrap > 0 ? bootstrapAccuracyF1(scaled, labels, k, bootstrap, seed) : null;
+  const metric = (value: number, ci95: readonly number[] | undefined) =>
+    ci95 === undefined ? { value: round(value) } : { value: round(value), ci95: ci95.map(round) };
   const metrics: Record<string, unknown> = {
     n: report.n,
-    accuracy: metric(report.accuracy, ci.accuracy),
-    macroF1: metric(report.macroF1, ci.macroF1),
-    auc: metric(report.auc, report.aucCi95),
+    accuracy: metric(report.accuracy, ci?.accuracy),
+    macroF1: metric(report.macroF1, ci?.macroF1),
+    auc: metric(report.auc, ci === null ? undefined : report.aucCi95),
     prAuc: round(report.prAuc),
     eceBeforeTemperature: round(raw.ece),
     ece: round(report.ece),
