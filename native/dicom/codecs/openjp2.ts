@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { packageRoot } from '../../app/paths.js';
+import { packageRoot } from '../../runtime/packageRoot.js';
 
 /** A frame decoded by the native addon: samples interleaved, little endian, 1 byte up to 8 bits of precision, else 2. */
 export interface OpenJp2Frame {

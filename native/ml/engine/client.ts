@@ -1,8 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerScript, workerScriptFor } from '../../runtime/workerScript.js';
 import type { BackendInfo } from '../../contract/channels.js';
 import type { BackendName } from '../backend.js';
 import type { EngineWorkerData } from './worker.js';
@@ -51,54 +48,6 @@ interface Pending {
   onProgress: ((p: EngineProgress) => void) | undefined;
 }
 
-/** How to start the worker: a file, or (from TypeScript sources) a small bootstrap evaluated in it. */
-export interface WorkerEntry {
-  readonly path: string;
-  /** Source to run with `eval: true` instead of `path`, when set. */
-  readonly bootstrap?: string;
-}
-
-/**
- * Worker code that loads a .ts entry through tsx. `execArgv: ['--import', 'tsx']` does not work
- * for worker threads on Node 20 (the entry is resolved before tsx's hooks apply: "Unknown file
- * extension .ts"), so the worker imports tsx's API and loads the entry with its `tsImport`.
- */
-function tsxBootstrap(entry: string): string {
-  // The ESM build of tsx/esm/api, found through tsx's own exports map (require.resolve would give
-  // the CommonJS build, which cannot be import()ed).
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exportsMap = (
-    JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
-  ).exports;
-  const api = pathToFileURL(join(dirname(manifest), exportsMap['./esm/api']!.import.default)).href;
-  const parent = pathToFileURL(entry).href;
-  return `import(${JSON.stringify(api)}).then((m) => (m.tsImport ? m : m.default).tsImport(${JSON.stringify(entry)}, ${JSON.stringify(parent)}));`;
-}
-
-/**
- * Where the worker entry is: the .ts source beside this file when running from sources (vitest,
- * tsx), else the bundled `native/ml/engine/worker.js`, found by walking up from the bundle chunk
- * holding this code (dist/chunks/…, dist/native/cli/…, dist/electron/…).
- */
-export function resolveWorkerEntry(): WorkerEntry {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    const path = join(dirname(here), 'worker.ts');
-    return { path, bootstrap: tsxBootstrap(path) };
-  }
-  for (let dir = dirname(here); ; dir = dirname(dir)) {
-    for (const candidate of [join(dir, 'worker.js'), join(dir, 'native', 'ml', 'engine', 'worker.js')]) {
-      if (candidate !== here && existsSync(candidate) && candidate.endsWith(join('engine', 'worker.js')))
-        return { path: candidate };
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new EngineError(
-    'unavailable',
-    'ML engine worker entry (native/ml/engine/worker.js) not found beside the bundle',
-  );
-}
-
 /**
  * The main-thread side of the ML engine: one worker thread owns TensorFlow.js; this client sends
  * it validated jobs and delivers progress through callbacks (which the core forwards as contract
@@ -124,17 +73,14 @@ export class EngineClient {
 
   /** Starts the worker and resolves once it has selected its backend. */
   static async start(options: EngineClientOptions = {}): Promise<EngineClient> {
-    const entry: WorkerEntry =
+    const script =
       options.workerPath === undefined
-        ? resolveWorkerEntry()
-        : options.workerPath.endsWith('.ts')
-          ? { path: options.workerPath, bootstrap: tsxBootstrap(options.workerPath) }
-          : { path: options.workerPath };
+        ? workerScript(import.meta.url, 'worker.ts', 'native/ml/engine/worker.js')
+        : workerScriptFor(options.workerPath);
+    if (script === null)
+      throw new EngineError('unavailable', 'ML engine worker entry (native/ml/engine/worker.js) not found');
     const data: EngineWorkerData = options.backend !== undefined ? { backend: options.backend } : {};
-    const worker =
-      entry.bootstrap !== undefined
-        ? new Worker(entry.bootstrap, { eval: true, workerData: data, name: 'osler-ml-engine' })
-        : new Worker(entry.path, { workerData: data, name: 'osler-ml-engine' });
+    const worker = new Worker(script.spec, { eval: script.eval, workerData: data, name: 'osler-ml-engine' });
     const backend = await new Promise<BackendInfo>((resolve, reject) => {
       const onExit = (code: number) =>
         reject(new EngineError('unavailable', `ML engine worker exited during start (code ${code})`));
