@@ -19,23 +19,15 @@ function pkgConfig(...args) {
   }
 }
 
-if (what === 'cflags') {
-  const flags = pkgConfig('--cflags');
-  if (flags !== undefined) console.log(flags);
-  else if (existsSync('/usr/include/openjpeg-2.5/openjpeg.h')) console.log('-I/usr/include/openjpeg-2.5');
-  else {
-    console.error('libopenjp2 headers not found (Debian: apt-get install libopenjp2-7-dev)');
-    process.exit(1);
-  }
-} else if (what === 'libs') {
-  const libs = pkgConfig('--libs');
-  if (libs !== undefined) console.log(libs);
-  else if (existsSync('/usr/include/openjpeg-2.5/openjpeg.h')) console.log('-lopenjp2');
-  else {
-    console.error('libopenjp2 not found (Debian: apt-get install libopenjp2-7-dev)');
-    process.exit(1);
-  }
-} else {
+// Debian's flags, used when pkg-config is missing and its header is where Debian puts it.
+const DEBIAN = { cflags: '-I/usr/include/openjpeg-2.5', libs: '-lopenjp2' };
+if (!(what in DEBIAN)) {
   console.error('usage: node locate.mjs cflags|libs');
   process.exit(2);
 }
+const flags = pkgConfig(`--${what}`) ?? (existsSync('/usr/include/openjpeg-2.5/openjpeg.h') ? DEBIAN[what] : undefined);
+if (flags === undefined) {
+  console.error('libopenjp2 not found (Debian: apt-get install libopenjp2-7-dev)');
+  process.exit(1);
+}
+console.log(flags);

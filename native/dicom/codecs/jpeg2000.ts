@@ -18,9 +18,6 @@ interface J2kSamples {
   readonly isSigned: boolean;
 }
 
-/** Which OpenJPEG decodes a JPEG 2000 frame: `auto` is the native addon when it loads, else wasm. */
-export type Jpeg2000Backend = 'auto' | 'native' | 'wasm';
-
 async function wasmSamples(encoded: Uint8Array, pm: PixelModule, htj2k: boolean, name: string): Promise<J2kSamples> {
   const decoder = htj2k
     ? await wasmDecoder('@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KDecoder')
@@ -43,19 +40,12 @@ function nativeSamples(addon: OpenJp2Addon, encoded: Uint8Array, pm: PixelModule
   }
 }
 
-async function decodeJ2kFamily(
-  encoded: Uint8Array,
-  pm: PixelModule,
-  htj2k: boolean,
-  backend: Jpeg2000Backend = 'auto',
-): Promise<CodecOutput> {
+async function decodeJ2kFamily(encoded: Uint8Array, pm: PixelModule, htj2k: boolean): Promise<CodecOutput> {
   const name = htj2k ? 'HTJ2K' : 'JPEG 2000';
   const size = readJ2kSize(encoded);
   if (!size) throw new DicomParseError('decode-failed', `${name} frame has no SOC/SIZ header`);
   checkDimensions(pm, size.columns, size.rows, size.components, name);
-  const addon = htj2k || backend === 'wasm' ? null : openJp2();
-  if (backend === 'native' && addon === null)
-    throw new DicomParseError('decode-failed', 'the native OpenJPEG addon is not available');
+  const addon = htj2k ? null : openJp2();
   const { bytes, bitsPerSample, isSigned } = addon
     ? nativeSamples(addon, encoded, pm, name)
     : await wasmSamples(encoded, pm, htj2k, name);
@@ -76,10 +66,10 @@ async function decodeJ2kFamily(
 
 /**
  * JPEG 2000 lossless and lossy (.90/.91) via OpenJPEG: the native addon over libopenjp2 when it is built
- * and loads (`openjp2.ts`), else the wasm build; both give the same samples. `backend` picks one (tests).
+ * and loads (`openjp2.ts`), else the wasm build; both give the same samples.
  */
-export function decodeJpeg2000(encoded: Uint8Array, pm: PixelModule, backend?: Jpeg2000Backend): Promise<CodecOutput> {
-  return decodeJ2kFamily(encoded, pm, false, backend);
+export function decodeJpeg2000(encoded: Uint8Array, pm: PixelModule): Promise<CodecOutput> {
+  return decodeJ2kFamily(encoded, pm, false);
 }
 
 /** High-Throughput JPEG 2000 (.201/.202/.203) via OpenJPH. */

@@ -3,7 +3,7 @@
  * from memory into interleaved little-endian samples, 1 byte each up to 8 bits of precision, else 2.
  *
  * decode(encoded: Uint8Array, columns: number, rows: number, components: number)
- *   -> { bytes: Uint8Array, width, height, components, bitsPerSample, isSigned }
+ *   -> { bytes: Uint8Array, bitsPerSample, isSigned }
  *
  * The expected size (from the DICOM header) is checked against the codestream's header before anything
  * is decoded or allocated for the image. Every failure throws a JS Error whose message starts with
@@ -253,8 +253,7 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   write_samples(image, pixels, bytes_per_sample, is_signed, (uint8_t *)out_data);
   if (napi_create_typedarray(env, napi_uint8_array, out_length, out_buffer, 0, &out_array) != napi_ok ||
       napi_create_object(env, &obj) != napi_ok || napi_set_named_property(env, obj, "bytes", out_array) != napi_ok ||
-      !set_u32(env, obj, "width", width) || !set_u32(env, obj, "height", height) ||
-      !set_u32(env, obj, "components", image->numcomps) || !set_u32(env, obj, "bitsPerSample", prec) ||
+      !set_u32(env, obj, "bitsPerSample", prec) ||
       napi_get_boolean(env, is_signed, &flag) != napi_ok || napi_set_named_property(env, obj, "isSigned", flag) != napi_ok) {
     failure = "cannot build the result";
     goto done;
