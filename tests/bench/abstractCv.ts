@@ -1,7 +1,8 @@
 /**
  * Model selection for abstract-condition without touching its validation split: K-fold
  * cross-validation on the recipe's training split (seed 1), vocabulary and IDF fitted inside each
- * fold, a fixed epoch count; prints pooled out-of-fold macro-F1, log loss and ECE (raw, and after a
+ * fold, a fixed epoch count; prints pooled out-of-fold macro-F1 (raw, and with decision offsets fitted
+ * on the other folds as the recipe fits them), log loss and ECE (raw, and after a
  * temperature fitted on those out-of-fold predictions) per setting.
  *
  *   node --import tsx tests/bench/abstractCv.ts '[{},{"towerTraining":"independent"}]'
@@ -15,7 +16,12 @@ import { join } from 'node:path';
 import type { BundleMetadata } from '../../native/ml/bundle.js';
 import { EngineClient } from '../../native/ml/engine/client.js';
 import type { TensorData } from '../../native/ml/engine/protocol.js';
-import { applyTemperature, evaluateClassification, fitTemperature } from '../../native/ml/eval/index.js';
+import {
+  applyTemperature,
+  evaluateClassification,
+  fitClassOffsets,
+  fitTemperature,
+} from '../../native/ml/eval/index.js';
 import { modelSpecSchema } from '../../native/ml/models/index.js';
 import {
   ABSTRACT_CONDITION_DEFAULTS,
@@ -138,8 +144,27 @@ try {
     const raw = evaluateClassification(pooled, y, classes, { bootstrap: 0, seed: 1 });
     const t = fitTemperature(pooled, y, k);
     const scaled = evaluateClassification(applyTemperature(pooled, k, t), y, classes, { bootstrap: 0, seed: 1 });
+    // Decision offsets as the recipe fits them, nested: fitted on the other folds' predictions, applied to each fold.
+    const nested = new Float32Array(pooled.length);
+    for (let f = 0; f < FOLDS; f++) {
+      const rest = trainRows.flatMap((r, j) => (foldOf[r] !== f ? [j] : []));
+      const pick = (rows: number[]) => {
+        const out = new Float32Array(rows.length * k);
+        rows.forEach((j, i) => out.set(pooled.subarray(j * k, (j + 1) * k), i * k));
+        return out;
+      };
+      const offsets = fitClassOffsets(
+        pick(rest),
+        Int32Array.from(rest, (j) => y[j]!),
+        k,
+      );
+      const mine = trainRows.flatMap((r, j) => (foldOf[r] === f ? [j] : []));
+      const adjusted = applyTemperature(pick(mine), k, 1, offsets);
+      mine.forEach((j, i) => nested.set(adjusted.subarray(i * k, (i + 1) * k), j * k));
+    }
+    const withOffsets = evaluateClassification(nested, y, classes, { bootstrap: 0, seed: 1 });
     console.log(
-      `abstract_cv ${JSON.stringify(s)}: out-of-fold macroF1: ${raw.macroF1.toFixed(4)}, accuracy: ${raw.accuracy.toFixed(4)}, ` +
+      `abstract_cv ${JSON.stringify(s)}: out-of-fold macroF1: ${raw.macroF1.toFixed(4)} (nested decision offsets ${withOffsets.macroF1.toFixed(4)}), accuracy: ${raw.accuracy.toFixed(4)}, ` +
         `logLoss: ${raw.logLoss.toFixed(4)}, ece: ${raw.ece.toFixed(4)} -> ${scaled.ece.toFixed(4)} (T ${t.toFixed(3)}), ` +
         `${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
