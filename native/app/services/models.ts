@@ -196,6 +196,18 @@ function folderSafe(version: string): string {
   return version.replace(/[^A-Za-z0-9._-]/g, '-');
 }
 
+/**
+ * `<parent>/<base>`, or `<base>-2`, `-3`, ... when that name is on disk or in `taken`. Versions whose
+ * names differ only in characters a folder cannot hold ("2.0 beta", "2.0-beta") would otherwise share
+ * one folder, and copying the second would delete the first; an export never replaces a folder either.
+ */
+function freeFolder(parent: string, base: string, taken: ReadonlySet<string> = new Set()): string {
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? base : `${base}-${i}`;
+    if (!taken.has(name) && !existsSync(join(parent, name))) return name;
+  }
+}
+
 function headline(metrics: Record<string, unknown>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) {
@@ -319,10 +331,13 @@ export class ModelService {
     parentVersionId: number | null,
     reason: string,
   ): ModelVersionRow {
-    const rel = join(MODELS_DIR, meta.name, folderSafe(meta.version));
+    const modelDir = join(this.#ctx.home, MODELS_DIR, meta.name);
+    // A bundle already in its model's folder (a training run's output) stays where it is.
+    const inPlace = resolve(source, '..') === resolve(modelDir);
+    const rel = inPlace ? join(MODELS_DIR, meta.name, basename(source)) : this.#versionFolder(meta.name, meta.version);
     const target = join(this.#ctx.home, rel);
-    mkdirSync(join(this.#ctx.home, MODELS_DIR, meta.name), { recursive: true });
-    if (resolve(source) !== resolve(target)) copyBundleDurably(source, target);
+    mkdirSync(modelDir, { recursive: true });
+    if (!inPlace) copyBundleDurably(source, target);
     const files = bundleDigests(target);
     return addModelVersion(
       this.#db,
@@ -342,6 +357,16 @@ export class ModelService {
       },
       actor,
     );
+  }
+
+  /** A new version's folder under its model's folder, relative to the data folder: never another version's. */
+  #versionFolder(name: string, version: string): string {
+    const taken = new Set(
+      listModelVersions(this.#db)
+        .filter((v) => v.name === name)
+        .map((v) => basename(v.path)),
+    );
+    return join(MODELS_DIR, name, freeFolder(join(this.#ctx.home, MODELS_DIR, name), folderSafe(version), taken));
   }
 
   /**
@@ -612,7 +637,7 @@ export class ModelService {
   }
 
   /**
-   * Exports a version's bundle (model, weights, metadata, card) into `dest/<name>-<version>`,
+   * Exports a version's bundle (model, weights, metadata, card) into `dest/<name>-<version>` (`-2`, ... if taken),
    * optionally with float16 or uint8 weight quantization (tfjs's manifest `quantization` format,
    * which every tfjs loader dequantizes). With validation data, both the original and the exported
    * model are evaluated on it and the metric change is reported.
@@ -629,7 +654,10 @@ export class ModelService {
     const meta = this.metadataOf(version);
     const source = this.dirOf(version);
     const suffix = quantize === 'none' ? '' : `-${quantize}`;
-    const target = join(resolve(dest), `${version.name}-${folderSafe(version.version)}${suffix}`);
+    const target = join(
+      resolve(dest),
+      freeFolder(resolve(dest), `${version.name}-${folderSafe(version.version)}${suffix}`),
+    );
     mkdirSync(resolve(dest), { recursive: true });
     copyBundleDurably(source, target);
     const originalBytes = statSync(join(source, BUNDLE_FILES.weights)).size;
@@ -1475,7 +1503,7 @@ export class ModelService {
         }
         progress({ phase: 'saving', epochs, epoch: result.epochsCompleted });
         const version = nowVersion();
-        const rel = join(MODELS_DIR, input.name, folderSafe(version));
+        const rel = this.#versionFolder(input.name, version);
         const dir = join(this.#ctx.home, rel);
         const temp = `${dir}.tmp-${process.pid}`;
         rmSync(temp, { recursive: true, force: true });

@@ -276,6 +276,27 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     expect(imported).toMatchObject({ state: 'candidate', version: 'imported-1' });
   });
 
+  it('gives versions whose names share a folder name their own folders, and never exports over a folder', async () => {
+    const detail = await call(core, 'models.get', { name: 'triage-specialty' });
+    const first = await call(core, 'models.export', { versionId: detail.version.id, dest: 'collide' });
+    const again = await call(core, 'models.export', { versionId: detail.version.id, dest: 'collide' });
+    expect(again.path).toBe(`${first.path}-2`);
+    expect(existsSync(join(first.path, 'weights.bin'))).toBe(true);
+    const meta = JSON.parse(readFileSync(join(first.path, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    const ids: number[] = [];
+    for (const version of ['2.0 beta', '2.0-beta']) {
+      writeFileSync(join(first.path, 'metadata.json'), JSON.stringify({ ...meta, version }));
+      ids.push((await call(core, 'models.import', { path: first.path })).id);
+    }
+    const paths = ids.map(
+      (id) => core.store.db.prepare('SELECT path FROM model_versions WHERE id = ?').pluck().get(id) as string,
+    );
+    expect(new Set(paths).size).toBe(2);
+    // Each version still reads as its own, unchanged files.
+    for (const [i, id] of ids.entries())
+      expect((await call(core, 'models.get', { versionId: id })).version.version).toBe(['2.0 beta', '2.0-beta'][i]);
+  });
+
   it('ranks unlabelled notes by uncertainty for review (active learning)', async () => {
     const csv = join(dir.path, 'unlabelled.csv');
     writeFileSync(
