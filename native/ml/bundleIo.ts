@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
+import { sha256File } from '../runtime/sha256.js';
 import { fsyncPath, writeDurably } from './io/durable.js';
 import { BUNDLE_FILES, bundleMetadataSchema, type BundleMetadata } from './bundle.js';
 
@@ -181,7 +181,7 @@ export function bundleDigests(dir: string): Record<string, string> {
   const digests: Record<string, string> = {};
   for (const name of bundleFileNames(root)) {
     const path = join(root, name);
-    if (existsSync(path)) digests[name] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    if (existsSync(path)) digests[name] = sha256File(path);
   }
   return digests;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   copyFileSync,
@@ -9,7 +9,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -17,6 +16,7 @@ import {
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { OslerError } from '../contract/result.js';
+import { sha256File } from '../runtime/sha256.js';
 import { resolveManaged, writeFileDurably } from './managedFiles.js';
 import { MIGRATIONS } from './migrations/index.js';
 
@@ -56,22 +56,6 @@ export interface BackupReport {
   readonly totalBytes: number;
   /** Where the data folder that a forced restore replaced was moved, or null. */
   readonly previous: string | null;
-}
-
-function sha256File(path: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 function fsyncPath(path: string): void {
