@@ -28,6 +28,7 @@ import {
   transferSyntax,
 } from '../../native/dicom/index.js';
 import { frameBytes } from '../../native/dicom/frames.js';
+import { readReferenceRaw } from '../unit/dicom/referenceRaw.js';
 
 const data = resolve(process.env.OSLER_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data'));
 /** CPU seconds (user + system) this process used since `since`. */
@@ -63,15 +64,6 @@ const MADE = [
   },
 ];
 
-const DTYPE: Record<string, new (b: ArrayBuffer) => ArrayLike<number>> = {
-  u1: Uint8Array,
-  i1: Int8Array,
-  u2: Uint16Array,
-  i2: Int16Array,
-  u4: Uint32Array,
-  i4: Int32Array,
-};
-
 /**
  * Largest difference between pydicom+GDCM's stored values of a monochrome file (the conformance test's
  * reference.py) and ours, frame by frame; null where not checked (colour, or pydicom refused).
@@ -86,10 +78,8 @@ async function peerDifference(file: string, tmp: string): Promise<number | null>
     ok?: boolean;
     dtype?: string;
   };
-  const Type = rec.dtype === undefined ? undefined : DTYPE[rec.dtype];
-  if (!rec.ok || !Type) return null;
-  const buf = readFileSync(join(tmp, '0.raw'));
-  const ref = new Type(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+  const ref = rec.ok && rec.dtype !== undefined ? readReferenceRaw(join(tmp, '0.raw'), rec.dtype) : undefined;
+  if (ref === undefined) return null;
   let max = 0;
   let at = 0;
   for (let f = 0; f < pm.numberOfFrames; f++) {

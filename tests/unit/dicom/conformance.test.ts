@@ -11,6 +11,7 @@ import {
   type DicomDataset,
 } from '../../../native/dicom/index.js';
 import { dataDir, tempDir } from '../helpers.js';
+import { readReferenceRaw } from './referenceRaw.js';
 
 // Reference decodes: pydicom + GDCM (Debian python3-pydicom, python3-gdcm), dcmtk where they refuse.
 const PYTHON = '/usr/bin/python3';
@@ -54,17 +55,6 @@ interface RefRecord {
   values?: ArrayLike<number>;
   source: string;
 }
-
-const DTYPE: Record<string, new (b: ArrayBuffer) => ArrayLike<number>> = {
-  u1: Uint8Array,
-  i1: Int8Array,
-  u2: Uint16Array,
-  i2: Int16Array,
-  u4: Uint32Array,
-  i4: Int32Array,
-  f4: Float32Array,
-  f8: Float64Array,
-};
 
 interface Row {
   file: string;
@@ -163,9 +153,7 @@ describe.skipIf(!havePydicom)('conformance against pydicom + GDCM (and dcmtk)', 
       const rec = JSON.parse(line) as RefRecord & { index: number };
       const file = files[rec.index]!;
       if (rec.ok) {
-        const buf = readFileSync(join(tmp.path, `${rec.index}.raw`));
-        const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
-        rec.values = new DTYPE[rec.dtype!]!(ab);
+        rec.values = readReferenceRaw(join(tmp.path, `${rec.index}.raw`), rec.dtype!);
       }
       refs.set(file, { ...rec, source: 'pydicom+gdcm' });
     }
