@@ -1,0 +1,202 @@
+/**
+ * HTJ2K (.201 lossless, .202 lossless RPCL, .203 lossy): codestreams made by Debian's OpenJPH command line
+ * tools (openjph-tools 0.9: ojph_compress / ojph_expand), wrapped into DICOM files here and decoded by the
+ * engine (cornerstone's wasm build of a current OpenJPH). Lossless must give back the source samples exactly,
+ * and the same samples as OpenJPEG 2.5's HTJ2K decoder (the native addon, where built); lossy must match
+ * ojph_expand's decode of the same codestream. The images are unsigned: OpenJPH before 0.10 codes negative
+ * signed samples its own way (OpenJPH issue #102: invertible by itself, not by other decoders; OpenJPEG 2.5
+ * and current OpenJPH both read them as saturated), so its signed streams are no reference.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openJp2 } from '../../../native/dicom/codecs/openjp2.js';
+import { decodeFrame, isDicomParseError, parseDicom } from '../../../native/dicom/index.js';
+import { seededRandom } from '../../../native/ml/random.js';
+import { element, fileMeta } from '../trust/dicomBytes.js';
+import { dataDir, tempDir } from '../helpers.js';
+
+const haveOjph = spawnSync('ojph_expand', ['-h']).error === undefined;
+const data = dataDir();
+const TS = { lossless: '1.2.840.10008.1.2.4.201', rpcl: '1.2.840.10008.1.2.4.202', lossy: '1.2.840.10008.1.2.4.203' };
+
+interface Image {
+  readonly rows: number;
+  readonly columns: number;
+  /** Bits Stored (8, 12 or 16); 8-bit images are one byte per sample, the others two. */
+  readonly bits: 8 | 12 | 16;
+  readonly values: Uint8Array | Uint16Array;
+}
+
+const us = (n: number) => Uint8Array.from([n & 0xff, n >> 8]);
+
+/** An explicit VR little endian Part 10 file holding `frames` (codestreams) encapsulated: empty offset table. */
+function htj2kDicom(ts: string, image: Image, frames: Uint8Array[]): Buffer {
+  const sop = '1.2.826.0.1.3680043.2.1125.4201';
+  const item = (bytes: Uint8Array) => {
+    const padded = bytes.length % 2 ? Buffer.concat([bytes, Buffer.alloc(1)]) : Buffer.from(bytes);
+    const head = Buffer.from([0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0]);
+    head.writeUInt32LE(padded.length, 4);
+    return Buffer.concat([head, padded]);
+  };
+  const allocated = image.bits === 8 ? 8 : 16;
+  return Buffer.concat([
+    fileMeta(ts, sop),
+    element(0x00080016, 'UI', '1.2.840.10008.5.1.4.1.1.2'),
+    element(0x00080018, 'UI', sop),
+    element(0x00080060, 'CS', 'CT'),
+    element(0x00280002, 'US', us(1)),
+    element(0x00280004, 'CS', 'MONOCHROME2'),
+    element(0x00280008, 'IS', String(frames.length)),
+    element(0x00280010, 'US', us(image.rows)),
+    element(0x00280011, 'US', us(image.columns)),
+    element(0x00280100, 'US', us(allocated)),
+    element(0x00280101, 'US', us(image.bits)),
+    element(0x00280102, 'US', us(image.bits - 1)),
+    element(0x00280103, 'US', us(0)),
+    Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+    item(new Uint8Array(0)),
+    ...frames.map(item),
+    Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]),
+  ]);
+}
+
+/** Gradients, a disc and seeded noise over the whole range of `bits`. */
+function syntheticImage(rows: number, columns: number, bits: 8 | 12 | 16, seed: number): Image {
+  const random = seededRandom(seed);
+  const hi = 2 ** bits - 1;
+  const values = bits === 8 ? new Uint8Array(rows * columns) : new Uint16Array(rows * columns);
+  for (let y = 0; y < rows; y++)
+    for (let x = 0; x < columns; x++) {
+      const disc = (x - columns / 2) ** 2 + (y - rows / 2) ** 2 < (rows / 3) ** 2 ? hi / 3 : 0;
+      const v = ((x * 37 + y * 11) % Math.ceil(hi / 2)) + disc + (random() - 0.5) * (hi / 40);
+      values[y * columns + x] = Math.min(hi, Math.max(0, Math.round(v)));
+    }
+  return { rows, columns, bits, values };
+}
+
+/** Largest absolute difference, and the mean one (the arrays must be the same length). */
+function difference(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; mean: number } {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / a.length };
+}
+
+describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () => {
+  const tmp = tempDir('osler-htj2k-');
+  afterAll(() => tmp.cleanup());
+  let n = 0;
+
+  /** ojph_compress of the image's raw samples; `lossy` uses the irreversible 9/7 path. */
+  function compress(image: Image, lossy: boolean, order = 'RPCL'): Uint8Array {
+    const raw = join(tmp.path, `in-${n}.yuv`);
+    const out = join(tmp.path, `out-${n++}.j2c`);
+    writeFileSync(raw, new Uint8Array(image.values.buffer, image.values.byteOffset, image.values.byteLength));
+    const r = spawnSync(
+      'ojph_compress',
+      [
+        ...['-i', raw, '-o', out, '-num_comps', '1', '-downsamp', '{1,1}', '-prog_order', order],
+        ...['-dims', `{${image.columns},${image.rows}}`, '-signed', 'false', '-bit_depth', String(image.bits)],
+        ...(lossy ? ['-reversible', 'false', '-qstep', '0.001'] : ['-reversible', 'true']),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    return readFileSync(out);
+  }
+
+  /** ojph_expand's decode of a codestream, as the image's sample type. */
+  function expand(codestream: Uint8Array, like: Image): ArrayLike<number> {
+    const input = join(tmp.path, `x-${n}.j2c`);
+    const output = join(tmp.path, `x-${n++}.yuv`);
+    writeFileSync(input, codestream);
+    expect(spawnSync('ojph_expand', ['-i', input, '-o', output]).status).toBe(0);
+    const buf = readFileSync(output);
+    const bytes = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
+    return like.bits === 8 ? new Uint8Array(bytes) : new Uint16Array(bytes);
+  }
+
+  /** OpenJPEG 2.5's decode of the codestream (the addon), or null where the addon is not built. */
+  function openJpeg(codestream: Uint8Array, image: Image): ArrayLike<number> | null {
+    const addon = openJp2();
+    if (addon === null) return null;
+    const { bytes } = addon.decode(codestream, image.columns, image.rows, 1);
+    const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    return image.bits === 8 ? new Uint8Array(copy) : new Uint16Array(copy);
+  }
+
+  it('decodes lossless codestreams (.201, .202) to the source samples exactly: 8, 12 and 16 bits, odd sizes', async () => {
+    const images = [syntheticImage(96, 80, 16, 1), syntheticImage(37, 53, 12, 2), syntheticImage(64, 70, 8, 3)];
+    for (const image of images)
+      for (const [ts, order] of [
+        [TS.lossless, 'LRCP'],
+        [TS.rpcl, 'RPCL'],
+      ] as const) {
+        const codestream = compress(image, false, order);
+        const frame = await decodeFrame(parseDicom(htj2kDicom(ts, image, [codestream])), 0);
+        const what = `${image.bits}-bit ${image.columns}x${image.rows} ${ts}`;
+        expect(frame.values.constructor, what).toBe(image.values.constructor);
+        expect(difference(frame.values, image.values).max, what).toBe(0);
+        const other = openJpeg(codestream, image);
+        if (other !== null) expect(difference(frame.values, other).max, `${what} vs OpenJPEG`).toBe(0);
+      }
+  });
+
+  it('decodes a lossy codestream (.203) as ojph_expand does, close to the source', async () => {
+    const image = syntheticImage(96, 80, 12, 4);
+    const codestream = compress(image, true);
+    const frame = await decodeFrame(parseDicom(htj2kDicom(TS.lossy, image, [codestream])), 0);
+    // Two builds of the 9/7 inverse transform may round a sample differently; no more than that.
+    expect(difference(frame.values, expand(codestream, image)).max).toBeLessThanOrEqual(1);
+    const fromSource = difference(frame.values, image.values);
+    expect(fromSource.max).toBeGreaterThan(0);
+    expect(fromSource.mean).toBeLessThan(8);
+  });
+
+  it('decodes each frame of a multi-frame file (empty offset table) independently', async () => {
+    const a = syntheticImage(40, 48, 16, 5);
+    const b = syntheticImage(40, 48, 16, 6);
+    const ds = parseDicom(htj2kDicom(TS.lossless, a, [compress(a, false), compress(b, false)]));
+    expect(difference((await decodeFrame(ds, 1)).values, b.values).max).toBe(0);
+    expect(difference((await decodeFrame(ds, 0)).values, a.values).max).toBe(0);
+  });
+
+  it.runIf(!!data)('round-trips a real head CT slice (512x512, shifted to unsigned) losslessly', async () => {
+    const source = await decodeFrame(parseDicom(readFileSync(join(data!, 'dicom/ct-head-ge/14.dcm'))), 0);
+    const values = Uint16Array.from(source.values, (v) => v + 32768);
+    const image: Image = { rows: source.rows, columns: source.columns, bits: 16, values };
+    const codestream = compress(image, false);
+    const frame = await decodeFrame(parseDicom(htj2kDicom(TS.lossless, image, [codestream])), 0);
+    expect(difference(frame.values, values).max).toBe(0);
+  });
+
+  it('refuses truncated, mismatched and garbage codestreams with decode-failed', async () => {
+    const image = syntheticImage(32, 32, 16, 7);
+    const good = compress(image, false);
+    const bad = [
+      good.subarray(0, 40), // inside the main header
+      Uint8Array.from({ length: 500 }, (_, i) => (i * 7) & 0xff),
+      compress(syntheticImage(16, 32, 16, 8), false), // a 32x16 stream in a 32x32 file
+    ];
+    for (const [i, codestream] of bad.entries()) {
+      const error = await decodeFrame(parseDicom(htj2kDicom(TS.lossless, image, [codestream])), 0).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isDicomParseError(error, 'decode-failed'), `case ${i}: ${String(error)}`).toBe(true);
+    }
+  });
+});
+
+describe('HTJ2K test tools', () => {
+  it.runIf(process.env.CI === 'true')('openjph-tools is installed in CI (the HTJ2K tests must not skip there)', () => {
+    expect(haveOjph).toBe(true);
+  });
+});
