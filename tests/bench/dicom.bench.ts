@@ -12,13 +12,13 @@
  * A peer's figure counts only where its pixels are ours (`dicom.peer.pydicom.check.<syntax>`; monochrome files,
  * through the conformance test's reference.py): GDCM returns wrong pixels without an error for a multi-frame
  * JPEG-LS file with an empty offset table, and a failed decode is no speed to compare with. So .81 is also measured
- * on a head CT slice made near-lossless (NEAR 2) by gdcmconv (dcmcjpls refuses signed pixels), one frame, which GDCM decodes (`.ct-slice`).
+ * on a head CT slice made near-lossless (NEAR 2), one frame, which GDCM decodes (`.ct-slice`; see MADE).
  * Run: node --import tsx tests/bench/dicom.bench.ts
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   decodeFrame,
   parseDicom,
@@ -28,6 +28,7 @@ import {
   transferSyntax,
 } from '../../native/dicom/index.js';
 import { frameBytes } from '../../native/dicom/frames.js';
+import { haveOjph, HTJ2K_TS, htj2kDicom, ojphCompress } from '../unit/dicom/htj2kFile.js';
 import { readReferenceRaw } from '../unit/dicom/referenceRaw.js';
 
 const data = resolve(process.env.OSLER_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data'));
@@ -54,13 +55,33 @@ const FILES = [
   'pydicom-samples/NM_JPEG_extended_51.dcm',
 ].map((f) => join(data, 'dicom', f));
 
-/** Files the bench makes from the shared data (label -> how), when the tool is installed. */
-const MADE = [
+/** A tool's conversion of a shared file into `target`; false where the tool is missing or fails. */
+const converted = (tool: string, args: string[], from: string) => (target: string) =>
+  spawnSync(tool, [...args, join(data, 'dicom', from), target]).status === 0;
+
+/**
+ * Files the bench makes from the shared data, when the tool is installed: the head CT slice near-lossless
+ * (gdcmconv; dcmcjpls refuses signed pixels) and as HTJ2K lossless (OpenJPH's ojph_compress; shifted to
+ * unsigned, as OpenJPH 0.9 codes negative samples its own way). No peer here decodes HTJ2K.
+ */
+const MADE: { file: string; label: string; make: (target: string) => boolean | Promise<boolean> }[] = [
   {
+    file: 'jls-ct-slice.dcm',
     label: 'ct-slice',
-    tool: 'gdcmconv',
-    args: ['--jpegls', '--lossy', '--allowed-error', '2'],
-    from: 'ct-head-ge/14.dcm',
+    make: converted('gdcmconv', ['--jpegls', '--lossy', '--allowed-error', '2'], 'ct-head-ge/14.dcm'),
+  },
+  {
+    file: 'htj2k-ct-slice.dcm',
+    label: 'ct-slice',
+    make: async (target) => {
+      if (!haveOjph) return false;
+      const source = await decodeFrame(parseDicom(readFileSync(join(data, 'dicom/ct-head-ge/14.dcm'))), 0);
+      const image = { rows: source.rows, columns: source.columns, bits: 16 as const };
+      const values = Uint16Array.from(source.values, (v) => v + 32768);
+      const codestream = ojphCompress(dirname(target), { ...image, values }, false);
+      writeFileSync(target, htj2kDicom(HTJ2K_TS.lossless, { ...image, values }, [codestream]));
+      return true;
+    },
   },
 ];
 
@@ -96,12 +117,16 @@ warnings.simplefilter('ignore')
 from pydicom.pixel_data_handlers import gdcm_handler, numpy_handler, rle_handler
 pydicom.config.pixel_data_handlers = [numpy_handler, rle_handler, gdcm_handler]
 for path in sys.argv[1:]:
-    n = 0; t0 = time.perf_counter(); c0 = time.process_time()
-    while time.perf_counter() - t0 < 1.0:
-        ds = pydicom.dcmread(path); a = ds.pixel_array; n += 1
+    try:
+        n = 0; t0 = time.perf_counter(); c0 = time.process_time()
+        while time.perf_counter() - t0 < 1.0:
+            ds = pydicom.dcmread(path); a = ds.pixel_array; n += 1
+    except Exception as e:
+        print(path, 'refused', type(e).__name__, str(e)[:100].replace(chr(10), ' '), flush=True)
+        continue
     dt = (time.process_time() - c0) / n
     frames = int(getattr(ds, 'NumberOfFrames', 1) or 1)
-    print(path, dt, frames, a.nbytes)
+    print(path, dt, frames, a.nbytes, flush=True)
 `;
 
 /** The dcmtk command line tool that decompresses a codec, if dcmtk has one (it has no JPEG 2000 decoder). */
@@ -232,9 +257,9 @@ async function main(): Promise<void> {
   const made = mkdtempSync(join(tmpdir(), 'osler-bench-made-'));
   const label = new Map<string, string>();
   for (const m of MADE) {
-    const target = join(made, `${m.label}.dcm`);
-    if (spawnSync(m.tool, [...m.args, join(data, 'dicom', m.from), target]).status === 0) label.set(target, m.label);
-    else console.log(`dicom.bench: ${m.label} not made (${m.tool} missing or failed)`);
+    const target = join(made, m.file);
+    if (await m.make(target)) label.set(target, m.label);
+    else console.log(`dicom.bench: ${m.file} not made (its tool is missing or failed)`);
   }
   const files = [...FILES.filter(existsSync), ...label.keys()];
   for (const file of files) {
@@ -283,6 +308,10 @@ async function main(): Promise<void> {
       const [path, dt, frames, nbytes] = line.split(' ');
       const key = keyOf.get(path!);
       if (!key) continue;
+      if (dt === 'refused') {
+        console.log(`dicom.peer.pydicom.${key}: cannot decode (${line.split(' ').slice(2).join(' ')})`);
+        continue;
+      }
       const theirs = Number(nbytes) / Number(dt) / 1e6;
       const d = await peerDifference(path!, refTmp);
       const lossy = transferSyntax(parseDicom(readFileSync(path!), { untilTag: '7FE00010' }).transferSyntaxUid)?.lossy;
