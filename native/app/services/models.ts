@@ -332,8 +332,9 @@ export class ModelService {
     reason: string,
   ): ModelVersionRow {
     const modelDir = join(this.#ctx.home, MODELS_DIR, meta.name);
-    // A bundle already in its model's folder (a training run's output) stays where it is.
-    const inPlace = resolve(source, '..') === resolve(modelDir);
+    // A training run's output, written into its own new folder of the model's, stays where it is; anything
+    // else (a shipped or imported bundle, even one inside the data folder) is copied into a free folder.
+    const inPlace = trainingRunId !== null && resolve(source, '..') === resolve(modelDir);
     const rel = inPlace ? join(MODELS_DIR, meta.name, basename(source)) : this.#versionFolder(meta.name, meta.version);
     const target = join(this.#ctx.home, rel);
     mkdirSync(modelDir, { recursive: true });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
@@ -295,6 +295,13 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     // Each version still reads as its own, unchanged files.
     for (const [i, id] of ids.entries())
       expect((await call(core, 'models.get', { versionId: id })).version.version).toBe(['2.0 beta', '2.0-beta'][i]);
+    // A bundle imported from inside the model's own folder is copied too, never registered where it lies.
+    const inside = join(core.home, 'models', 'triage-specialty', 'dropped-here');
+    cpSync(first.path, inside, { recursive: true });
+    writeFileSync(join(inside, 'metadata.json'), JSON.stringify({ ...meta, version: 'dropped' }));
+    const dropped = (await call(core, 'models.import', { path: inside })).id;
+    const droppedPath = core.store.db.prepare('SELECT path FROM model_versions WHERE id = ?').pluck().get(dropped);
+    expect(droppedPath).toBe(join('models', 'triage-specialty', 'dropped'));
   });
 
   it('ranks unlabelled notes by uncertainty for review (active learning)', async () => {
