@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openJp2 } from '../../../native/dicom/codecs/openjp2.js';
 import { decodeFrame, isDicomParseError, parseDicom } from '../../../native/dicom/index.js';
@@ -118,6 +119,34 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
     const codestream = compress(image, false);
     const frame = await decodeFrame(parseDicom(htj2kDicom(TS.lossless, image, [codestream])), 0);
     expect(difference(frame.values, values).max).toBe(0);
+  });
+
+  it('survives seeded corruption of a codestream: a frame of the right size or decode-failed, never a crash', async () => {
+    const image = syntheticImage(48, 40, 12, 9);
+    const encoded = compress(image, false);
+    const seen = { ok: 0, failed: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(encoded.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.option(fc.integer({ min: 2, max: encoded.length }), { nil: undefined }),
+        async (edits, cut) => {
+          const bytes = new Uint8Array(encoded.subarray(0, cut ?? encoded.length));
+          for (const [at, value] of edits) if (at < bytes.length) bytes[at] = value;
+          const result = await decodeFrame(parseDicom(htj2kDicom(TS.lossless, image, [bytes])), 0).then(
+            (frame) => frame,
+            (e: unknown) => e,
+          );
+          if (result instanceof Error) expect(isDicomParseError(result, 'decode-failed'), String(result)).toBe(true);
+          else expect((result as { values: ArrayLike<number> }).values.length).toBe(image.values.length);
+          seen[result instanceof Error ? 'failed' : 'ok']++;
+        },
+      ),
+      { seed: 20261129, numRuns: 300 },
+    );
+    expect(seen.failed).toBeGreaterThan(0);
   });
 
   it('refuses truncated, mismatched and garbage codestreams with decode-failed', async () => {
