@@ -258,7 +258,13 @@ async function main(): Promise<void> {
   const label = new Map<string, string>();
   for (const m of MADE) {
     const target = join(made, m.file);
-    if (await m.make(target)) label.set(target, m.label);
+    const ok = await Promise.resolve()
+      .then(() => m.make(target))
+      .catch((e: unknown) => {
+        console.log(`dicom.bench: ${m.file}: ${String(e)}`);
+        return false;
+      });
+    if (ok) label.set(target, m.label);
     else console.log(`dicom.bench: ${m.file} not made (its tool is missing or failed)`);
   }
   const files = [...FILES.filter(existsSync), ...label.keys()];
