@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openJp2 } from '../../../native/dicom/codecs/openjp2.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { openJp2, setOpenJp2ForTesting } from '../../../native/dicom/codecs/openjp2.js';
 import { decodeFrame, isDicomParseError, parseDicom } from '../../../native/dicom/index.js';
 import { seededRandom } from '../../../native/ml/random.js';
 import { corruptedCopies } from './corruption.js';
@@ -20,11 +20,9 @@ import { dataDir, tempDir } from '../helpers.js';
 import { haveOjph, HTJ2K_TS, htj2kDicom, type HtImage, ojphCompress } from './htj2kFile.js';
 
 const data = dataDir();
-const TS = HTJ2K_TS;
-type Image = HtImage;
 
 /** Gradients, a disc and seeded noise over the whole range of `bits`. */
-function syntheticImage(rows: number, columns: number, bits: 8 | 12 | 16, seed: number): Image {
+function syntheticImage(rows: number, columns: number, bits: 8 | 12 | 16, seed: number): HtImage {
   const random = seededRandom(seed);
   const hi = 2 ** bits - 1;
   const values = bits === 8 ? new Uint8Array(rows * columns) : new Uint16Array(rows * columns);
@@ -55,10 +53,10 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
   afterAll(() => tmp.cleanup());
   let n = 0;
 
-  const compress = (image: Image, lossy: boolean, order?: string) => ojphCompress(tmp.path, image, lossy, order);
+  const compress = (image: HtImage, lossy: boolean, order?: string) => ojphCompress(tmp.path, image, lossy, order);
 
   /** ojph_expand's decode of a codestream, as the image's sample type. */
-  function expand(codestream: Uint8Array, like: Image): ArrayLike<number> {
+  function expand(codestream: Uint8Array, like: HtImage): ArrayLike<number> {
     const input = join(tmp.path, `x-${n}.j2c`);
     const output = join(tmp.path, `x-${n++}.yuv`);
     writeFileSync(input, codestream);
@@ -69,7 +67,7 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
   }
 
   /** OpenJPEG 2.5's decode of the codestream (the addon), or null where the addon is not built. */
-  function openJpeg(codestream: Uint8Array, image: Image): ArrayLike<number> | null {
+  function openJpeg(codestream: Uint8Array, image: HtImage): ArrayLike<number> | null {
     const addon = openJp2();
     if (addon === null) return null;
     const { bytes } = addon.decode(codestream, image.columns, image.rows, 1);
@@ -81,8 +79,8 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
     const images = [syntheticImage(96, 80, 16, 1), syntheticImage(37, 53, 12, 2), syntheticImage(64, 70, 8, 3)];
     for (const image of images)
       for (const [ts, order] of [
-        [TS.lossless, 'LRCP'],
-        [TS.rpcl, 'RPCL'],
+        [HTJ2K_TS.lossless, 'LRCP'],
+        [HTJ2K_TS.rpcl, 'RPCL'],
       ] as const) {
         const codestream = compress(image, false, order);
         const frame = await decodeFrame(parseDicom(htj2kDicom(ts, image, [codestream])), 0);
@@ -97,7 +95,7 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
   it('decodes a lossy codestream (.203) as ojph_expand does, close to the source', async () => {
     const image = syntheticImage(96, 80, 12, 4);
     const codestream = compress(image, true);
-    const frame = await decodeFrame(parseDicom(htj2kDicom(TS.lossy, image, [codestream])), 0);
+    const frame = await decodeFrame(parseDicom(htj2kDicom(HTJ2K_TS.lossy, image, [codestream])), 0);
     // Two builds of the 9/7 inverse transform may round a sample differently; no more than that.
     expect(difference(frame.values, expand(codestream, image)).max).toBeLessThanOrEqual(1);
     const fromSource = difference(frame.values, image.values);
@@ -105,10 +103,25 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
     expect(fromSource.mean).toBeLessThan(8);
   });
 
+  it('never hands HTJ2K to the JPEG 2000 addon (OpenJPH decodes it)', async () => {
+    const image = syntheticImage(24, 20, 12, 10);
+    const decode = vi.fn(() => {
+      throw new Error('openjp2: stand-in refuses');
+    });
+    setOpenJp2ForTesting({ decode, version: () => '0.0-test' });
+    try {
+      const frame = await decodeFrame(parseDicom(htj2kDicom(HTJ2K_TS.lossless, image, [compress(image, false)])), 0);
+      expect(difference(frame.values, image.values).max).toBe(0);
+      expect(decode).not.toHaveBeenCalled();
+    } finally {
+      setOpenJp2ForTesting(undefined);
+    }
+  });
+
   it('decodes each frame of a multi-frame file (empty offset table) independently', async () => {
     const a = syntheticImage(40, 48, 16, 5);
     const b = syntheticImage(40, 48, 16, 6);
-    const ds = parseDicom(htj2kDicom(TS.lossless, a, [compress(a, false), compress(b, false)]));
+    const ds = parseDicom(htj2kDicom(HTJ2K_TS.lossless, a, [compress(a, false), compress(b, false)]));
     expect(difference((await decodeFrame(ds, 1)).values, b.values).max).toBe(0);
     expect(difference((await decodeFrame(ds, 0)).values, a.values).max).toBe(0);
   });
@@ -116,9 +129,9 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
   it.runIf(!!data)('round-trips a real head CT slice (512x512, shifted to unsigned) losslessly', async () => {
     const source = await decodeFrame(parseDicom(readFileSync(join(data!, 'dicom/ct-head-ge/14.dcm'))), 0);
     const values = Uint16Array.from(source.values, (v) => v + 32768);
-    const image: Image = { rows: source.rows, columns: source.columns, bits: 16, values };
+    const image: HtImage = { rows: source.rows, columns: source.columns, bits: 16, values };
     const codestream = compress(image, false);
-    const frame = await decodeFrame(parseDicom(htj2kDicom(TS.lossless, image, [codestream])), 0);
+    const frame = await decodeFrame(parseDicom(htj2kDicom(HTJ2K_TS.lossless, image, [codestream])), 0);
     expect(difference(frame.values, values).max).toBe(0);
   });
 
@@ -128,7 +141,7 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
     const seen = { ok: 0, failed: 0 };
     await fc.assert(
       fc.asyncProperty(corruptedCopies(encoded), async (bytes) => {
-        const result = await decodeFrame(parseDicom(htj2kDicom(TS.lossless, image, [bytes])), 0).then(
+        const result = await decodeFrame(parseDicom(htj2kDicom(HTJ2K_TS.lossless, image, [bytes])), 0).then(
           (frame) => frame,
           (e: unknown) => e,
         );
@@ -150,7 +163,7 @@ describe.skipIf(!haveOjph)('HTJ2K decoding against OpenJPH (openjph-tools)', () 
       compress(syntheticImage(16, 32, 16, 8), false), // a 32x16 stream in a 32x32 file
     ];
     for (const [i, codestream] of bad.entries()) {
-      const error = await decodeFrame(parseDicom(htj2kDicom(TS.lossless, image, [codestream])), 0).then(
+      const error = await decodeFrame(parseDicom(htj2kDicom(HTJ2K_TS.lossless, image, [codestream])), 0).then(
         () => null,
         (e: unknown) => e,
       );

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeJpeg2000 } from '../../../native/dicom/codecs/jpeg2000.js';
 import {
   jpeg2000DecoderName,
@@ -238,9 +238,11 @@ describe('JPEG 2000 decoder fallback', () => {
     expect(addon, 'npm ci did not build native/addons/openjp2').not.toBeNull();
   });
 
-  it('loads nothing from a path without an addon', () => {
-    expect(loadOpenJp2('/nonexistent/osler_openjp2.node')).toBeNull();
-    setOpenJp2ForTesting(null);
+  it('loads nothing from a path without an addon, and reports no failure for it', () => {
+    expect(loadOpenJp2('/nonexistent/osler_openjp2.node')).toEqual({ addon: null });
+    setOpenJp2ForTesting({ path: '/nonexistent/osler_openjp2.node' });
+    expect(openJp2()).toBeNull();
+    expect(jpeg2000DecoderName()).toMatch(/^OpenJPEG \(wasm/);
     expect(jpeg2000DecoderName()).not.toMatch(/failed to load/);
   });
 
@@ -249,24 +251,45 @@ describe('JPEG 2000 decoder fallback', () => {
     try {
       const broken = join(dir.path, 'osler_openjp2.node');
       writeFileSync(broken, 'not a shared object');
-      expect(loadOpenJp2(broken)).toBeNull();
-      setOpenJp2ForTesting(null);
+      expect(loadOpenJp2(broken)).toMatchObject({ addon: null, failure: expect.stringContaining(broken) });
+      setOpenJp2ForTesting({ path: broken });
+      expect(openJp2()).toBeNull();
       expect(jpeg2000DecoderName()).toMatch(/^OpenJPEG \(wasm.*native addon failed to load: .*osler_openjp2\.node/);
+      // A forced choice carries no stale failure.
+      setOpenJp2ForTesting(null);
+      expect(jpeg2000DecoderName()).not.toMatch(/failed to load/);
     } finally {
       dir.cleanup();
     }
   });
 
-  it.skipIf(!data)('decodes with wasm when the addon is unavailable, and says so', async () => {
-    setOpenJp2ForTesting(null);
-    expect(jpeg2000DecoderName()).toMatch(/wasm/);
+  it.skipIf(!data)('sends JPEG 2000 frames to the addon when there is one, and to wasm otherwise', async () => {
     const file = join(data!, 'dicom/mr-transfer-syntaxes/9_j2k_lossless.dcm');
     const ds = parseDicom(readFileSync(file));
     const pm = readPixelModule(ds);
     const encoded = frameBytes(ds, pm, 0, true).bytes;
-    const auto = await decodeJpeg2000(encoded, pm);
-    const wasm = await decodeWith('wasm', encoded, pm);
-    expect(Buffer.from(auto.bytes).equals(Buffer.from(wasm.bytes))).toBe(true);
+    // A stand-in addon that refuses everything: a frame it is given fails with its message.
+    const decode = vi.fn(() => {
+      throw new Error('openjp2: stand-in refuses');
+    });
+    setOpenJp2ForTesting({ decode, version: () => '0.0-test' });
+    expect(jpeg2000DecoderName()).toBe('OpenJPEG 0.0-test (native addon)');
+    await expect(decodeJpeg2000(encoded, pm)).rejects.toMatchObject({
+      reason: 'decode-failed',
+      message: expect.stringMatching(/stand-in refuses/),
+    });
+    expect(decode).toHaveBeenCalledTimes(1);
+    expect(decode.mock.calls[0]!.slice(1)).toEqual([pm.columns, pm.rows, pm.samplesPerPixel]);
+    // Without it the wasm OpenJPEG decodes the same frame (to the addon's samples, when it is built).
+    setOpenJp2ForTesting(null);
+    expect(jpeg2000DecoderName()).toMatch(/^OpenJPEG \(wasm/);
+    const wasm = await decodeJpeg2000(encoded, pm);
+    expect(wasm.bytes.length).toBe(pm.rows * pm.columns * 2);
+    if (addon !== null)
+      expect(Buffer.from(wasm.bytes).equals(Buffer.from(addon.decode(encoded, pm.columns, pm.rows, 1).bytes))).toBe(
+        true,
+      );
+    expect(decode).toHaveBeenCalledTimes(1);
   });
 
   it.skipIf(!data)('osler dicom info names the JPEG 2000 decoder for JPEG 2000 files only', async () => {
@@ -293,7 +316,7 @@ describe('JPEG 2000 decoder fallback', () => {
     const forced = run({ OSLER_J2K_DECODER: 'wasm' });
     expect(forced.stdout.trim()).toMatch(/^OpenJPEG \(wasm/);
     const normal = run({ OSLER_J2K_DECODER: '' });
-    const built = loadOpenJp2(join(import.meta.dirname, '../../..', OPENJP2_ADDON_PATH)) !== null;
+    const built = loadOpenJp2(join(import.meta.dirname, '../../..', OPENJP2_ADDON_PATH)).addon !== null;
     expect(normal.stdout.trim()).toMatch(built ? /^OpenJPEG \d.*native addon/ : /^OpenJPEG \(wasm/);
   });
 });
