@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
 import { sha256File } from '../runtime/sha256.js';
 import { fsyncPath, writeDurably } from './io/durable.js';
+import { weightFileIn } from './io/weightPaths.js';
 import { BUNDLE_FILES, bundleMetadataSchema, type BundleMetadata } from './bundle.js';
 
 function metricText(value: unknown): string {
@@ -164,8 +165,10 @@ function bundleFileNames(root: string): string[] {
     const model = JSON.parse(readFileSync(join(root, BUNDLE_FILES.model), 'utf8')) as {
       weightsManifest?: { paths?: unknown[] }[];
     };
+    // Only shards inside the folder belong to it (the loader refuses others; a model.json naming one
+    // has itself changed).
     for (const group of model.weightsManifest ?? [])
-      for (const path of group.paths ?? []) if (typeof path === 'string') names.add(path);
+      for (const path of group.paths ?? []) if (typeof path === 'string' && weightFileIn(root, path)) names.add(path);
   } catch {
     // An unreadable model.json is itself what its digest will show.
   }
@@ -181,7 +184,8 @@ export function bundleDigests(dir: string): Record<string, string> {
   const digests: Record<string, string> = {};
   for (const name of bundleFileNames(root)) {
     const path = join(root, name);
-    if (existsSync(path)) digests[name] = sha256File(path);
+    // Regular files only: a device or FIFO under a bundle file's name would never finish hashing.
+    if (statSync(path, { throwIfNoEntry: false })?.isFile()) digests[name] = sha256File(path);
   }
   return digests;
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fsyncPath, writeDurably } from './durable.js';
+import { weightFileIn } from './weightPaths.js';
 
 const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
@@ -64,10 +65,8 @@ export function folderIOHandler(dir: string): tf.io.IOHandler {
       for (const group of json.weightsManifest ?? []) {
         specs.push(...group.weights);
         for (const path of group.paths) {
-          const file = resolve(root, path);
-          // Shard names come from the file: never read outside the model folder.
-          if (!file.startsWith(root + sep) || basename(file) === MODEL_FILE)
-            throw new Error(`weights path outside the model folder: ${path}`);
+          const file = weightFileIn(root, path);
+          if (file === null) throw new Error(`weights path outside the model folder: ${path}`);
           const bytes = readFileSync(file);
           buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
         }

@@ -56,4 +56,25 @@ describe('bundle fingerprints', () => {
     utimesSync(join(root, 'group1-shard1of2.bin'), new Date(2001, 1, 1), new Date(2001, 1, 1));
     expect(bundleStamp(root)).not.toBe(stamp);
   });
+
+  it('never reach outside the folder or into a non-file: a manifest naming ../ or a device path is not hashed', () => {
+    const root = bundle();
+    mkdirSync(join(root, 'fifo-dir'));
+    writeFileSync(
+      join(root, 'model.json'),
+      JSON.stringify({
+        weightsManifest: [
+          { paths: ['group1-shard1of2.bin', '../../../../../../dev/zero', '/etc/hostname', 'fifo-dir'], weights: [] },
+        ],
+      }),
+    );
+    // Returns (hashing /dev/zero would never end) with only the bundle's own regular files.
+    expect(Object.keys(bundleDigests(root))).toEqual([
+      'CARD.md',
+      'group1-shard1of2.bin',
+      'metadata.json',
+      'model.json',
+    ]);
+    expect(bundleStamp(root)).not.toMatch(/zero|hostname/);
+  });
 });
