@@ -154,7 +154,7 @@ export interface TrainingProgressPayload {
   message: string | null;
 }
 
-/** Copies a bundle folder durably: into a temporary sibling, each file fsynced, then renamed into place. */
+/** Copies a bundle folder durably into `target` (reserved, empty): a temporary sibling, each file fsynced, renamed into place. */
 function copyBundleDurably(source: string, target: string): void {
   const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(temp, { recursive: true });
@@ -165,7 +165,8 @@ function copyBundleDurably(source: string, target: string): void {
       fsyncPath(join(temp, entry.name));
     }
     fsyncPath(temp);
-    rmSync(target, { recursive: true, force: true });
+    // The target is a folder freeFolder reserved (empty): the rename replaces it, and fails rather than
+    // replace one that has files.
     renameSync(temp, target);
     fsyncPath(resolve(target, '..'));
   } catch (error) {
@@ -197,14 +198,22 @@ function folderSafe(version: string): string {
 }
 
 /**
- * `<parent>/<base>`, or `<base>-2`, `-3`, ... when that name is on disk or in `taken`. Versions whose
+ * Reserves `<parent>/<base>`, or `<base>-2`, `-3`, ... when that name is on disk or in `taken`, by creating
+ * it empty (mkdir fails on an existing name, so two writers never get the same folder). Versions whose
  * names differ only in characters a folder cannot hold ("2.0 beta", "2.0-beta") would otherwise share
  * one folder, and copying the second would delete the first; an export never replaces a folder either.
  */
 function freeFolder(parent: string, base: string, taken: ReadonlySet<string> = new Set()): string {
+  mkdirSync(parent, { recursive: true });
   for (let i = 1; ; i++) {
     const name = i === 1 ? base : `${base}-${i}`;
-    if (!taken.has(name) && !existsSync(join(parent, name))) return name;
+    if (taken.has(name)) continue;
+    try {
+      mkdirSync(join(parent, name));
+      return name;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 }
 
@@ -337,10 +346,11 @@ export class ModelService {
     const inPlace = trainingRunId !== null && resolve(source, '..') === resolve(modelDir);
     const rel = inPlace ? join(MODELS_DIR, meta.name, basename(source)) : this.#versionFolder(meta.name, meta.version);
     const target = join(this.#ctx.home, rel);
-    mkdirSync(modelDir, { recursive: true });
     if (!inPlace) copyBundleDurably(source, target);
+    // Stamped before hashing: the first use in this run need not hash the files again.
+    const stamp = bundleStamp(target);
     const files = bundleDigests(target);
-    return addModelVersion(
+    const row = addModelVersion(
       this.#db,
       {
         name: meta.name,
@@ -358,6 +368,8 @@ export class ModelService {
       },
       actor,
     );
+    this.#verifiedStamps.set(row.id, stamp);
+    return row;
   }
 
   /** A new version's folder under its model's folder, relative to the data folder: never another version's. */
@@ -651,7 +663,9 @@ export class ModelService {
     validation?: DataSource,
   ): Promise<{ path: string; bytes: number; originalBytes: number; metricChange: Record<string, number> | null }> {
     const version = getModelVersion(this.#db, versionId);
-    // Checked before copying: an export carries the version's name, so it must be the registered files.
+    // An export carries the version's name, so it must be the registered files: checked before copying
+    // (refused and audited like any use) and again on the copy, which is what leaves.
+    this.#verifyFiles(version);
     const meta = this.metadataOf(version);
     const source = this.dirOf(version);
     const suffix = quantize === 'none' ? '' : `-${quantize}`;
@@ -659,8 +673,16 @@ export class ModelService {
       resolve(dest),
       freeFolder(resolve(dest), `${version.name}-${folderSafe(version.version)}${suffix}`),
     );
-    mkdirSync(resolve(dest), { recursive: true });
     copyBundleDurably(source, target);
+    const registered = modelVersionFiles(this.#db, version.id);
+    const changed = registered === null ? [] : bundleChanges(registered, bundleDigests(target));
+    if (changed.length > 0) {
+      rmSync(target, { recursive: true, force: true });
+      throw new OslerError(
+        'conflict',
+        `model ${version.name} ${version.version} was not exported: while copying, ${changed.join(', ')}`,
+      );
+    }
     const originalBytes = statSync(join(source, BUNDLE_FILES.weights)).size;
     if (quantize !== 'none') quantizeBundle(target, quantize);
     const bytes = statSync(join(target, BUNDLE_FILES.weights)).size;

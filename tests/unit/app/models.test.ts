@@ -412,5 +412,12 @@ describe('models domain (registry, training, prediction, explanation, evaluation
       db().prepare('SELECT files_json FROM model_versions WHERE id = ?').pluck().get(versionId) as string,
     ) as Record<string, string>;
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['metadata.json', 'model.json', 'weights.bin']));
+    // A version already used in this run is checked again when it is exported.
+    await call(core, 'models.get', { versionId });
+    writeFileSync(weights, tampered);
+    expect(await failure(core, 'models.export', { versionId, dest: 'after-use' })).toBe('conflict');
+    expect(existsSync(join(core.home, 'exports', 'after-use'))).toBe(false);
+    writeFileSync(weights, original);
+    expect((await call(core, 'models.export', { versionId, dest: 'after-use' })).path).toMatch(/after-use/);
   });
 });
