@@ -6,6 +6,7 @@ masked to Bits Stored and sign-extended, the same definition the engine uses) an
 {"index", "ok", "error", "dtype", "shape", "frames", "photometric", "handler"}.
 """
 import json
+import os
 import sys
 import warnings
 
@@ -15,7 +16,10 @@ from pydicom.pixel_data_handlers import gdcm_handler, numpy_handler, pillow_hand
 
 warnings.simplefilter("ignore")
 # GDCM first for compressed data (the issue's reference is pydicom + GDCM); numpy and RLE for the rest.
-pydicom.config.pixel_data_handlers = [numpy_handler, rle_handler, gdcm_handler, pillow_handler]
+# OSLER_REFERENCE_HANDLERS=gdcm drops the Pillow fallback (the DICOM bench checks the decoder it times).
+pydicom.config.pixel_data_handlers = [numpy_handler, rle_handler, gdcm_handler] + (
+    [] if os.environ.get("OSLER_REFERENCE_HANDLERS") == "gdcm" else [pillow_handler]
+)
 
 
 def stored(ds, arr):
