@@ -25,14 +25,18 @@ function tsxBootstrap(entry: URL, parent: string): string | null {
       JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
     ).exports;
     api = pathToFileURL(join(dirname(manifest), exportsMap['./esm/api']!.import.default)).href;
-  } catch {
-    return null;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'MODULE_NOT_FOUND') return null;
+    // tsx is there but not as expected (its exports map changed): say so rather than "entry not found".
+    throw new Error(
+      `cannot start ${entry.pathname} through tsx: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return `import(${JSON.stringify(api)}).then((m) => (m.tsImport ? m : m.default).tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(parent)}))`;
 }
 
 /** How to start a worker from an entry file: a .ts one through tsx, anything else as it is. */
-export function workerScriptFor(path: string): WorkerScript | null {
+function workerScriptFor(path: string): WorkerScript | null {
   const url = pathToFileURL(path);
   if (!path.endsWith('.ts')) return { spec: url, eval: false };
   const code = tsxBootstrap(url, url.href);

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { workerScript, workerScriptFor } from '../../runtime/workerScript.js';
+import { workerScript } from '../../runtime/workerScript.js';
 import type { BackendInfo } from '../../contract/channels.js';
 import type { BackendName } from '../backend.js';
 import type { EngineWorkerData } from './worker.js';
@@ -34,8 +34,6 @@ export interface EngineJob<T> {
 export interface EngineClientOptions {
   /** Start backend selection at this backend (e.g. `cpu`); default: fastest available. */
   backend?: BackendName;
-  /** Worker entry to run instead of the resolved one (tests, unusual layouts). */
-  workerPath?: string;
 }
 
 type JobType = keyof EngineResults;
@@ -73,10 +71,7 @@ export class EngineClient {
 
   /** Starts the worker and resolves once it has selected its backend. */
   static async start(options: EngineClientOptions = {}): Promise<EngineClient> {
-    const script =
-      options.workerPath === undefined
-        ? workerScript(import.meta.url, 'worker.ts', 'native/ml/engine/worker.js')
-        : workerScriptFor(options.workerPath);
+    const script = workerScript(import.meta.url, 'worker.ts', 'native/ml/engine/worker.js');
     if (script === null)
       throw new EngineError('unavailable', 'ML engine worker entry (native/ml/engine/worker.js) not found');
     const data: EngineWorkerData = options.backend !== undefined ? { backend: options.backend } : {};
