@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import type { BundleMetadata, InputSpec } from '../bundle.js';
+import { BUNDLE_FILES, type BundleMetadata, type InputSpec } from '../bundle.js';
 import type { ModelSpec } from '../models/index.js';
 import type { TextBagPooling } from '../models/textBag.js';
 import { encodeTexts, ngramFeatures, readNotesTable, type NgramBagOptions } from '../tasks/text.js';
 import type { EncodedSet } from '../tasks/types.js';
 import { splitByPatient } from '../train/split.js';
 import { balancedWeights, saveStarterBundle, STARTER_INTENDED_USE, trainClassifier } from './classifier.js';
-import { SPLIT_FILE, writeSplitFile } from './bundleFiles.js';
 import type { StarterContext, StarterRecipe } from './types.js';
 
 const NAME = 'abstract-condition';
@@ -227,14 +226,6 @@ export async function trainAbstractCondition(
   ctx.log(
     `train ${split.train.length} abstracts (${fitRows.length} fit, ${tuneRows.length} tuning), validation ${split.validation.length}; ${vocabulary.length} features`,
   );
-  writeSplitFile(ctx.outDir, {
-    source: `${DATA_PATH}/abstracts.csv`,
-    note: '0-based data row indices (header excluded)',
-    seed: ctx.seed,
-    train: split.train,
-    validation: split.validation,
-    tuning: tuneRows,
-  });
   const spec: ModelSpec = {
     family: 'text-bag',
     vocabSize: vocabulary.length,
@@ -287,7 +278,7 @@ export async function trainAbstractCondition(
         trainSize: split.train.length,
         validationSize: split.validation.length,
         classCounts: counts,
-        split: `class-stratified random ${Math.round((1 - VALIDATION_FRACTION) * 100)}/${Math.round(VALIDATION_FRACTION * 100)} split of the rows, seed ${ctx.seed}; row indices in ${SPLIT_FILE}`,
+        split: `class-stratified random ${Math.round((1 - VALIDATION_FRACTION) * 100)}/${Math.round(VALIDATION_FRACTION * 100)} split of the rows, seed ${ctx.seed}; row indices in ${BUNDLE_FILES.split}`,
       },
       hyperParameters: {
         ...hyper,
@@ -354,6 +345,15 @@ export async function trainAbstractCondition(
       },
     },
     'uint8',
+    // Written with the bundle, after training: a run that fails leaves no split beside other weights.
+    {
+      source: `${DATA_PATH}/abstracts.csv`,
+      note: '0-based data row indices (header excluded)',
+      seed: ctx.seed,
+      train: split.train,
+      validation: split.validation,
+      tuning: tuneRows,
+    },
   );
 }
 

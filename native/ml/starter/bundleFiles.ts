@@ -5,13 +5,10 @@ import { writeBundleMetadata } from '../bundleIo.js';
 import { writeDurably } from '../io/durable.js';
 import type { StarterContext } from './types.js';
 
-/** File beside a starter bundle's model files recording which items were trained and validated on. */
-export const SPLIT_FILE = BUNDLE_FILES.split;
-
-/** Writes a starter's split record into its bundle folder, durably (the baselines read it). */
+/** Writes a starter's split record (which items were trained and validated on) into its bundle folder, durably (the baselines read it). */
 export function writeSplitFile(dir: string, split: unknown): void {
   mkdirSync(dir, { recursive: true });
-  writeDurably(join(dir, SPLIT_FILE), `${JSON.stringify(split)}\n`);
+  writeDurably(join(dir, BUNDLE_FILES.split), `${JSON.stringify(split)}\n`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { BUNDLE_FORMAT, type BundleMetadata } from '../bundle.js';
 import { writeBundleMetadata } from '../bundleIo.js';
 import { quantizeBundle } from '../io/quantize.js';
+import { writeSplitFile } from './bundleFiles.js';
 import type { EngineProgress, TensorData } from '../engine/protocol.js';
 import {
   applyTemperature,
@@ -419,8 +420,10 @@ export async function saveStarterBundle(
   trained: TrainedClassifier,
   fields: RecipeMetadata,
   quantize?: 'float16' | 'uint8',
+  split?: unknown,
 ): Promise<BundleMetadata> {
   await ctx.engine.save({ modelId: trained.modelId, dir: ctx.outDir });
+  if (split !== undefined) writeSplitFile(ctx.outDir, split);
   let evaluation = trained.evaluation;
   if (quantize !== undefined) {
     quantizeBundle(ctx.outDir, quantize);

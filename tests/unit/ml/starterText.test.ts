@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundleMetadata } from '../../../native/ml/bundleIo.js';
 import { EngineClient } from '../../../native/ml/engine/client.js';
 import { recipe, trainAbstractCondition } from '../../../native/ml/starter/abstractCondition.js';
-import { SPLIT_FILE } from '../../../native/ml/starter/bundleFiles.js';
+import { BUNDLE_FILES } from '../../../native/ml/bundle.js';
 import { encodeTexts, textPipeline } from '../../../native/ml/tasks/text.js';
 import { dataDir, tempDir } from '../helpers.js';
 
@@ -40,7 +40,7 @@ describe.skipIf(data === null)(
       expect(recipe.name).toBe('abstract-condition');
       const first = await run(0);
       const second = await run(1);
-      for (const file of ['model.json', 'weights.bin', 'metadata.json', 'CARD.md', SPLIT_FILE])
+      for (const file of ['model.json', 'weights.bin', 'metadata.json', 'CARD.md', BUNDLE_FILES.split])
         expect(existsSync(join(dirs[0]!.path, file))).toBe(true);
       const metadata = readBundleMetadata(dirs[0]!.path);
       expect(metadata.outputs).toEqual([
@@ -51,7 +51,7 @@ describe.skipIf(data === null)(
         'general pathological conditions',
       ]);
       expect(metadata.input.kind).toBe('text');
-      const split = JSON.parse(readFileSync(join(dirs[0]!.path, SPLIT_FILE), 'utf8')) as {
+      const split = JSON.parse(readFileSync(join(dirs[0]!.path, BUNDLE_FILES.split), 'utf8')) as {
         train: number[];
         validation: number[];
       };
