@@ -86,7 +86,7 @@ interface VersionDbRow {
 
 const VERSION_SELECT = `
   SELECT v.id, v.model_id, m.name, m.task, v.version, v.state, v.path,
-         json_remove(v.metadata_json, '$.input.vocabulary', '$.spec.featureWeights') AS metadata_json, v.metrics_json,
+         v.metadata_json, v.metrics_json,
          v.training_run_id, v.parent_version_id, v.created_at, v.created_by, v.activated_at, v.state_reason
   FROM model_versions v JOIN models m ON m.id = v.model_id`;
 
@@ -126,6 +126,26 @@ function ensureModel(db: Database.Database, name: string, task: string, family: 
 }
 
 /**
+ * A version's metadata as the registry keeps (and the client gets) it: a text model's vocabulary and
+ * per-feature weights (56,000 entries each for abstract-condition, most of its 1.8 MB; the bundle on
+ * disk keeps them) give way to their sizes. Every registry read would otherwise parse megabytes.
+ */
+export function slimModelMetadata(meta: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...meta };
+  const input = meta.input as Record<string, unknown> | undefined;
+  if (input !== undefined && Array.isArray(input.vocabulary)) {
+    const { vocabulary, ...rest } = input;
+    out.input = { ...rest, vocabularySize: (vocabulary as unknown[]).length };
+  }
+  const spec = meta.spec as Record<string, unknown> | undefined;
+  if (spec !== undefined && Array.isArray(spec.featureWeights)) {
+    const { featureWeights, ...rest } = spec;
+    out.spec = { ...rest, featureWeightCount: (featureWeights as unknown[]).length };
+  }
+  return out;
+}
+
+/**
  * Registers a version whose files already exist (the caller wrote them durably first). An `active`
  * version retires the previous active one in the same transaction. Audited; FULL synchronous.
  */
@@ -153,7 +173,7 @@ export function addModelVersion(db: Database.Database, input: NewVersion, actor:
           input.version,
           input.state,
           input.path,
-          JSON.stringify(input.metadata),
+          JSON.stringify(slimModelMetadata(input.metadata)),
           JSON.stringify(input.metrics),
           input.trainingRunId ?? null,
           input.parentVersionId ?? null,

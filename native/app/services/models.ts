@@ -85,6 +85,7 @@ import {
   getTrainingRun,
   hasModelVersion,
   listModelVersions,
+  slimModelMetadata,
   listTrainingRuns,
   modelVersionFiles,
   previousActiveVersion,
@@ -173,24 +174,6 @@ function copyBundleDurably(source: string, target: string): void {
     rmSync(temp, { recursive: true, force: true });
     throw error;
   }
-}
-
-/**
- * Bundle metadata as the client sees it: a text model's vocabulary and per-feature weights (56,000
- * entries each for abstract-condition, most of its 1.8 MB) give way to their sizes; nothing on a
- * screen reads them, and they made every model detail a 1.8 MB message.
- */
-function withoutBulkArrays(meta: BundleMetadata): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...meta };
-  if (meta.input.kind === 'text') {
-    const { vocabulary, ...rest } = meta.input;
-    out.input = { ...rest, vocabularySize: vocabulary.length };
-  }
-  if (meta.spec?.family === 'text-bag' && meta.spec.featureWeights !== undefined) {
-    const { featureWeights, ...rest } = meta.spec;
-    out.spec = { ...rest, featureWeightCount: featureWeights.length };
-  }
-  return out;
 }
 
 function folderSafe(version: string): string {
@@ -606,7 +589,7 @@ export class ModelService {
     return {
       summary: this.summaryOf(version.name),
       version: this.#versionOut(version),
-      metadata: withoutBulkArrays(this.metadataOf(version)),
+      metadata: slimModelMetadata(this.metadataOf(version)),
       card: existsSync(cardPath) ? readFileSync(cardPath, 'utf8') : '',
     };
   }

@@ -81,6 +81,30 @@ describe('migration 0060 (model files)', () => {
   });
 });
 
+describe('migration 0070 (slim model metadata)', () => {
+  it("rewrites stored versions' metadata without the vocabulary and feature weights, and leaves others alone", () => {
+    const db = new Database(':memory:');
+    migrate(db, upTo(60));
+    const text = addModelVersionBefore60(db);
+    const full = {
+      title: 'T',
+      input: { kind: 'text', vocabulary: ['<pad>', 'a', 'b'] },
+      spec: { featureWeights: [1] },
+    };
+    db.prepare('UPDATE model_versions SET metadata_json = ? WHERE id = ?').run(JSON.stringify(full), text);
+    migrate(db, MIGRATIONS);
+    expect(schemaVersion(db)).toBeGreaterThanOrEqual(70);
+    expect(
+      JSON.parse(db.prepare('SELECT metadata_json FROM model_versions WHERE id = ?').pluck().get(text) as string),
+    ).toEqual({
+      title: 'T',
+      input: { kind: 'text', vocabularySize: 3 },
+      spec: { featureWeightCount: 1 },
+    });
+    db.close();
+  });
+});
+
 /** A version row as a 0050 schema holds it (no files column yet). */
 function addModelVersionBefore60(db: Database.Database): number {
   const model = Number(
@@ -104,7 +128,14 @@ describe('model registry repository', () => {
       spec: { featureWeights: [1, 2] },
     };
     addModelVersion(db, { ...version('3.0.0'), metadata }, 'tester');
-    expect(listModelVersions(db)[0]!.metadata).toEqual({ title: 'T', input: { kind: 'text' }, spec: {} });
+    // Stored slim (the bundle on disk keeps them): their sizes instead.
+    const stored = db.prepare('SELECT metadata_json FROM model_versions').pluck().get() as string;
+    expect(stored).not.toMatch(/vocabulary"|featureWeights/);
+    expect(listModelVersions(db)[0]!.metadata).toEqual({
+      title: 'T',
+      input: { kind: 'text', vocabularySize: 2 },
+      spec: { featureWeightCount: 2 },
+    });
   });
 
   it('keeps one active version, promotes, discards and rolls back with audit rows', () => {
