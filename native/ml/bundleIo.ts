@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
 import { sha256File } from '../runtime/sha256.js';
-import { fsyncPath, writeDurably } from './io/durable.js';
+import { fsyncPath, writeDurably } from '../runtime/durable.js';
 import { weightFileIn } from './io/weightPaths.js';
 import { BUNDLE_FILES, bundleMetadataSchema, type BundleMetadata } from './bundle.js';
 

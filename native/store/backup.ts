@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync,
   copyFileSync,
   existsSync,
-  fsyncSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -19,6 +16,7 @@ import { OslerError } from '../contract/result.js';
 import { sha256File } from '../runtime/sha256.js';
 import { resolveManaged, writeFileDurably } from './managedFiles.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { fsyncPath } from '../runtime/durable.js';
 
 /** The store file inside a data folder (and inside a backup). */
 export const STORE_FILE_NAME = 'osler.sqlite';
@@ -56,18 +54,6 @@ export interface BackupReport {
   readonly totalBytes: number;
   /** Where the data folder that a forced restore replaced was moved, or null. */
   readonly previous: string | null;
-}
-
-function fsyncPath(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some platforms cannot open a folder; the data is still written, just not yet flushed.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** Managed files under `home`, relative with forward slashes; temporaries of unfinished writes are left out. */

@@ -11,6 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fsyncPath } from '../runtime/durable.js';
 
 /** A file the store owns, addressed by the SHA-256 of its content. */
 export interface ManagedFile {
@@ -20,20 +21,6 @@ export interface ManagedFile {
   readonly sizeBytes: number;
   /** False when an identical file was already stored. */
   readonly written: boolean;
-}
-
-function fsyncDir(dir: string): void {
-  // Makes the rename itself durable. Not every platform can open a directory; where it cannot,
-  // the rename is still atomic, just not yet flushed.
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // best effort
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /**
@@ -61,7 +48,7 @@ export function writeFileDurably(target: string, bytes: Uint8Array): void {
     rmSync(temp, { force: true });
     throw error;
   }
-  fsyncDir(dir);
+  fsyncPath(dir);
 }
 
 /**

@@ -50,7 +50,7 @@ import {
   summariseReport,
 } from '../../ml/eval/index.js';
 import { heatmapToSource } from '../../ml/image/imageFolder.js';
-import { fsyncPath } from '../../ml/io/durable.js';
+import { fsyncPath } from '../../runtime/durable.js';
 import { quantizeBundle } from '../../ml/io/quantize.js';
 import { normalQuantile } from '../../ml/vitals/features.js';
 import { splitByPatient } from '../../ml/train/split.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fsyncPath, writeDurably } from './durable.js';
+import { fsyncPath, writeDurably } from '../../runtime/durable.js';
 import { weightFileIn } from './weightPaths.js';
 
 const MODEL_FILE = 'model.json';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OslerError } from '../../contract/result.js';
 import { BUNDLE_FILES } from '../bundle.js';
-import { writeDurably } from './durable.js';
+import { writeDurably } from '../../runtime/durable.js';
 
 /** IEEE 754 half-precision bits of a float32 value (round to nearest even, overflow to infinity). */
 function toHalf(value: number): number {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_FILES, type BundleMetadata } from '../bundle.js';
 import { writeBundleMetadata } from '../bundleIo.js';
-import { writeDurably } from '../io/durable.js';
+import { writeDurably } from '../../runtime/durable.js';
 import type { StarterContext } from './types.js';
 
 /** Writes a starter's split record (which items were trained and validated on) into its bundle folder, durably (the baselines read it). */
