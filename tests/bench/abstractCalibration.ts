@@ -41,13 +41,9 @@ try {
 const offsets = meta.classOffsets;
 const ece = (probs: Float32Array) => expectedCalibrationError(probs, labels, k).ece;
 const out = (name: string, value: number, note: string) => console.log(`${name}: ${value.toFixed(3)} ${note}`);
-const shipped = applyTemperature(raw, k, meta.temperature ?? 1, offsets);
+const shipped = applyTemperature(raw, k, meta.temperature, offsets);
 console.log(`abstract.calibration.n: ${labels.length} validation abstracts`);
-out(
-  'abstract.calibration.ece_shipped',
-  ece(shipped),
-  `(offsets, T ${(meta.temperature ?? 1).toFixed(3)} fitted out of fold)`,
-);
+out('abstract.calibration.ece_shipped', ece(shipped), `(offsets, T ${meta.temperature.toFixed(3)} fitted out of fold)`);
 out('abstract.calibration.ece_raw', ece(raw), '(the network alone: no offsets, no temperature)');
 const grid = Array.from({ length: 271 }, (_, i) => 0.3 + i * 0.01);
 for (const [label, offs] of [

@@ -21,6 +21,7 @@ import {
   evaluateClassification,
   fitClassOffsets,
   fitTemperature,
+  inverseFrequencyWeights,
 } from '../../native/ml/eval/index.js';
 import { modelSpecSchema } from '../../native/ml/models/index.js';
 import {
@@ -32,7 +33,6 @@ import {
   readAbstractCorpus,
   VALIDATION_FRACTION,
 } from '../../native/ml/starter/abstractCondition.js';
-import { balancedWeights } from '../../native/ml/starter/classifier.js';
 import { encodeTexts, type NgramBagOptions } from '../../native/ml/tasks/text.js';
 import { splitByPatient, stratifiedFolds } from '../../native/ml/train/split.js';
 
@@ -123,7 +123,7 @@ try {
           learningRate: s.learningRate ?? D.learningRate,
           lrDecay: D.lrDecay,
           seed: 1,
-          classWeights: balancedWeights(fitLabels, k).map((w) => w ** power),
+          classWeights: inverseFrequencyWeights(fitLabels, k).map((w) => w ** power),
           ...(s.weightDecay ? { weightDecay: s.weightDecay } : {}),
           ...(s.labelSmoothing ? { labelSmoothing: s.labelSmoothing } : {}),
         },

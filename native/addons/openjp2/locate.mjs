@@ -21,7 +21,7 @@ function pkgConfig(...args) {
 
 // Debian's flags, used when pkg-config is missing and its header is where Debian puts it.
 const DEBIAN = { cflags: '-I/usr/include/openjpeg-2.5', libs: '-lopenjp2' };
-if (!(what in DEBIAN)) {
+if (!Object.hasOwn(DEBIAN, what)) {
   console.error('usage: node locate.mjs cflags|libs');
   process.exit(2);
 }

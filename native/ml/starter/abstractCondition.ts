@@ -1,11 +1,13 @@
 import { join } from 'node:path';
+import { OslerError } from '../../contract/result.js';
 import { BUNDLE_FILES, type BundleMetadata, type InputSpec } from '../bundle.js';
 import type { ModelSpec } from '../models/index.js';
 import type { TextBagPooling } from '../models/textBag.js';
 import { encodeTexts, ngramFeatures, readNotesTable, type NgramBagOptions } from '../tasks/text.js';
 import type { EncodedSet } from '../tasks/types.js';
+import { inverseFrequencyWeights } from '../eval/metrics.js';
 import { splitByPatient } from '../train/split.js';
-import { balancedWeights, saveStarterBundle, STARTER_INTENDED_USE, trainClassifier } from './classifier.js';
+import { saveStarterBundle, STARTER_INTENDED_USE, trainClassifier } from './classifier.js';
 import type { StarterContext, StarterRecipe } from './types.js';
 
 const NAME = 'abstract-condition';
@@ -160,7 +162,12 @@ export async function readAbstractCorpus(dataRoot: string, limit?: number): Prom
     labelColumn: LABEL_COLUMN,
   });
   const labels = (table.labels ?? []).map((l) => codes.indexOf(l));
-  if (labels.some((l) => l < 0)) throw new Error('an abstract has a label that medical_tc_labels.csv does not name');
+  const unknown = labels.findIndex((l) => l < 0);
+  if (unknown >= 0)
+    throw new OslerError(
+      'invalid-input',
+      `abstracts.csv row ${unknown + 1} has the label ${JSON.stringify(table.labels?.[unknown])}, which medical_tc_labels.csv does not name`,
+    );
   return {
     classes: names.texts.map((n) => n.trim()),
     codes,
@@ -246,7 +253,11 @@ export async function trainAbstractCondition(
     lrDecay: o.lrDecay,
     patience: o.patience,
     ...(o.classWeights
-      ? { classWeights: balancedWeights(train.labels!, k).map((w) => Math.round(w ** o.classWeightPower * 1e4) / 1e4) }
+      ? {
+          classWeights: inverseFrequencyWeights(train.labels!, k).map(
+            (w) => Math.round(w ** o.classWeightPower * 1e4) / 1e4,
+          ),
+        }
       : {}),
   };
   const trained = await trainClassifier({

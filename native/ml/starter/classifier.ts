@@ -202,13 +202,6 @@ export function concatSets(a: EncodedSet, b: EncodedSet): EncodedSet {
   };
 }
 
-/** Inverse-frequency class weights (mean 1 over the training items). */
-export function balancedWeights(labels: Int32Array, k: number): number[] {
-  const counts = new Array<number>(k).fill(0);
-  for (const l of labels) counts[l]!++;
-  return counts.map((c) => (c === 0 ? 0 : labels.length / (k * c)));
-}
-
 /** What {@link trainClassifier} needs beyond the encoded splits. */
 export interface ClassifierRun {
   ctx: StarterContext;

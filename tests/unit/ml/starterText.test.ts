@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundleMetadata } from '../../../native/ml/bundleIo.js';
 import { EngineClient } from '../../../native/ml/engine/client.js';
-import { recipe, trainAbstractCondition } from '../../../native/ml/starter/abstractCondition.js';
+import { readAbstractCorpus, recipe, trainAbstractCondition } from '../../../native/ml/starter/abstractCondition.js';
 import { BUNDLE_FILES } from '../../../native/ml/bundle.js';
 import { encodeTexts, textPipeline } from '../../../native/ml/tasks/text.js';
 import { dataDir, tempDir } from '../helpers.js';
@@ -105,3 +105,27 @@ describe.skipIf(data === null)(
     }, 120_000);
   },
 );
+
+describe('abstract corpus reader', () => {
+  it('names the row whose label the labels file does not list', async () => {
+    const dir = tempDir();
+    try {
+      const folder = join(dir.path, 'text', 'medical-abstracts');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(
+        join(folder, 'medical_tc_labels.csv'),
+        'condition_label,condition_name\n1,neoplasms\n2,digestive\n',
+      );
+      writeFileSync(
+        join(folder, 'abstracts.csv'),
+        'condition_label,medical_abstract\n1,a tumour was found\n7,an unlisted class\n',
+      );
+      await expect(readAbstractCorpus(dir.path)).rejects.toMatchObject({
+        code: 'invalid-input',
+        message: expect.stringMatching(/row 2 has the label "7"/),
+      });
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
