@@ -29,6 +29,7 @@ import {
 } from '../../native/dicom/index.js';
 import { frameBytes } from '../../native/dicom/frames.js';
 import { haveOjph, HTJ2K_TS, htj2kDicom, ojphCompress } from '../unit/dicom/htj2kFile.js';
+import { encapsulatedPixelData } from '../unit/trust/dicomBytes.js';
 import { readReferenceRaw } from '../unit/dicom/referenceRaw.js';
 
 const data = resolve(process.env.OSLER_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data'));
@@ -202,13 +203,8 @@ function repeatFrames(bytes: Uint8Array, copies: number): Uint8Array {
   const head = nf
     ? [bytes.subarray(0, nf.dataOffset - 8), bytes.subarray(nf.dataOffset + nf.length, pixel.dataOffset - 12)]
     : [bytes.subarray(0, insertAt), bytes.subarray(insertAt, pixel.dataOffset - 12)];
-  const item = (length: number) =>
-    Uint8Array.from([0xfe, 0xff, 0x00, 0xe0, ...new Uint8Array(new Uint32Array([length]).buffer)]);
-  const parts: Uint8Array[] = [head[0]!, nfElement, head[1]!];
-  parts.push(Uint8Array.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]), item(0));
-  for (let c = 0; c < copies; c++)
-    for (const f of frames) parts.push(item(f.length + (f.length % 2)), f, new Uint8Array(f.length % 2));
-  parts.push(Uint8Array.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]));
+  const repeated = Array.from({ length: copies }, () => frames).flat();
+  const parts: Uint8Array[] = [head[0]!, nfElement, head[1]!, encapsulatedPixelData(repeated)];
   return Buffer.concat(parts);
 }
 

@@ -6,17 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFrame, parseDicom, readPixelModule } from '../../../native/dicom/index.js';
 import { dataDir, tempDir } from '../helpers.js';
 import { rleFrame } from './rleFrame.js';
+import { sampleDifference } from './sampleDiff.js';
 
 const data = dataDir();
 const haveDcmtk =
   spawnSync('dcmcjpeg', ['--version']).status === 0 && spawnSync('dcmdjpeg', ['--version']).status === 0;
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 describe.skipIf(!data || !haveDcmtk)('12-bit JPEG extended (process 4, .51)', () => {
   const tmp = tempDir('osler-jpeg12-');
@@ -36,7 +30,7 @@ describe.skipIf(!data || !haveDcmtk)('12-bit JPEG extended (process 4, .51)', ()
     expect(ours.values).toBeInstanceOf(Uint16Array);
     const ref = await decodeFrame(parseDicom(readFileSync(reference)), 0);
     // Same bitstream, same IJG arithmetic: identical samples.
-    expect(maxDiff(ours.values, ref.values)).toBe(0);
+    expect(sampleDifference(ours.values, ref.values).max).toBe(0);
 
     // And a lossy copy of the original: small error everywhere, values spanning more than 8 bits.
     const original = await decodeFrame(parseDicom(readFileSync(source)), 0);
@@ -56,7 +50,7 @@ describe.skipIf(!data || !haveDcmtk)('12-bit JPEG extended (process 4, .51)', ()
     expect(spawnSync('dcmdjpeg', [file, reference]).status).toBe(0);
     const ours = await decodeFrame(parseDicom(readFileSync(file)), 0);
     const ref = await decodeFrame(parseDicom(readFileSync(reference)), 0);
-    expect(maxDiff(ours.values, ref.values)).toBe(0);
+    expect(sampleDifference(ours.values, ref.values).max).toBe(0);
   });
 
   it('refuses a corrupt 12-bit stream with decode-failed, and still decodes afterwards', async () => {

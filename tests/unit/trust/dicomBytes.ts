@@ -48,8 +48,18 @@ export function fileMeta(transferSyntax: string, sop: string): Buffer {
   ]);
 }
 
+/** Pixel description of {@link imageHeader}: 16-bit signed single frames unless told. */
+export interface PixelFormat {
+  readonly allocated?: 8 | 16;
+  readonly stored?: number;
+  readonly signed?: boolean;
+  /** Written as Number of Frames when given. */
+  readonly frames?: number;
+}
+
 /** The identifying elements of a small CT image (everything before Pixel Data). */
-export function imageHeader(sop: string, rows = 4, columns = 4): Buffer {
+export function imageHeader(sop: string, rows = 4, columns = 4, pixel: PixelFormat = {}): Buffer {
+  const { allocated = 16, stored = allocated, signed = true, frames } = pixel;
   return Buffer.concat([
     element(0x00080016, 'UI', CT_IMAGE),
     element(0x00080018, 'UI', sop),
@@ -59,12 +69,29 @@ export function imageHeader(sop: string, rows = 4, columns = 4): Buffer {
     element(0x0020000e, 'UI', '1.2.826.0.1.3680043.2.1125.2'),
     element(0x00280002, 'US', us(1)),
     element(0x00280004, 'CS', 'MONOCHROME2'),
+    ...(frames === undefined ? [] : [element(0x00280008, 'IS', String(frames))]),
     element(0x00280010, 'US', us(rows)),
     element(0x00280011, 'US', us(columns)),
-    element(0x00280100, 'US', us(16)),
-    element(0x00280101, 'US', us(16)),
-    element(0x00280102, 'US', us(15)),
-    element(0x00280103, 'US', us(1)),
+    element(0x00280100, 'US', us(allocated)),
+    element(0x00280101, 'US', us(stored)),
+    element(0x00280102, 'US', us(stored - 1)),
+    element(0x00280103, 'US', us(signed ? 1 : 0)),
+  ]);
+}
+
+/** Encapsulated Pixel Data: an empty Basic Offset Table, one fragment per frame (padded to even), the delimiter. */
+export function encapsulatedPixelData(frames: readonly Uint8Array[]): Buffer {
+  const item = (bytes: Uint8Array) => {
+    const padded = bytes.length % 2 ? Buffer.concat([bytes, Buffer.alloc(1)]) : Buffer.from(bytes);
+    const head = Buffer.from([0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0]);
+    head.writeUInt32LE(padded.length, 4);
+    return Buffer.concat([head, padded]);
+  };
+  return Buffer.concat([
+    Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+    item(new Uint8Array(0)),
+    ...frames.map(item),
+    Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]),
   ]);
 }
 
