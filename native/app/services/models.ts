@@ -250,6 +250,11 @@ export class ModelService {
   readonly #integrityReported = new Set<number>();
   /** Per version, the stamp of its files when their digests last matched (see bundleStamp). */
   readonly #verifiedStamps = new Map<number, string>();
+  /**
+   * Per refused version, the stamp of its files when their digests last differed and the refusal:
+   * a tampered folder left as it is is refused again without hashing its weights on every call.
+   */
+  readonly #refusedStamps = new Map<number, { stamp: string; message: string }>();
 
   constructor(ctx: ModelServiceContext) {
     this.#ctx = ctx;
@@ -389,18 +394,24 @@ export class ModelService {
     if (version.id < 0) return; // detached bundle folder: not registered, nothing to compare with
     const dir = this.dirOf(version);
     if (!existsSync(dir)) throw new OslerError('not-found', `the model folder ${version.path} is missing`);
-    // Hashed once per run, and again only when a file's size, time or inode moved since.
+    // Hashed once per run, and again only when a file's size, time or inode moved since: a restore
+    // (or a further change) of a refused folder moves its stamp, and is hashed again.
     const stamp = bundleStamp(dir);
     if (this.#verifiedStamps.get(version.id) === stamp) return;
+    const refused = this.#refusedStamps.get(version.id);
+    if (refused?.stamp === stamp) throw new OslerError('conflict', refused.message);
     const now = bundleDigests(dir);
     const registered = modelVersionFiles(this.#db, version.id);
     if (registered === null) recordModelVersionFiles(this.#db, version.id, now);
     const changes = registered === null ? [] : bundleChanges(registered, now);
     if (changes.length === 0) {
       this.#verifiedStamps.set(version.id, stamp);
+      this.#refusedStamps.delete(version.id);
       return;
     }
     const message = `model ${version.name} ${version.version} will not be used: since it was registered, ${changes.join(', ')} (folder ${version.path}). Restore its files, or import a copy under a new version.`;
+    this.#verifiedStamps.delete(version.id);
+    this.#refusedStamps.set(version.id, { stamp, message });
     if (!this.#integrityReported.has(version.id)) {
       this.#integrityReported.add(version.id);
       writeAudit(this.#db, {

@@ -1,0 +1,117 @@
+import { cpSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createCore, type Core } from '../../../native/app/core.js';
+import type { ChannelInput, ChannelName, ChannelOutput } from '../../../native/contract/index.js';
+import type * as Sha256 from '../../../native/runtime/sha256.js';
+import { tempDir } from '../helpers.js';
+
+/** Hooks into the fingerprint code: which files were hashed, and a chance to act at a chosen moment. */
+const hooks = vi.hoisted(() => ({
+  hashed: [] as string[],
+  onHash: null as ((path: string) => void) | null,
+}));
+
+vi.mock('../../../native/runtime/sha256.js', async (importOriginal) => {
+  const real = await importOriginal<typeof Sha256>();
+  return {
+    ...real,
+    sha256File: (path: string) => {
+      hooks.hashed.push(path);
+      hooks.onHash?.(path);
+      return real.sha256File(path);
+    },
+  };
+});
+
+const shipped = join(import.meta.dirname, '..', '..', '..', 'resources', 'models', 'chest-xray-pneumonia');
+const NAME = 'chest-xray-pneumonia';
+
+async function call<K extends ChannelName>(core: Core, channel: K, input: ChannelInput<K>): Promise<ChannelOutput<K>> {
+  const result = await core.dispatch(channel, input, { via: 'cli' });
+  if (!result.ok) throw Object.assign(new Error(result.message), { code: result.code });
+  return result.value as ChannelOutput<K>;
+}
+
+async function failure(core: Core, channel: ChannelName, input: unknown): Promise<string> {
+  const result = await core.dispatch(channel, input, { via: 'cli' });
+  return result.ok ? 'ok' : result.code;
+}
+
+const audits = (core: Core, action: string) =>
+  core.store.db.prepare('SELECT COUNT(*) FROM audit WHERE action = ?').pluck().get(action) as number;
+
+let clock = 0;
+/**
+ * Rewrites a file and gives it a modification time of its own: the stamp (size, time, inode) sees
+ * every rewrite even when two fall within one tick of the file system's clock.
+ */
+function rewrite(path: string, bytes: Buffer | string): void {
+  writeFileSync(path, bytes);
+  const t = 2_000_000_000 + ++clock;
+  utimesSync(path, t, t);
+}
+
+/** The same bytes with one bit of the last byte flipped (`bit` picks which). */
+function flipped(bytes: Buffer, bit = 0): Buffer {
+  const out = Buffer.from(bytes);
+  out[out.length - 1] = out[out.length - 1]! ^ (1 << bit);
+  return out;
+}
+
+describe('model version fingerprints', { timeout: 60_000 }, () => {
+  const cores: Core[] = [];
+  const dirs: { cleanup(): void }[] = [];
+  afterEach(async () => {
+    hooks.hashed = [];
+    hooks.onHash = null;
+    for (const core of cores.splice(0)) await core.close();
+    for (const dir of dirs.splice(0)) dir.cleanup();
+  });
+
+  /** A data folder with the small shipped X-ray model installed; `open` starts a core on it (again). */
+  function setup(install = true) {
+    const tmp = tempDir('osler-integrity-');
+    dirs.push(tmp);
+    const bundles = join(tmp.path, 'bundles');
+    cpSync(shipped, join(bundles, 'cxr'), { recursive: true });
+    const home = join(tmp.path, 'home');
+    const open = () => {
+      const core = createCore({ home, mode: 'cli', log: () => undefined, bundledModels: install ? bundles : null });
+      cores.push(core);
+      return core;
+    };
+    const core = open();
+    return { home, bundles, open, core };
+  }
+
+  function versionOf(core: Core): { id: number; dir: string } {
+    const row = core.store.db
+      .prepare(
+        `SELECT v.id, v.path FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? AND v.state = 'active'`,
+      )
+      .get(NAME) as { id: number; path: string };
+    return { id: row.id, dir: join(core.home, row.path) };
+  }
+
+  it('hashes an unchanged tampered folder once, not on every call, and still notices a restore', async () => {
+    const { core } = setup();
+    const { id, dir } = versionOf(core);
+    const weights = join(dir, 'weights.bin');
+    const original = readFileSync(weights);
+    rewrite(weights, flipped(original));
+    hooks.hashed = [];
+    const weightHashes = () => hooks.hashed.filter((p) => basename(p) === 'weights.bin').length;
+    for (let i = 0; i < 4; i++) expect(await failure(core, 'models.get', { versionId: id })).toBe('conflict');
+    expect(await failure(core, 'models.export', { versionId: id, dest: 'tampered' })).toBe('conflict');
+    expect(weightHashes()).toBe(1);
+    // The refusal still names the change, and the registry is not audited again for it.
+    const again = await core.dispatch('models.get', { versionId: id }, { via: 'cli' });
+    expect(again.ok ? '' : again.message).toMatch(/weights\.bin has changed/);
+    expect(audits(core, 'models.integrity-failed')).toBe(1);
+    // Files put back: the next call hashes them again and serves the version.
+    rewrite(weights, original);
+    expect((await call(core, 'models.get', { versionId: id })).version.id).toBe(id);
+    expect(weightHashes()).toBe(2);
+  });
+});
