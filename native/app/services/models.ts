@@ -246,7 +246,10 @@ export class ModelService {
   readonly #loaded = new Map<EngineClient, Map<number, string>>();
   readonly #running = new Map<number, { cancel(): void; cancelled: boolean }>();
   readonly #detachedIds = new Map<string, number>();
-  /** Registered versions whose changed files were already audited in this run. */
+  /**
+   * Registered versions refused for changed files and audited since they last verified clean: a
+   * version refused again and again is audited once, and a change after a restore is audited anew.
+   */
   readonly #integrityReported = new Set<number>();
   /** Per version, the stamp of its files when their digests last matched (see bundleStamp). */
   readonly #verifiedStamps = new Map<number, string>();
@@ -386,7 +389,7 @@ export class ModelService {
 
   /**
    * Refuses a registered version whose bundle files changed since registration (a `conflict` naming
-   * the files, audited once per run; `not-found` when its folder is gone): the weights and
+   * the files, audited once per change; `not-found` when its folder is gone): the weights and
    * calibration in use must be the ones that were evaluated and promoted. A version registered
    * before digests were kept gets them recorded now, trusting what is on disk.
    */
@@ -407,6 +410,7 @@ export class ModelService {
     if (changes.length === 0) {
       this.#verifiedStamps.set(version.id, stamp);
       this.#refusedStamps.delete(version.id);
+      this.#integrityReported.delete(version.id);
       return;
     }
     const message = `model ${version.name} ${version.version} will not be used: since it was registered, ${changes.join(', ')} (folder ${version.path}). Restore its files, or import a copy under a new version.`;

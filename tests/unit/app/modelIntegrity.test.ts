@@ -114,4 +114,21 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
     expect((await call(core, 'models.get', { versionId: id })).version.id).toBe(id);
     expect(weightHashes()).toBe(2);
   });
+
+  it('audits a second change after a restore in the same run', async () => {
+    const { core } = setup();
+    const { id, dir } = versionOf(core);
+    const weights = join(dir, 'weights.bin');
+    const original = readFileSync(weights);
+    rewrite(weights, flipped(original));
+    expect(await failure(core, 'models.get', { versionId: id })).toBe('conflict');
+    expect(await failure(core, 'models.get', { versionId: id })).toBe('conflict');
+    expect(audits(core, 'models.integrity-failed')).toBe(1);
+    rewrite(weights, original);
+    expect((await call(core, 'models.get', { versionId: id })).version.id).toBe(id);
+    // Changed again (export checks the files on every call): a new event, audited again.
+    rewrite(weights, flipped(original, 1));
+    expect(await failure(core, 'models.export', { versionId: id, dest: 'second' })).toBe('conflict');
+    expect(audits(core, 'models.integrity-failed')).toBe(2);
+  });
 });
