@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
-import { sha256File } from '../runtime/sha256.js';
+import { sha256Bytes, sha256File } from '../runtime/sha256.js';
 import { fsyncPath, writeDurably } from '../runtime/durable.js';
 import { weightFileIn } from './io/weightPaths.js';
 import { BUNDLE_FILES, bundleMetadataSchema, type BundleMetadata } from './bundle.js';
@@ -133,9 +133,17 @@ export function readBundleMetadata(dir: string): BundleMetadata {
   const root = resolve(dir);
   for (const file of [BUNDLE_FILES.model, BUNDLE_FILES.metadata])
     if (!existsSync(join(root, file))) throw new OslerError('not-found', `the model folder has no ${file}`);
+  return parseBundleMetadata(readFileSync(join(root, BUNDLE_FILES.metadata)));
+}
+
+/**
+ * Validates a bundle's metadata from the bytes of its `metadata.json` (those whose digest was
+ * checked, see bundleDigestsWithMetadata); a clear `invalid-input` error names what is wrong.
+ */
+export function parseBundleMetadata(bytes: Uint8Array): BundleMetadata {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(join(root, BUNDLE_FILES.metadata), 'utf8'));
+    raw = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (error) {
     throw new OslerError(
       'invalid-input',
@@ -180,14 +188,38 @@ function bundleFileNames(root: string): string[] {
  * absent is left out.
  */
 export function bundleDigests(dir: string): Record<string, string> {
+  return bundleDigestsWithMetadata(dir).digests;
+}
+
+/**
+ * The bytes of a bundle's `metadata.json` when it is a regular file (null when absent): read
+ * whole (it is small), so that what is hashed is what is parsed.
+ */
+export function readBundleMetadataBytes(dir: string): Buffer | null {
+  const path = join(resolve(dir), BUNDLE_FILES.metadata);
+  // Regular files only: a device or FIFO under a bundle file's name would never finish reading.
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path) : null;
+}
+
+/**
+ * bundleDigests, and the very bytes of `metadata.json` whose digest it holds (null when absent):
+ * metadata parsed from them is the metadata that was checked, whatever happens to the file after.
+ * Weight shards, which can be large, are hashed as they stream.
+ */
+export function bundleDigestsWithMetadata(dir: string): { digests: Record<string, string>; metadata: Buffer | null } {
   const root = resolve(dir);
   const digests: Record<string, string> = {};
+  let metadata: Buffer | null = null;
   for (const name of bundleFileNames(root)) {
     const path = join(root, name);
+    if (name === BUNDLE_FILES.metadata) {
+      metadata = readBundleMetadataBytes(root);
+      if (metadata !== null) digests[name] = sha256Bytes(metadata);
+    }
     // Regular files only: a device or FIFO under a bundle file's name would never finish hashing.
-    if (statSync(path, { throwIfNoEntry: false })?.isFile()) digests[name] = sha256File(path);
+    else if (statSync(path, { throwIfNoEntry: false })?.isFile()) digests[name] = sha256File(path);
   }
-  return digests;
+  return { digests, metadata };
 }
 
 /**

@@ -17,3 +17,8 @@ export function sha256File(path: string): string {
   }
   return hash.digest('hex');
 }
+
+/** SHA-256 (hex) of bytes already in memory (a file read once, to be hashed and parsed alike). */
+export function sha256Bytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -33,9 +33,12 @@ import { BUNDLE_FILES, type BundleMetadata, type ModelTask } from '../../ml/bund
 import {
   bundleChanges,
   bundleDigests,
+  bundleDigestsWithMetadata,
   bundleStamp,
+  parseBundleMetadata,
   readBundleIdentity,
   readBundleMetadata,
+  readBundleMetadataBytes,
   writeBundleMetadata,
 } from '../../ml/bundleIo.js';
 import type { EngineClient } from '../../ml/engine/client.js';
@@ -51,6 +54,7 @@ import {
 } from '../../ml/eval/index.js';
 import { heatmapToSource } from '../../ml/image/imageFolder.js';
 import { fsyncPath } from '../../runtime/durable.js';
+import { sha256Bytes } from '../../runtime/sha256.js';
 import { quantizeBundle } from '../../ml/io/quantize.js';
 import { normalQuantile } from '../../ml/vitals/features.js';
 import { splitByPatient } from '../../ml/train/split.js';
@@ -251,8 +255,11 @@ export class ModelService {
    * version refused again and again is audited once, and a change after a restore is audited anew.
    */
   readonly #integrityReported = new Set<number>();
-  /** Per version, the stamp of its files when their digests last matched (see bundleStamp). */
-  readonly #verifiedStamps = new Map<number, string>();
+  /**
+   * Per version, the stamp of its files when their digests last matched (see bundleStamp), and the
+   * digest its metadata.json had then.
+   */
+  readonly #verifiedStamps = new Map<number, { stamp: string; metadataDigest: string | undefined }>();
   /**
    * Per refused version, the stamp of its files when their digests last differed and the refusal:
    * a tampered folder left as it is is refused again without hashing its weights on every call.
@@ -359,7 +366,7 @@ export class ModelService {
       },
       actor,
     );
-    this.#verifiedStamps.set(row.id, stamp);
+    this.#verifiedStamps.set(row.id, { stamp, metadataDigest: files[BUNDLE_FILES.metadata] });
     return row;
   }
 
@@ -380,8 +387,11 @@ export class ModelService {
   metadataOf(version: ModelVersionRow): BundleMetadata {
     let meta = this.#metadata.get(version.id);
     if (meta === undefined) {
-      this.#verifyFiles(version);
-      meta = readBundleMetadata(this.dirOf(version));
+      // Parsed from the bytes whose digest was checked: a second read could see another file.
+      const bytes = version.id < 0 ? null : this.#verifyFiles(version, true);
+      if (bytes === null && version.id >= 0)
+        throw new OslerError('not-found', `the model folder ${version.path} has no ${BUNDLE_FILES.metadata}`);
+      meta = bytes === null ? readBundleMetadata(this.dirOf(version)) : parseBundleMetadata(bytes);
       this.#metadata.set(version.id, meta);
     }
     return meta;
@@ -392,26 +402,38 @@ export class ModelService {
    * the files, audited once per change; `not-found` when its folder is gone): the weights and
    * calibration in use must be the ones that were evaluated and promoted. A version registered
    * before digests were kept gets them recorded now, trusting what is on disk.
+   *
+   * With `withMetadata`, returns the bytes of metadata.json whose digest matched (null when the
+   * version has none), to be parsed as they are: never read again after the check.
    */
-  #verifyFiles(version: ModelVersionRow): void {
-    if (version.id < 0) return; // detached bundle folder: not registered, nothing to compare with
+  #verifyFiles(version: ModelVersionRow, withMetadata = false): Buffer | null {
+    if (version.id < 0) return null; // detached bundle folder: not registered, nothing to compare with
     const dir = this.dirOf(version);
     if (!existsSync(dir)) throw new OslerError('not-found', `the model folder ${version.path} is missing`);
     // Hashed once per run, and again only when a file's size, time or inode moved since: a restore
     // (or a further change) of a refused folder moves its stamp, and is hashed again.
     const stamp = bundleStamp(dir);
-    if (this.#verifiedStamps.get(version.id) === stamp) return;
-    const refused = this.#refusedStamps.get(version.id);
-    if (refused?.stamp === stamp) throw new OslerError('conflict', refused.message);
-    const now = bundleDigests(dir);
+    const verified = this.#verifiedStamps.get(version.id);
+    if (verified?.stamp === stamp) {
+      if (!withMetadata) return null;
+      // The stamp cannot see every change (one within a clock tick, same size): the metadata read now
+      // must still have the digest that was checked, or everything is hashed again.
+      const bytes = readBundleMetadataBytes(dir);
+      const digest = bytes === null ? undefined : sha256Bytes(bytes);
+      if (digest === verified.metadataDigest) return bytes;
+    } else {
+      const refused = this.#refusedStamps.get(version.id);
+      if (refused?.stamp === stamp) throw new OslerError('conflict', refused.message);
+    }
+    const { digests: now, metadata } = bundleDigestsWithMetadata(dir);
     const registered = modelVersionFiles(this.#db, version.id);
     if (registered === null) recordModelVersionFiles(this.#db, version.id, now);
     const changes = registered === null ? [] : bundleChanges(registered, now);
     if (changes.length === 0) {
-      this.#verifiedStamps.set(version.id, stamp);
+      this.#verifiedStamps.set(version.id, { stamp, metadataDigest: now[BUNDLE_FILES.metadata] });
       this.#refusedStamps.delete(version.id);
       this.#integrityReported.delete(version.id);
-      return;
+      return metadata;
     }
     const message = `model ${version.name} ${version.version} will not be used: since it was registered, ${changes.join(', ')} (folder ${version.path}). Restore its files, or import a copy under a new version.`;
     this.#verifiedStamps.delete(version.id);

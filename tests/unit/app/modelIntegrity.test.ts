@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
 import type { ChannelInput, ChannelName, ChannelOutput } from '../../../native/contract/index.js';
+import type * as BundleIo from '../../../native/ml/bundleIo.js';
 import type * as Sha256 from '../../../native/runtime/sha256.js';
 import { tempDir } from '../helpers.js';
 
@@ -10,6 +11,7 @@ import { tempDir } from '../helpers.js';
 const hooks = vi.hoisted(() => ({
   hashed: [] as string[],
   onHash: null as ((path: string) => void) | null,
+  afterStamp: null as ((dir: string) => void) | null,
 }));
 
 vi.mock('../../../native/runtime/sha256.js', async (importOriginal) => {
@@ -20,6 +22,18 @@ vi.mock('../../../native/runtime/sha256.js', async (importOriginal) => {
       hooks.hashed.push(path);
       hooks.onHash?.(path);
       return real.sha256File(path);
+    },
+  };
+});
+
+vi.mock('../../../native/ml/bundleIo.js', async (importOriginal) => {
+  const real = await importOriginal<typeof BundleIo>();
+  return {
+    ...real,
+    bundleStamp: (dir: string) => {
+      const stamp = real.bundleStamp(dir);
+      hooks.afterStamp?.(dir);
+      return stamp;
     },
   };
 });
@@ -65,6 +79,7 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
   afterEach(async () => {
     hooks.hashed = [];
     hooks.onHash = null;
+    hooks.afterStamp = null;
     for (const core of cores.splice(0)) await core.close();
     for (const dir of dirs.splice(0)) dir.cleanup();
   });
@@ -130,5 +145,36 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
     rewrite(weights, flipped(original, 1));
     expect(await failure(core, 'models.export', { versionId: id, dest: 'second' })).toBe('conflict');
     expect(audits(core, 'models.integrity-failed')).toBe(2);
+  });
+
+  it('parses metadata.json from the bytes whose digest matched, never from a second read', async () => {
+    const { core, open } = setup();
+    const { id, dir } = versionOf(core);
+    const metaPath = join(dir, 'metadata.json');
+    const original = readFileSync(metaPath, 'utf8');
+    const title = (JSON.parse(original) as { title: string }).title;
+    const changed = `${JSON.stringify({ ...(JSON.parse(original) as object), title: 'Swapped after the check' })}\n`;
+    // Changed just after the stamp matched the one taken at registration (no hashing on that path):
+    // what is parsed must still be what was registered, so the change is refused.
+    hooks.afterStamp = () => {
+      hooks.afterStamp = null;
+      writeFileSync(metaPath, changed);
+    };
+    const refused = await core.dispatch('models.get', { versionId: id }, { via: 'cli' });
+    expect(refused).toMatchObject({ ok: false, code: 'conflict' });
+    expect(refused.ok ? '' : refused.message).toMatch(/metadata\.json has changed/);
+    rewrite(metaPath, original);
+    // Changed after metadata.json was hashed, while the weights are (a fresh run hashes everything):
+    // the version is served with the metadata that was hashed, and the changed file is refused next.
+    const fresh = open();
+    hooks.onHash = (path) => {
+      if (basename(path) !== 'weights.bin') return;
+      hooks.onHash = null;
+      rewrite(metaPath, changed);
+    };
+    const detail = await call(fresh, 'models.get', { versionId: id });
+    expect(hooks.onHash).toBeNull();
+    expect(detail.metadata.title).toBe(title);
+    expect(await failure(fresh, 'models.export', { versionId: id, dest: 'swapped' })).toBe('conflict');
   });
 });
