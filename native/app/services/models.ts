@@ -344,28 +344,44 @@ export class ModelService {
     const inPlace = trainingRunId !== null && resolve(source, '..') === resolve(modelDir);
     const rel = inPlace ? join(MODELS_DIR, meta.name, basename(source)) : this.#versionFolder(meta.name, meta.version);
     const target = join(this.#ctx.home, rel);
-    if (!inPlace) copyBundleDurably(source, target);
-    // Stamped before hashing: the first use in this run need not hash the files again.
-    const stamp = bundleStamp(target);
-    const files = bundleDigests(target);
-    const row = addModelVersion(
-      this.#db,
-      {
-        name: meta.name,
-        task: meta.task,
-        family: meta.spec?.family ?? 'imported',
-        version: meta.version,
-        state,
-        path: rel,
-        metadata: meta as unknown as Record<string, unknown>,
-        metrics: headline(meta.metrics),
-        trainingRunId,
-        parentVersionId,
-        reason,
-        files,
-      },
-      actor,
-    );
+    let row: ModelVersionRow;
+    let stamp: string;
+    let files: Record<string, string>;
+    try {
+      if (!inPlace) copyBundleDurably(source, target);
+      // Stamped before hashing: the first use in this run need not hash the files again.
+      stamp = bundleStamp(target);
+      files = bundleDigests(target);
+      row = addModelVersion(
+        this.#db,
+        {
+          name: meta.name,
+          task: meta.task,
+          family: meta.spec?.family ?? 'imported',
+          version: meta.version,
+          state,
+          path: rel,
+          metadata: meta as unknown as Record<string, unknown>,
+          metrics: headline(meta.metrics),
+          trainingRunId,
+          parentVersionId,
+          reason,
+          files,
+        },
+        actor,
+      );
+    } catch (error) {
+      // No row points at the folder this registration reserved and filled: it goes now, not at the
+      // next start (recover() still sweeps it if this fails). A training run's own folder, registered
+      // in place, is not this code's to remove.
+      if (!inPlace)
+        try {
+          rmSync(target, { recursive: true, force: true });
+        } catch {
+          // The insert's error is the one to report.
+        }
+      throw error;
+    }
     this.#verifiedStamps.set(row.id, { stamp, metadataDigest: files[BUNDLE_FILES.metadata] });
     return row;
   }

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
@@ -176,5 +176,23 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
     expect(hooks.onHash).toBeNull();
     expect(detail.metadata.title).toBe(title);
     expect(await failure(fresh, 'models.export', { versionId: id, dest: 'swapped' })).toBe('conflict');
+  });
+
+  it('removes the folder a registration copied when the registry insert fails, and only that one', async () => {
+    const { core, home, bundles } = setup(false);
+    const modelDir = join(home, 'models', NAME);
+    const version = (JSON.parse(readFileSync(join(shipped, 'metadata.json'), 'utf8')) as { version: string }).version;
+    // A folder this registration did not create holds the version's name (a leftover the next start
+    // would sweep): the copy goes beside it, and only the copy is removed.
+    cpSync(shipped, join(modelDir, version), { recursive: true });
+    core.store.db.exec(
+      `CREATE TEMP TRIGGER refuse_versions BEFORE INSERT ON main.model_versions BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+    );
+    expect(core.models.installBundles(bundles)).toEqual([]);
+    expect(readdirSync(modelDir)).toEqual([version]);
+    expect(readdirSync(join(modelDir, version)).sort()).toEqual(readdirSync(shipped).sort());
+    core.store.db.exec('DROP TRIGGER refuse_versions');
+    expect(core.models.installBundles(bundles)).toHaveLength(1);
+    expect(versionOf(core).dir).toBe(join(modelDir, `${version}-2`));
   });
 });
