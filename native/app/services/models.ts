@@ -329,6 +329,13 @@ export class ModelService {
     return installed;
   }
 
+  /**
+   * Registers a bundle: copied durably into a free folder of its model's, hashed, then the row
+   * committed. `trainedIn` is the folder (relative to the data folder) that a training run reserved
+   * with #versionFolder and saved its output into: that bundle is registered where it lies, never
+   * copied. Only the training path says so; anything else (a shipped or imported bundle, even one
+   * inside the data folder) is copied.
+   */
   #register(
     source: string,
     meta: BundleMetadata,
@@ -337,13 +344,13 @@ export class ModelService {
     trainingRunId: number | null,
     parentVersionId: number | null,
     reason: string,
+    trainedIn?: string,
   ): ModelVersionRow {
-    const modelDir = join(this.#ctx.home, MODELS_DIR, meta.name);
-    // A training run's output, written into its own new folder of the model's, stays where it is; anything
-    // else (a shipped or imported bundle, even one inside the data folder) is copied into a free folder.
-    const inPlace = trainingRunId !== null && resolve(source, '..') === resolve(modelDir);
-    const rel = inPlace ? join(MODELS_DIR, meta.name, basename(source)) : this.#versionFolder(meta.name, meta.version);
+    const inPlace = trainedIn !== undefined;
+    const rel = trainedIn ?? this.#versionFolder(meta.name, meta.version);
     const target = join(this.#ctx.home, rel);
+    if (inPlace && resolve(source) !== resolve(target))
+      throw new OslerError('internal', "a training run's bundle is registered only in the folder it was saved to");
     let row: ModelVersionRow;
     let stamp: string;
     let files: Record<string, string>;
@@ -1614,6 +1621,7 @@ export class ModelService {
           run.id,
           parent?.id ?? null,
           parent === null ? 'first version of a new model' : `fine-tuned from ${parent.version}`,
+          rel,
         );
         const finished = finishTrainingRun(
           this.#db,

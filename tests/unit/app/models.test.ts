@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
@@ -115,6 +115,10 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     expect(model.versions).toHaveLength(1);
     expect(model.versions[0]!.state).toBe('active');
     expect(model.activeVersionId).toBe(last.versionId);
+    // Registered in the folder it was trained into, under its version's name, not copied beside it.
+    const path = core.store.db.prepare('SELECT path FROM model_versions WHERE id = ?').pluck().get(last.versionId);
+    expect(path).toBe(join('models', 'triage-specialty', model.versions[0]!.version));
+    expect(readdirSync(join(core.home, 'models', 'triage-specialty'))).toEqual([model.versions[0]!.version]);
     const [finishedRun] = await call(core, 'models.runs', { name: 'triage-specialty', limit: 5 });
     expect(finishedRun).toMatchObject({ status: 'succeeded', versionId: last.versionId });
     const metrics = finishedRun!.metrics as { final: Record<string, unknown>; heldOut: { ids: string[] } };
@@ -419,5 +423,30 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     expect(existsSync(join(core.home, 'exports', 'after-use'))).toBe(false);
     writeFileSync(weights, original);
     expect((await call(core, 'models.export', { versionId, dest: 'after-use' })).path).toMatch(/after-use/);
+  });
+
+  it("keeps a training run's own folder when its registration fails, for the next start to sweep", async () => {
+    core.store.db.exec(
+      `CREATE TEMP TRIGGER refuse_versions BEFORE INSERT ON main.model_versions BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+    );
+    let runId = -1;
+    const done = finished(core, () => runId);
+    const run = await call(core, 'models.train', {
+      name: 'triage-unregistered',
+      task: 'text',
+      data: { source: 'store', labelTask: 'specialty' },
+      settings: { epochs: 1, batchSize: 8, seed: 3 },
+    });
+    runId = run.id;
+    const last = await done;
+    core.store.db.exec('DROP TRIGGER refuse_versions');
+    expect(last).toMatchObject({ phase: 'failed', message: expect.stringMatching(/disk full/) });
+    const modelDir = join(core.home, 'models', 'triage-unregistered');
+    const folders = readdirSync(modelDir);
+    expect(folders).toHaveLength(1);
+    expect(existsSync(join(modelDir, folders[0]!, 'model.json'))).toBe(true);
+    await core.close();
+    core = openCore();
+    expect(readdirSync(modelDir)).toEqual([]);
   });
 });
