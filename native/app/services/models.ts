@@ -334,11 +334,12 @@ export class ModelService {
    * committed. `trainedIn` is the folder (relative to the data folder) that a training run reserved
    * with #versionFolder and saved its output into: that bundle is registered where it lies, never
    * copied. Only the training path says so; anything else (a shipped or imported bundle, even one
-   * inside the data folder) is copied.
+   * inside the data folder) is copied. The row takes the metadata parsed from the bytes that were
+   * hashed, which must name the model, version and task `expected` (read before) did.
    */
   #register(
     source: string,
-    meta: BundleMetadata,
+    expected: BundleMetadata,
     state: 'active' | 'candidate',
     actor: string,
     trainingRunId: number | null,
@@ -347,7 +348,7 @@ export class ModelService {
     trainedIn?: string,
   ): ModelVersionRow {
     const inPlace = trainedIn !== undefined;
-    const rel = trainedIn ?? this.#versionFolder(meta.name, meta.version);
+    const rel = trainedIn ?? this.#versionFolder(expected.name, expected.version);
     const target = join(this.#ctx.home, rel);
     if (inPlace && resolve(source) !== resolve(target))
       throw new OslerError('internal', "a training run's bundle is registered only in the folder it was saved to");
@@ -358,7 +359,18 @@ export class ModelService {
       if (!inPlace) copyBundleDurably(source, target);
       // Stamped before hashing: the first use in this run need not hash the files again.
       stamp = bundleStamp(target);
-      files = bundleDigests(target);
+      const hashed = bundleDigestsWithMetadata(target);
+      files = hashed.digests;
+      // What is registered is what was hashed: a metadata.json changed since `expected` was read (or
+      // during the copy) either still names the same version, or the registration is refused.
+      if (hashed.metadata === null)
+        throw new OslerError('not-found', `the model folder has no ${BUNDLE_FILES.metadata}`);
+      const meta = parseBundleMetadata(hashed.metadata);
+      if (meta.name !== expected.name || meta.version !== expected.version || meta.task !== expected.task)
+        throw new OslerError(
+          'conflict',
+          `model ${expected.name} ${expected.version} was not registered: its ${BUNDLE_FILES.metadata} changed while it was registered`,
+        );
       row = addModelVersion(
         this.#db,
         {

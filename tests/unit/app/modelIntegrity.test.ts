@@ -178,6 +178,27 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
     expect(await failure(fresh, 'models.export', { versionId: id, dest: 'swapped' })).toBe('conflict');
   });
 
+  it('registers the metadata it hashed, and refuses a copy whose metadata.json names another version', async () => {
+    const { core, home, bundles } = setup(false);
+    const modelDir = join(home, 'models', NAME);
+    const meta = JSON.parse(readFileSync(join(shipped, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    // The copy's metadata.json changes after the source's was read, just before it is hashed.
+    const swapTo = (changed: Record<string, unknown>) => {
+      hooks.afterStamp = (dir) => {
+        hooks.afterStamp = null;
+        writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...meta, ...changed }));
+      };
+    };
+    swapTo({ version: '9.9.9' });
+    expect(core.models.installBundles(bundles)).toEqual([]);
+    expect(readdirSync(modelDir)).toEqual([]);
+    swapTo({ title: 'Retitled during the copy' });
+    expect(core.models.installBundles(bundles)).toEqual([`${NAME} ${meta.version as string}`]);
+    const { id } = versionOf(core);
+    expect((await call(core, 'models.list', {})).find((m) => m.name === NAME)!.title).toBe('Retitled during the copy');
+    expect((await call(core, 'models.get', { versionId: id })).metadata.title).toBe('Retitled during the copy');
+  });
+
   it('removes the folder a registration copied when the registry insert fails, and only that one', async () => {
     const { core, home, bundles } = setup(false);
     const modelDir = join(home, 'models', NAME);
