@@ -422,11 +422,15 @@ export class ModelService {
   metadataOf(version: ModelVersionRow): BundleMetadata {
     let meta = this.#metadata.get(version.id);
     if (meta === undefined) {
-      // Parsed from the bytes whose digest was checked: a second read could see another file.
-      const bytes = version.id < 0 ? null : this.#verifyFiles(version, true);
-      if (bytes === null && version.id >= 0)
-        throw new OslerError('not-found', `the model folder ${version.path} has no ${BUNDLE_FILES.metadata}`);
-      meta = bytes === null ? readBundleMetadata(this.dirOf(version)) : parseBundleMetadata(bytes);
+      if (version.id < 0)
+        meta = readBundleMetadata(this.dirOf(version)); // detached: nothing to check against
+      else {
+        // Parsed from the bytes whose digest was checked: a second read could see another file.
+        const bytes = this.#verifyFiles(version, true);
+        if (bytes === null)
+          throw new OslerError('not-found', `the model folder ${version.path} has no ${BUNDLE_FILES.metadata}`);
+        meta = parseBundleMetadata(bytes);
+      }
       this.#metadata.set(version.id, meta);
     }
     return meta;
