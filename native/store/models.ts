@@ -240,6 +240,14 @@ export function listModelVersions(db: Database.Database, task?: string): ModelVe
   return rows.map(toVersion);
 }
 
+/**
+ * Whether any version's row points at `path` (relative to the data folder, as registered): a
+ * folder some row names is a registered bundle, whatever else failed around it.
+ */
+export function hasModelVersionAt(db: Database.Database, path: string): boolean {
+  return db.prepare('SELECT 1 FROM model_versions WHERE path = ?').get(path) !== undefined;
+}
+
 /** Whether a model has any version with this label. */
 export function hasModelVersion(db: Database.Database, name: string, version: string): boolean {
   return (

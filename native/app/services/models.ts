@@ -88,6 +88,7 @@ import {
   getModelVersion,
   getTrainingRun,
   hasModelVersion,
+  hasModelVersionAt,
   listModelVersions,
   slimModelMetadata,
   listTrainingRuns,
@@ -390,19 +391,34 @@ export class ModelService {
         actor,
       );
     } catch (error) {
-      // No row points at the folder this registration reserved and filled: it goes now, not at the
-      // next start (recover() still sweeps it if this fails). A training run's own folder, registered
-      // in place, is not this code's to remove.
-      if (!inPlace)
-        try {
-          rmSync(target, { recursive: true, force: true });
-        } catch {
-          // The insert's error is the one to report.
-        }
+      // The folder this registration reserved and filled goes now, not at the next start, unless a
+      // row points at it: addModelVersion can throw after its commit (restoring the synchronous
+      // setting, reading the row back), and a committed row, maybe the active one, must keep its files.
+      // A training run's own folder, registered in place, is not this code's to remove.
+      if (!inPlace) this.#removeUnregistered(rel);
       throw error;
     }
     this.#verifiedStamps.set(row.id, { stamp, metadataDigest: files[BUNDLE_FILES.metadata] });
     return row;
+  }
+
+  /**
+   * Removes a version folder (relative to the data folder) that a failed registration reserved and
+   * filled, unless a registry row points at it. Whatever stops the removal is logged; recover() sweeps
+   * a folder no row points at at the next start.
+   */
+  #removeUnregistered(rel: string): void {
+    try {
+      if (hasModelVersionAt(this.#db, rel)) {
+        this.#ctx.log(`osler: model folder ${rel} kept: its version was registered before the registration failed`);
+        return;
+      }
+      rmSync(join(this.#ctx.home, rel), { recursive: true, force: true });
+    } catch (error) {
+      this.#ctx.log(
+        `osler: model folder ${rel} of a failed registration was not removed (the next start removes it if no version points at it): ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** A new version's folder under its model's folder, relative to the data folder: never another version's. */

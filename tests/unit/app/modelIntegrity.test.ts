@@ -216,4 +216,26 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
     expect(core.models.installBundles(bundles)).toHaveLength(1);
     expect(versionOf(core).dir).toBe(join(modelDir, `${version}-2`));
   });
+
+  it('keeps the folder of a version whose row was committed when registration fails after the commit', async () => {
+    const { core, bundles } = setup(false);
+    const db = core.store.db;
+    const pragma = db.pragma.bind(db);
+    // durableTransaction restores the connection's synchronous setting after its commit: that fails.
+    let failed = false;
+    const spy = vi.spyOn(db, 'pragma').mockImplementation(((source: string, options?: { simple?: boolean }) => {
+      if (!failed && /^synchronous = \d+$/.test(source)) {
+        failed = true;
+        throw new Error('disk I/O error after the commit');
+      }
+      return pragma(source, options);
+    }) as typeof db.pragma);
+    expect(core.models.installBundles(bundles)).toEqual([]);
+    spy.mockRestore();
+    expect(failed).toBe(true);
+    // The row is committed (active): its files are still there, and it is served.
+    const { id, dir } = versionOf(core);
+    expect(readdirSync(dir).sort()).toEqual(readdirSync(shipped).sort());
+    expect((await call(core, 'models.get', { versionId: id })).version.id).toBe(id);
+  });
 });
