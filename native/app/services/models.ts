@@ -252,10 +252,11 @@ export class ModelService {
   readonly #running = new Map<number, { cancel(): void; cancelled: boolean }>();
   readonly #detachedIds = new Map<string, number>();
   /**
-   * Registered versions refused for changed files and audited since they last verified clean: a
-   * version refused again and again is audited once, and a change after a restore is audited anew.
+   * Per registered version refused for changed files since it last verified clean, the changes last
+   * audited: a version refused again and again for the same change is audited once, while a further,
+   * different change (or a change after a restore) is audited anew.
    */
-  readonly #integrityReported = new Set<number>();
+  readonly #integrityReported = new Map<number, string>();
   /**
    * Per version, the stamp of its files when their digests last matched (see bundleStamp), and the
    * digest its metadata.json had then.
@@ -493,8 +494,9 @@ export class ModelService {
     const message = `model ${version.name} ${version.version} will not be used: since it was registered, ${changes.join(', ')} (folder ${version.path}). Restore its files, or import a copy under a new version.`;
     this.#verifiedStamps.delete(version.id);
     this.#refusedStamps.set(version.id, { stamp, message });
-    if (!this.#integrityReported.has(version.id)) {
-      this.#integrityReported.add(version.id);
+    const reported = changes.join(', ');
+    if (this.#integrityReported.get(version.id) !== reported) {
+      this.#integrityReported.set(version.id, reported);
       writeAudit(this.#db, {
         actor: 'system',
         action: 'models.integrity-failed',

@@ -147,6 +147,32 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
     expect(audits(core, 'models.integrity-failed')).toBe(2);
   });
 
+  it('audits a further, different change made while the version is still refused, and the same change once', async () => {
+    const { core } = setup();
+    const { id, dir } = versionOf(core);
+    const weights = join(dir, 'weights.bin');
+    const card = join(dir, 'CARD.md');
+    rewrite(weights, flipped(readFileSync(weights)));
+    expect(await failure(core, 'models.get', { versionId: id })).toBe('conflict');
+    expect(audits(core, 'models.integrity-failed')).toBe(1);
+    rewrite(card, `${readFileSync(card, 'utf8')}\nEdited while refused.\n`);
+    const refused = await core.dispatch('models.get', { versionId: id }, { via: 'cli' });
+    expect(refused.ok ? '' : refused.message).toMatch(/CARD\.md has changed, weights\.bin has changed/);
+    expect(audits(core, 'models.integrity-failed')).toBe(2);
+    // The same changes again (the files hashed anew, as a restart would): not audited again.
+    rewrite(card, readFileSync(card));
+    expect(await failure(core, 'models.export', { versionId: id, dest: 'again' })).toBe('conflict');
+    expect(audits(core, 'models.integrity-failed')).toBe(2);
+    const rows = core.store.db
+      .prepare(`SELECT detail_json FROM audit WHERE action = 'models.integrity-failed' ORDER BY id`)
+      .pluck()
+      .all() as string[];
+    expect(rows.map((r) => (JSON.parse(r) as { changes: string[] }).changes)).toEqual([
+      ['weights.bin has changed'],
+      ['CARD.md has changed', 'weights.bin has changed'],
+    ]);
+  });
+
   it('parses metadata.json from the bytes whose digest matched, never from a second read', async () => {
     const { core, open } = setup();
     const { id, dir } = versionOf(core);
