@@ -223,15 +223,18 @@ export function bundleDigestsWithMetadata(dir: string): { digests: Record<string
 }
 
 /**
- * A cheap stamp of a bundle's own files (name, size, modification time, inode): equal stamps mean
- * files not rewritten since, so digests taken then still hold without hashing again.
+ * A cheap stamp of a bundle's own files (name, size, modification and change times, inode, device):
+ * equal stamps mean files not rewritten since, so digests taken then still hold without hashing
+ * again. The change time is what makes it hold against a rewrite that puts the modification time
+ * back (touch -r, utimes): the kernel sets it on every write and every utimes, and no user can set
+ * it back.
  */
 export function bundleStamp(dir: string): string {
   const root = resolve(dir);
   return bundleFileNames(root)
     .map((name) => {
       const s = statSync(join(root, name), { throwIfNoEntry: false });
-      return s === undefined ? `${name}:-` : `${name}:${s.size}:${s.mtimeMs}:${s.ino}`;
+      return s === undefined ? `${name}:-` : `${name}:${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}:${s.dev}`;
     })
     .join('|');
 }

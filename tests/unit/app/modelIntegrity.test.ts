@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
@@ -57,8 +57,9 @@ const audits = (core: Core, action: string) =>
 
 let clock = 0;
 /**
- * Rewrites a file and gives it a modification time of its own: the stamp (size, time, inode) sees
- * every rewrite even when two fall within one tick of the file system's clock.
+ * Rewrites a file and gives it a modification time of its own: the stamp (size, times, inode) sees
+ * every rewrite even when two fall within one tick of the file system's clock, which the change time
+ * alone would not.
  */
 function rewrite(path: string, bytes: Buffer | string): void {
   writeFileSync(path, bytes);
@@ -128,6 +129,37 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
     rewrite(weights, original);
     expect((await call(core, 'models.get', { versionId: id })).version.id).toBe(id);
     expect(weightHashes()).toBe(2);
+  });
+
+  it('refuses a weight file rewritten in place at the same size with its modification time put back', async () => {
+    const { core } = setup();
+    const { id, dir } = versionOf(core);
+    const weights = join(dir, 'weights.bin');
+    const original = readFileSync(weights);
+    // A whole-second modification time, which utimes puts back exactly; the files verify with it.
+    const t = 1_900_000_000;
+    utimesSync(weights, t, t);
+    expect((await call(core, 'models.get', { versionId: id })).version.id).toBe(id);
+    const verifiedChange = statSync(weights).ctimeMs;
+    // Same inode, same size, same modification time: only the bytes (and the change time) differ.
+    writeFileSync(weights, flipped(original));
+    utimesSync(weights, t, t);
+    // The kernel moves the change time on the write and the utimes; on a coarse clock both may fall in
+    // the tick of the verification, so utimes again until it has moved (as any later moment would see).
+    while (statSync(weights).ctimeMs === verifiedChange) utimesSync(weights, t, t);
+    expect(statSync(weights)).toMatchObject({ size: original.length, mtimeMs: t * 1000 });
+    // Export checks the version's files on every call (before its own check of the copy).
+    const refused = await core.dispatch('models.export', { versionId: id, dest: 'same-stamp' }, { via: 'cli' });
+    expect(refused.ok ? '' : refused.message).toMatch(
+      /will not be used: since it was registered, weights\.bin has changed/,
+    );
+    expect(audits(core, 'models.integrity-failed')).toBe(1);
+    // Put back the same way (the tampered file's stamp but for the change time): served again.
+    const refusedChange = statSync(weights).ctimeMs;
+    writeFileSync(weights, original);
+    utimesSync(weights, t, t);
+    while (statSync(weights).ctimeMs === refusedChange) utimesSync(weights, t, t);
+    expect((await call(core, 'models.export', { versionId: id, dest: 'restored' })).path).toMatch(/restored/);
   });
 
   it('audits a second change after a restore in the same run', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bundleChanges, bundleDigests, bundleStamp } from '../../../native/ml/bundleIo.js';
@@ -54,6 +54,19 @@ describe('bundle fingerprints', () => {
     expect(bundleStamp(root)).toBe(stamp);
     writeFileSync(join(root, 'group1-shard1of2.bin'), 'aaab');
     utimesSync(join(root, 'group1-shard1of2.bin'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    expect(bundleStamp(root)).not.toBe(stamp);
+  });
+
+  it('stamp moves when a file is rewritten at the same size and its modification time is put back', () => {
+    const root = bundle();
+    const shard = join(root, 'group1-shard1of2.bin');
+    utimesSync(shard, 1_900_000_000, 1_900_000_000);
+    const stamp = bundleStamp(root);
+    const changed = statSync(shard).ctimeMs;
+    writeFileSync(shard, 'aaac');
+    utimesSync(shard, 1_900_000_000, 1_900_000_000);
+    // The change time moves with the write and utimes; on a coarse clock, utimes again until it has.
+    while (statSync(shard).ctimeMs === changed) utimesSync(shard, 1_900_000_000, 1_900_000_000);
     expect(bundleStamp(root)).not.toBe(stamp);
   });
 
