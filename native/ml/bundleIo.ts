@@ -119,7 +119,9 @@ export function writeBundleMetadata(dir: string, metadata: BundleMetadata): Bund
  */
 export function readBundleIdentity(dir: string): { name: string; version: string } | null {
   try {
-    const raw = JSON.parse(readFileSync(join(resolve(dir), BUNDLE_FILES.metadata), 'utf8')) as Record<string, unknown>;
+    const bytes = readBundleMetadataBytes(dir);
+    if (bytes === null) return null;
+    const raw = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
     return typeof raw.name === 'string' && typeof raw.version === 'string'
       ? { name: raw.name, version: raw.version }
       : null;
@@ -128,12 +130,18 @@ export function readBundleIdentity(dir: string): { name: string; version: string
   }
 }
 
-/** Reads and validates a bundle's metadata; a clear `invalid-input` error names what is wrong. */
+/**
+ * Reads and validates a bundle's metadata; a clear `invalid-input` error names what is wrong, and
+ * `not-found` a missing model.json or a metadata.json that is missing or not a regular file (a FIFO
+ * there would never finish reading).
+ */
 export function readBundleMetadata(dir: string): BundleMetadata {
   const root = resolve(dir);
-  for (const file of [BUNDLE_FILES.model, BUNDLE_FILES.metadata])
-    if (!existsSync(join(root, file))) throw new OslerError('not-found', `the model folder has no ${file}`);
-  return parseBundleMetadata(readFileSync(join(root, BUNDLE_FILES.metadata)));
+  if (!existsSync(join(root, BUNDLE_FILES.model)))
+    throw new OslerError('not-found', `the model folder has no ${BUNDLE_FILES.model}`);
+  const bytes = readBundleMetadataBytes(root);
+  if (bytes === null) throw new OslerError('not-found', `the model folder has no ${BUNDLE_FILES.metadata}`);
+  return parseBundleMetadata(bytes);
 }
 
 /**

@@ -1,7 +1,14 @@
 import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundleChanges, bundleDigests, bundleStamp } from '../../../native/ml/bundleIo.js';
+import {
+  bundleChanges,
+  bundleDigests,
+  bundleStamp,
+  readBundleIdentity,
+  readBundleMetadata,
+} from '../../../native/ml/bundleIo.js';
 import { tempDir } from '../helpers.js';
 
 let cleanup: (() => void) | undefined;
@@ -90,4 +97,30 @@ describe('bundle fingerprints', () => {
     ]);
     expect(bundleStamp(root)).not.toMatch(/zero|hostname/);
   });
+
+  it(
+    'read no metadata.json that is not a regular file: a FIFO is not-found at once, never a hang',
+    { timeout: 10_000 },
+    () => {
+      const root = bundle();
+      const fifo = join(root, 'metadata.json');
+      rmSync(fifo);
+      execFileSync('mkfifo', [fifo]);
+      // Should the FIFO be opened, a writer gives it an identity after a moment (twice), so that a read
+      // ends (as invalid metadata) instead of blocking the test run for good.
+      const writer = spawn(
+        'sh',
+        ['-c', 'for i in 1 2; do sleep 1; printf \'{"name":"fifo","version":"1"}\' > "$1"; done', 'sh', fifo],
+        { stdio: 'ignore' },
+      );
+      try {
+        expect(() => readBundleMetadata(root)).toThrow(
+          expect.objectContaining({ code: 'not-found', message: expect.stringMatching(/no metadata\.json/) }),
+        );
+        expect(readBundleIdentity(root)).toBeNull();
+      } finally {
+        writer.kill();
+      }
+    },
+  );
 });
