@@ -1,5 +1,6 @@
 import {
   closeSync,
+  constants as fsConstants,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -7,7 +8,6 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -160,25 +160,23 @@ export interface TrainingProgressPayload {
   message: string | null;
 }
 
-/** Copies a bundle folder durably into `target` (reserved, empty): a temporary sibling, each file fsynced, renamed into place. */
+/**
+ * Copies a bundle folder's files durably into `target`, a folder freeFolder reserved (empty, this
+ * caller's): each file fsynced, then the folder and its parent. Copied straight in rather than
+ * renamed onto the reservation, which Windows refuses even for an empty folder; no file that is
+ * there is ever replaced. A half-filled folder is never used: a registration commits its row only
+ * after this returns, recover() sweeps model folders no row points at, and callers remove the
+ * folder when this throws.
+ */
 function copyBundleDurably(source: string, target: string): void {
-  const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(temp, { recursive: true });
-  try {
-    for (const entry of readdirSync(source, { withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      copyFileSync(join(source, entry.name), join(temp, entry.name));
-      fsyncPath(join(temp, entry.name));
-    }
-    fsyncPath(temp);
-    // The target is a folder freeFolder reserved (empty): the rename replaces it, and fails rather than
-    // replace one that has files.
-    renameSync(temp, target);
-    fsyncPath(resolve(target, '..'));
-  } catch (error) {
-    rmSync(temp, { recursive: true, force: true });
-    throw error;
+  for (const entry of readdirSync(source, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const to = join(target, entry.name);
+    copyFileSync(join(source, entry.name), to, fsConstants.COPYFILE_EXCL);
+    fsyncPath(to);
   }
+  fsyncPath(target);
+  fsyncPath(resolve(target, '..'));
 }
 
 function folderSafe(version: string): string {
@@ -750,7 +748,12 @@ export class ModelService {
       resolve(dest),
       freeFolder(resolve(dest), `${version.name}-${folderSafe(version.version)}${suffix}`),
     );
-    copyBundleDurably(source, target);
+    try {
+      copyBundleDurably(source, target);
+    } catch (error) {
+      rmSync(target, { recursive: true, force: true });
+      throw error;
+    }
     const registered = modelVersionFiles(this.#db, version.id);
     const changed = registered === null ? [] : bundleChanges(registered, bundleDigests(target));
     if (changed.length > 0) {
@@ -1605,9 +1608,9 @@ export class ModelService {
         const version = nowVersion();
         const rel = this.#versionFolder(input.name, version);
         const dir = join(this.#ctx.home, rel);
-        const temp = `${dir}.tmp-${process.pid}`;
-        rmSync(temp, { recursive: true, force: true });
-        await engine.save({ modelId, dir: temp });
+        // Saved straight into the folder reserved for it (Windows refuses a rename onto a folder, even
+        // an empty one): it is registered only once complete, and recover() sweeps it if it never is.
+        await engine.save({ modelId, dir });
         await engine.dispose(modelId);
         const classCounts: Record<string, number> = {};
         if (train.labels !== null)
@@ -1643,8 +1646,7 @@ export class ModelService {
           seed,
           trainingSeconds: (performance.now() - started) / 1000,
         };
-        writeBundleMetadata(temp, meta);
-        renameSync(temp, dir);
+        writeBundleMetadata(dir, meta);
         fsyncPath(join(this.#ctx.home, MODELS_DIR, input.name));
         const state = parent === null ? 'active' : 'candidate';
         const registered = this.#register(

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
 import type { ChannelInput, ChannelName, ChannelOutput } from '../../../native/contract/index.js';
+import type * as Fs from 'node:fs';
 import type * as BundleIo from '../../../native/ml/bundleIo.js';
 import type * as Sha256 from '../../../native/runtime/sha256.js';
 import { tempDir } from '../helpers.js';
@@ -12,7 +13,20 @@ const hooks = vi.hoisted(() => ({
   hashed: [] as string[],
   onHash: null as ((path: string) => void) | null,
   afterStamp: null as ((dir: string) => void) | null,
+  renamedOntoFolders: [] as string[],
 }));
+
+// Windows refuses a rename onto an existing folder, even an empty one: every rename is checked.
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof Fs>();
+  return {
+    ...real,
+    renameSync: (from: Fs.PathLike, to: Fs.PathLike) => {
+      if (real.statSync(to, { throwIfNoEntry: false })?.isDirectory()) hooks.renamedOntoFolders.push(String(to));
+      real.renameSync(from, to);
+    },
+  };
+});
 
 vi.mock('../../../native/runtime/sha256.js', async (importOriginal) => {
   const real = await importOriginal<typeof Sha256>();
@@ -109,6 +123,22 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
       .get(NAME) as { id: number; path: string };
     return { id: row.id, dir: join(core.home, row.path) };
   }
+
+  it('installs and imports a bundle without renaming onto an existing folder (which Windows refuses)', async () => {
+    hooks.renamedOntoFolders = [];
+    const { core } = setup();
+    const { id } = versionOf(core);
+    expect(readdirSync(versionOf(core).dir).sort()).toEqual(readdirSync(shipped).sort());
+    const exported = await call(core, 'models.export', { versionId: id, dest: 'copy' });
+    const metaPath = join(exported.path, 'metadata.json');
+    writeFileSync(
+      metaPath,
+      JSON.stringify({ ...(JSON.parse(readFileSync(metaPath, 'utf8')) as object), version: 'x2' }),
+    );
+    const imported = await call(core, 'models.import', { path: exported.path });
+    expect((await call(core, 'models.get', { versionId: imported.id })).version.version).toBe('x2');
+    expect(hooks.renamedOntoFolders).toEqual([]);
+  });
 
   it('hashes an unchanged tampered folder once, not on every call, and still notices a restore', async () => {
     const { core } = setup();

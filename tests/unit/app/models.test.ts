@@ -1,9 +1,23 @@
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type * as Fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
 import type { ChannelInput, ChannelName, ChannelOutput, EventPayload } from '../../../native/contract/index.js';
 import { tempDir } from '../helpers.js';
+
+/** Renames onto an existing folder, which Windows refuses even when the folder is empty. */
+const renamedOntoFolders = vi.hoisted(() => [] as string[]);
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof Fs>();
+  return {
+    ...real,
+    renameSync: (from: Fs.PathLike, to: Fs.PathLike) => {
+      if (real.statSync(to, { throwIfNoEntry: false })?.isDirectory()) renamedOntoFolders.push(String(to));
+      real.renameSync(from, to);
+    },
+  };
+});
 
 async function call<K extends ChannelName>(core: Core, channel: K, input: ChannelInput<K>): Promise<ChannelOutput<K>> {
   const result = await core.dispatch(channel, input, { via: 'cli' });
@@ -119,6 +133,8 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     const path = core.store.db.prepare('SELECT path FROM model_versions WHERE id = ?').pluck().get(last.versionId);
     expect(path).toBe(join('models', 'triage-specialty', model.versions[0]!.version));
     expect(readdirSync(join(core.home, 'models', 'triage-specialty'))).toEqual([model.versions[0]!.version]);
+    // Saved straight into its reserved folder: no rename onto a folder, which Windows would refuse.
+    expect(renamedOntoFolders).toEqual([]);
     const [finishedRun] = await call(core, 'models.runs', { name: 'triage-specialty', limit: 5 });
     expect(finishedRun).toMatchObject({ status: 'succeeded', versionId: last.versionId });
     const metrics = finishedRun!.metrics as { final: Record<string, unknown>; heldOut: { ids: string[] } };
