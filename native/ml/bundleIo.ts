@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
+import { readRegularFile } from '../runtime/regularFile.js';
 import { sha256Bytes, sha256File } from '../runtime/sha256.js';
 import { fsyncPath, writeDurably } from '../runtime/durable.js';
 import { weightFileIn } from './io/weightPaths.js';
@@ -178,7 +179,9 @@ function bundleFileNames(root: string): string[] {
   // Absent ones (split.json outside starters) are simply not hashed.
   const names = new Set([BUNDLE_FILES.model, BUNDLE_FILES.metadata, BUNDLE_FILES.card, BUNDLE_FILES.split]);
   try {
-    const model = JSON.parse(readFileSync(join(root, BUNDLE_FILES.model), 'utf8')) as {
+    const bytes = readRegularFile(join(root, BUNDLE_FILES.model));
+    if (bytes === null) return [...names].sort();
+    const model = JSON.parse(bytes.toString('utf8')) as {
       weightsManifest?: { paths?: unknown[] }[];
     };
     // Only shards inside the folder belong to it (the loader refuses others; a model.json naming one
@@ -204,9 +207,8 @@ export function bundleDigests(dir: string): Record<string, string> {
  * whole (it is small), so that what is hashed is what is parsed.
  */
 export function readBundleMetadataBytes(dir: string): Buffer | null {
-  const path = join(resolve(dir), BUNDLE_FILES.metadata);
   // Regular files only: a device or FIFO under a bundle file's name would never finish reading.
-  return statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path) : null;
+  return readRegularFile(join(resolve(dir), BUNDLE_FILES.metadata));
 }
 
 /**

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fsyncPath, writeDurably } from '../../runtime/durable.js';
+import { readRegularFile } from '../../runtime/regularFile.js';
 import { weightFileIn } from './weightPaths.js';
 
 const MODEL_FILE = 'model.json';
@@ -59,7 +60,10 @@ export function folderIOHandler(dir: string): tf.io.IOHandler {
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
-      const json = JSON.parse(readFileSync(join(root, MODEL_FILE), 'utf8')) as ModelJson;
+      // Regular files only, here and for the shards: a FIFO or device would block the engine for good.
+      const topology = readRegularFile(join(root, MODEL_FILE));
+      if (topology === null) throw new Error(`${MODEL_FILE} in ${root} is missing or not a regular file`);
+      const json = JSON.parse(topology.toString('utf8')) as ModelJson;
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: ArrayBuffer[] = [];
       for (const group of json.weightsManifest ?? []) {
@@ -67,7 +71,8 @@ export function folderIOHandler(dir: string): tf.io.IOHandler {
         for (const path of group.paths) {
           const file = weightFileIn(root, path);
           if (file === null) throw new Error(`weights path outside the model folder: ${path}`);
-          const bytes = readFileSync(file);
+          const bytes = readRegularFile(file);
+          if (bytes === null) throw new Error(`weights file ${path} in ${root} is missing or not a regular file`);
           buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
         }
       }

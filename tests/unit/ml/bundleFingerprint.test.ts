@@ -9,6 +9,7 @@ import {
   readBundleIdentity,
   readBundleMetadata,
 } from '../../../native/ml/bundleIo.js';
+import { folderIOHandler } from '../../../native/ml/io/folderHandler.js';
 import { tempDir } from '../helpers.js';
 
 let cleanup: (() => void) | undefined;
@@ -120,6 +121,34 @@ describe('bundle fingerprints', () => {
         expect(readBundleIdentity(root)).toBeNull();
       } finally {
         writer.kill();
+      }
+    },
+  );
+  it(
+    'load no model.json or weight shard that is not a regular file: a FIFO is refused at once, never a hang',
+    { timeout: 15_000 },
+    async () => {
+      for (const name of ['model.json', 'group1-shard2of2.bin']) {
+        cleanup?.();
+        const root = bundle();
+        const fifo = join(root, name);
+        rmSync(fifo);
+        execFileSync('mkfifo', [fifo]);
+        // As above: should the FIFO be opened, a writer ends the read after a moment instead of the test run.
+        const writer = spawn(
+          'sh',
+          ['-c', 'for i in 1 2 3; do sleep 1; printf \'{"weightsManifest":[]}\' > "$1"; done', 'sh', fifo],
+          { stdio: 'ignore' },
+        );
+        try {
+          await expect(folderIOHandler(root).load!(), name).rejects.toThrow(
+            new RegExp(`${name.replace('.', '\\.')} in .* is missing or not a regular file`),
+          );
+          // The fingerprint leaves it out (nothing to hash) rather than blocking on it.
+          expect(Object.keys(bundleDigests(root)), name).not.toContain(name);
+        } finally {
+          writer.kill();
+        }
       }
     },
   );
