@@ -15,13 +15,15 @@ import {
 import { OslerError } from '../contract/result.js';
 import { countStore } from '../store/counts.js';
 import { openStore, type StoreHandle } from '../store/database.js';
-import { sweepPendingFiles } from '../store/pendingFiles.js';
+import { countRunningTrainingRuns } from '../store/models.js';
+import { countPendingFiles, sweepPendingFiles } from '../store/pendingFiles.js';
 import type { CoreContext } from './context.js';
 import { imagingHandlers } from './handlers/imaging.js';
 import { caseStoreHandlers } from './handlers/caseStore.js';
 import { modelHandlers } from './handlers/models.js';
 import { ModelService } from './services/models.js';
 import { packageRoot } from './paths.js';
+import { announcePresence, describeCores, type Presence } from './presence.js';
 import type { EngineClient } from '../ml/engine/client.js';
 import { OSLER_VERSION } from './version.js';
 
@@ -70,15 +72,23 @@ export const STORE_FILE = 'osler.sqlite';
 
 /**
  * The composition root: opens the store in `home`, starts ML backend selection in the
- * background and binds every contract channel to its service.
+ * background and binds every contract channel to its service. Crash recovery (see
+ * {@link ModelService.recover} and sweepPendingFiles) runs only when no other core, in this or
+ * another process, has `home` open: their training runs and imports in flight look exactly like
+ * a crash's leftovers.
  */
 export function createCore(options: CoreOptions): Core {
   const { home, mode } = options;
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   mkdirSync(home, { recursive: true });
   const store = openStore(join(home, STORE_FILE));
-  // Managed files a crashed import wrote but never committed a row for.
-  sweepPendingFiles(store.db, home);
+  let presence: Presence;
+  try {
+    presence = announcePresence(home, mode);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const emitter = new EventEmitter();
   const startedAt = performance.now();
 
@@ -132,16 +142,38 @@ export function createCore(options: CoreOptions): Core {
     emitProgress: (payload) => emit('models.trainingProgress', payload),
     log,
   });
-  const recovered = models.recover();
-  if (recovered.interruptedRuns > 0 || recovered.removedFolders.length > 0)
-    log(
-      `osler: recovered from an interrupted run: ${recovered.interruptedRuns} training run(s) marked failed, ${recovered.removedFolders.length} unregistered model folder(s) removed`,
-    );
-  const bundled =
-    options.bundledModels === undefined
-      ? join(packageRoot(import.meta.url), 'resources', 'models')
-      : options.bundledModels;
-  if (bundled !== null) models.installBundles(bundled);
+  try {
+    if (presence.others.length === 0) {
+      // Managed files a crashed import wrote but never committed a row for.
+      sweepPendingFiles(store.db, home);
+      const recovered = models.recover();
+      if (recovered.interruptedRuns > 0 || recovered.removedFolders.length > 0)
+        log(
+          `osler: recovered from an interrupted run: ${recovered.interruptedRuns} training run(s) marked failed, ${recovered.removedFolders.length} unregistered model folder(s) removed`,
+        );
+    } else if (countRunningTrainingRuns(store.db) > 0 || countPendingFiles(store.db) > 0) {
+      // Said only when something is left for later, so a CLI command run beside an idle app stays quiet.
+      log(
+        `osler: crash recovery deferred: ${home} is also open in ${describeCores(presence.others)}; training runs and imports in flight there are left alone, and interrupted ones are cleaned up at the next start with no other Osler process on this folder`,
+      );
+    }
+    presence.markOpen();
+    if (presence.others.length > 0) {
+      // A core that saw nobody may be recovering right now; our work must not start under its sweep.
+      const stillStarting = presence.waitForStartingCores();
+      if (stillStarting.length > 0)
+        log(`osler: going on while ${describeCores(stillStarting)} is still starting on ${home}`);
+    }
+    const bundled =
+      options.bundledModels === undefined
+        ? join(packageRoot(import.meta.url), 'resources', 'models')
+        : options.bundledModels;
+    if (bundled !== null) models.installBundles(bundled);
+  } catch (error) {
+    presence.release();
+    store.close();
+    throw error;
+  }
 
   const handlers: Handlers = {
     ...imagingHandlers(context),
@@ -212,12 +244,17 @@ export function createCore(options: CoreOptions): Core {
     models,
     backend: backendReady,
     async close() {
-      if (engineStart !== null) await engineStart;
-      await (engine as EngineClient | null)?.close();
-      if (trainingEngine !== null) await trainingEngine.catch(() => undefined);
-      for (const e of startedTraining) await e.close();
-      emitter.removeAllListeners();
-      store.close();
+      try {
+        if (engineStart !== null) await engineStart;
+        await (engine as EngineClient | null)?.close();
+        if (trainingEngine !== null) await trainingEngine.catch(() => undefined);
+        for (const e of startedTraining) await e.close();
+        emitter.removeAllListeners();
+        store.close();
+      } finally {
+        // Last: until the store is closed this core may still be writing.
+        presence.release();
+      }
     },
   };
 }

@@ -436,6 +436,11 @@ export function failInterruptedRuns(db: Database.Database): number {
     .run().changes;
 }
 
+/** How many training runs are recorded as running: live in some process, or interrupted by a crash. */
+export function countRunningTrainingRuns(db: Database.Database): number {
+  return db.prepare(`SELECT count(*) FROM training_runs WHERE status = 'running'`).pluck().get() as number;
+}
+
 /** One training run; `not-found` when absent. */
 export function getTrainingRun(db: Database.Database, id: number): TrainingRunRow {
   const row = db.prepare(`${RUN_SELECT} WHERE r.id = ?`).get(id) as RunDbRow | undefined;

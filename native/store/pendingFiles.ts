@@ -18,6 +18,11 @@ export function clearPendingFiles(db: Database.Database, paths: readonly string[
   for (const p of paths) stmt.run(p, process.pid);
 }
 
+/** How many managed files are recorded as being written: by a live import, or one a crash interrupted. */
+export function countPendingFiles(db: Database.Database): number {
+  return db.prepare('SELECT count(*) FROM pending_files').pluck().get() as number;
+}
+
 function alive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
