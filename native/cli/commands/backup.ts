@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { defaultHome } from '../../app/paths.js';
+import { describeCores, liveCores } from '../../app/presence.js';
 import { OslerError } from '../../contract/result.js';
 import { backupDataFolder, restoreDataFolder, type BackupReport } from '../../store/backup.js';
 import { parseCommand } from '../args.js';
@@ -35,6 +36,15 @@ export async function backupCommand(command: 'backup' | 'restore', argv: string[
   if (command === 'backup' && values.force) throw new OslerError('invalid-input', '--force applies to restore only');
   const home = resolve(values.home ?? defaultHome());
   const folder = resolve(positionals[0]!);
+  if (command === 'restore') {
+    // A forced restore moves the data folder from under an app that has it open.
+    const open = liveCores(home);
+    if (open.length > 0)
+      throw new OslerError(
+        'conflict',
+        `${home} is open in ${describeCores(open)}; close Osler there before restoring into it`,
+      );
+  }
   const report =
     command === 'backup'
       ? await backupDataFolder(home, folder)

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCore, STORE_FILE, type Core } from '../../../native/app/core.js';
 import { announcePresence, liveCores, PRESENCE_DIR, type PresenceRecord } from '../../../native/app/presence.js';
+import { main } from '../../../native/cli/main.js';
 import { openStore } from '../../../native/store/database.js';
 import { getTrainingRun, startTrainingRun } from '../../../native/store/models.js';
 import { tempDir } from '../helpers.js';
@@ -264,6 +265,22 @@ describe('start-up recovery with other cores on the data folder', () => {
       presence.release();
     }
     expect(liveCores(h).map((o) => o.pid)).toEqual([child.pid]);
+  });
+
+  it('refuses to restore into a data folder another core has open', async () => {
+    const h = home();
+    const core = open(h, []);
+    const err: string[] = [];
+    const io = { out: () => undefined, err: (t: string) => err.push(t) };
+    const missing = join(h, '..', 'no-backup');
+    expect(await main(['restore', missing, '--force', '--home', h], io)).toBe(1);
+    expect(err.join('\n')).toContain(`is open in pid ${process.pid} (cli`);
+    expect(existsSync(join(h, STORE_FILE))).toBe(true);
+    await core.close();
+    // Closed, the restore goes on to check the backup (absent here).
+    err.length = 0;
+    expect(await main(['restore', missing, '--force', '--home', h], io)).toBe(1);
+    expect(err.join('\n')).not.toContain('is open in');
   });
 
   it('writes a whole record, marks it open, and removes it on release', () => {
