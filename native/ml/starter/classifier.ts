@@ -137,7 +137,8 @@ export function evaluateWithTemperature(
   const { positiveClass, temperature: fixedTemperature, offsets, bootstrap = STARTER_BOOTSTRAP } = calibration;
   const k = classes.length;
   const options = { bootstrap, seed, ...(positiveClass !== undefined ? { positiveClass } : {}) };
-  const raw = evaluateClassification(probs, labels, [...classes], options);
+  // Only the raw point figures (ECE, log loss, macro-F1 for the log) are read: no intervals for them.
+  const raw = evaluateClassification(probs, labels, [...classes], { ...options, bootstrap: 0 });
   // softmax((log p + b) / T) = softmax(log(softmax(log p + b)) / T): T is fitted after the offsets.
   const temperature = fixedTemperature ?? fitTemperature(applyTemperature(probs, k, 1, offsets), labels, k);
   const scaled = applyTemperature(probs, k, temperature, offsets);

@@ -35,4 +35,11 @@ describe('evaluateWithTemperature', () => {
     expect(interim.metrics.macroF1).toEqual({ value: (full.metrics.macroF1 as { value: number }).value });
     expect(interim.metrics.auc).not.toHaveProperty('ci95');
   });
+
+  it('bootstraps only the scaled figures: the raw ones give their ECE and log loss, and no intervals are drawn for them', () => {
+    const e = evaluateWithTemperature(probs, labels, classes, 1);
+    expect(e.report.aucBootstrapRounds).toBeGreaterThan(0);
+    expect(e.raw.aucBootstrapRounds).toBe(0);
+    expect(e.metrics.eceBeforeTemperature).toBe(Math.round(e.raw.ece * 1e6) / 1e6);
+  });
 });
