@@ -803,9 +803,24 @@ export class ModelService {
     }
     const modelId = `v${version.id}`;
     // Every load reads the weights from disk again (first use, after eviction, in a restarted or
-    // the training engine), so each one is checked against the registered digests.
+    // the training engine), so each one is checked against the registered digests: here (cheaply,
+    // by stamp, once hashed) and by the engine on the very bytes it loads.
     this.#verifyFiles(version);
-    await engine.load({ modelId, dir: this.dirOf(version) });
+    const digests = version.id < 0 ? null : modelVersionFiles(this.#db, version.id);
+    try {
+      await engine.load({ modelId, dir: this.dirOf(version), ...(digests !== null ? { digests } : {}) });
+    } catch (error) {
+      // An EngineError (the client module is loaded lazily, so matched by name): code 'conflict' is a digest miss.
+      if (!(
+        error instanceof Error &&
+        error.name === 'EngineError' &&
+        (error as { code?: unknown }).code === 'conflict'
+      ))
+        throw error;
+      // A file changed between the check and the load: checked again, it is refused, named and audited.
+      this.#verifyFiles(version);
+      throw new OslerError('conflict', `model ${version.name} ${version.version} will not be used: ${error.message}`);
+    }
     cache.set(version.id, modelId);
     while (cache.size > MAX_LOADED) {
       const [oldestVersion, oldestId] = cache.entries().next().value as [number, string];

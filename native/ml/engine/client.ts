@@ -6,6 +6,7 @@ import type { EngineWorkerData } from './worker.js';
 import {
   resultSchemas,
   workerMessageSchema,
+  type EngineErrorCode,
   type EngineProgress,
   type EngineRequest,
   type EngineResults,
@@ -15,7 +16,7 @@ import {
 /** Why a job failed: the contract's error code and a message without stack or paths. */
 export class EngineError extends Error {
   constructor(
-    readonly code: 'invalid-input' | 'not-found' | 'cancelled' | 'unavailable' | 'internal',
+    readonly code: EngineErrorCode,
     message: string,
   ) {
     super(message);

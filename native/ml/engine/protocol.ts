@@ -96,7 +96,17 @@ export const requestSchema = z.discriminatedUnion('type', [
     dir: z.string().min(1),
     metadata: z.record(z.string(), z.unknown()).optional(),
   }),
-  z.strictObject({ type: z.literal('load'), jobId, modelId, dir: z.string().min(1) }),
+  z.strictObject({
+    type: z.literal('load'),
+    jobId,
+    modelId,
+    dir: z.string().min(1),
+    /**
+     * SHA-256 (hex) of model.json and each weight file, by the name the manifest gives: the bytes
+     * read are checked against them, so what was verified is what is loaded (code `conflict` if not).
+     */
+    digests: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),
+  }),
   z.strictObject({ type: z.literal('dispose'), jobId, modelId }),
   z.strictObject({ type: z.literal('memory'), jobId }),
   /** Asks a running job to stop; the job itself answers (with code `cancelled`). */
@@ -125,7 +135,16 @@ export const progressSchema = z.strictObject({
 export type EngineProgress = z.infer<typeof progressSchema>;
 
 /** Error codes a job can fail with (a subset of the contract's codes). */
-export const engineErrorCodeSchema = z.enum(['invalid-input', 'not-found', 'cancelled', 'unavailable', 'internal']);
+export const engineErrorCodeSchema = z.enum([
+  'invalid-input',
+  'not-found',
+  'conflict',
+  'cancelled',
+  'unavailable',
+  'internal',
+]);
+/** Why a job failed (see engineErrorCodeSchema). */
+export type EngineErrorCode = z.infer<typeof engineErrorCodeSchema>;
 
 /** Messages the worker sends. */
 export const workerMessageSchema = z.discriminatedUnion('type', [

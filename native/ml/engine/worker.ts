@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend, type BackendName } from '../backend.js';
 import { gradCam, integratedGradients, occlusion, predictedClass } from '../explain/attributions.js';
 import { augmentBatch } from '../image/augment.js';
-import { folderIOHandler } from '../io/folderHandler.js';
+import { BundleDigestError, folderIOHandler } from '../io/folderHandler.js';
 import {
   buildModel,
   isClassifier,
@@ -18,6 +18,7 @@ import type { LossKind } from '../train/losses.js';
 import {
   requestSchema,
   transferablesOf,
+  type EngineErrorCode,
   type EngineProgress,
   type EngineResults,
   type ParsedRequest,
@@ -40,7 +41,7 @@ interface LoadedModel {
 
 class JobError extends Error {
   constructor(
-    readonly code: 'invalid-input' | 'not-found' | 'cancelled' | 'unavailable' | 'internal',
+    readonly code: EngineErrorCode,
     message: string,
   ) {
     super(message);
@@ -253,8 +254,11 @@ async function run(request: ParsedRequest): Promise<EngineResults[keyof EngineRe
     case 'load': {
       let model: tf.LayersModel;
       try {
-        model = await tf.loadLayersModel(folderIOHandler(request.dir));
+        model = await tf.loadLayersModel(
+          folderIOHandler(request.dir, request.digests !== undefined ? { digests: request.digests } : {}),
+        );
       } catch (error) {
+        if (error instanceof BundleDigestError) throw new JobError('conflict', error.message);
         throw new JobError(
           'not-found',
           `cannot load a model from that folder: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,

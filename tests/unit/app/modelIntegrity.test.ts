@@ -266,6 +266,32 @@ describe('model version fingerprints', { timeout: 60_000 }, () => {
     expect(await failure(fresh, 'models.export', { versionId: id, dest: 'swapped' })).toBe('conflict');
   });
 
+  it('loads only the weights it verified: a weight file changed after the check, before the engine reads it, is refused and audited', async () => {
+    const { core } = setup();
+    const { id, dir } = versionOf(core);
+    const png = join(import.meta.dirname, '..', '..', '..', 'resources', 'screenshots', 'note-triage.png');
+    const weights = join(dir, 'weights.bin');
+    const original = readFileSync(weights);
+    // Metadata read (and cached) first, so the next stamp check is the load's own. It matches the
+    // stamp taken at registration (no hashing), and just after it the weights change, before the
+    // engine reads them.
+    await call(core, 'models.get', { versionId: id });
+    hooks.afterStamp = () => {
+      hooks.afterStamp = null;
+      rewrite(weights, flipped(original, 3));
+    };
+    const version = core.models.resolveCli(String(id));
+    await expect(core.models.predictPath(version, png, {})).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/weights\.bin/),
+    });
+    expect(audits(core, 'models.integrity-failed')).toBe(1);
+    // Restored, the same version loads and predicts.
+    rewrite(weights, original);
+    const predictions = await core.models.predictPath(version, png, {});
+    expect(predictions).toHaveLength(1);
+  });
+
   it('registers the metadata it hashed, and refuses a copy whose metadata.json names another version', async () => {
     const { core, home, bundles } = setup(false);
     const modelDir = join(home, 'models', NAME);

@@ -152,4 +152,19 @@ describe('bundle fingerprints', () => {
       }
     },
   );
+  it('load only the bytes that were verified, when given the digests: a changed or unlisted file is refused by name', async () => {
+    const root = bundle();
+    const digests = bundleDigests(root);
+    await expect(folderIOHandler(root, { digests }).load!()).resolves.toMatchObject({ weightSpecs: [] });
+    writeFileSync(join(root, 'group1-shard2of2.bin'), 'bbbc');
+    await expect(folderIOHandler(root, { digests }).load!()).rejects.toThrow(
+      expect.objectContaining({ name: 'BundleDigestError', file: 'group1-shard2of2.bin' }),
+    );
+    // Without digests (a detached folder) the same files load.
+    await expect(folderIOHandler(root).load!()).resolves.toMatchObject({ weightSpecs: [] });
+    const { ['group1-shard1of2.bin']: _unlisted, ...partial } = bundleDigests(root);
+    await expect(folderIOHandler(root, { digests: partial }).load!()).rejects.toThrow(
+      /group1-shard1of2\.bin in .* is not the file that was verified/,
+    );
+  });
 });
