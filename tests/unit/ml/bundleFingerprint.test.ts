@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -29,6 +29,19 @@ function bundle(): string {
   writeFileSync(join(root, 'metadata.json'), '{}');
   writeFileSync(join(root, 'CARD.md'), '# card');
   return root;
+}
+
+/**
+ * Replaces `path` with a FIFO. Should the code under test open it (the defect these tests catch), a
+ * writer feeds it `text` after a moment, a few times, so that the read ends (with the wrong result)
+ * instead of blocking the test run for good. Kill the returned writer when done.
+ */
+function fifoInPlaceOf(path: string, text: string): ChildProcess {
+  rmSync(path);
+  execFileSync('mkfifo', [path]);
+  return spawn('sh', ['-c', 'for i in 1 2 3; do sleep 1; printf %s "$2" > "$1"; done', 'sh', path, text], {
+    stdio: 'ignore',
+  });
 }
 
 describe('bundle fingerprints', () => {
@@ -104,16 +117,7 @@ describe('bundle fingerprints', () => {
     { timeout: 10_000 },
     () => {
       const root = bundle();
-      const fifo = join(root, 'metadata.json');
-      rmSync(fifo);
-      execFileSync('mkfifo', [fifo]);
-      // Should the FIFO be opened, a writer gives it an identity after a moment (twice), so that a read
-      // ends (as invalid metadata) instead of blocking the test run for good.
-      const writer = spawn(
-        'sh',
-        ['-c', 'for i in 1 2; do sleep 1; printf \'{"name":"fifo","version":"1"}\' > "$1"; done', 'sh', fifo],
-        { stdio: 'ignore' },
-      );
+      const writer = fifoInPlaceOf(join(root, 'metadata.json'), '{"name":"fifo","version":"1"}');
       try {
         expect(() => readBundleMetadata(root)).toThrow(
           expect.objectContaining({ code: 'not-found', message: expect.stringMatching(/no metadata\.json/) }),
@@ -131,15 +135,7 @@ describe('bundle fingerprints', () => {
       for (const name of ['model.json', 'group1-shard2of2.bin']) {
         cleanup?.();
         const root = bundle();
-        const fifo = join(root, name);
-        rmSync(fifo);
-        execFileSync('mkfifo', [fifo]);
-        // As above: should the FIFO be opened, a writer ends the read after a moment instead of the test run.
-        const writer = spawn(
-          'sh',
-          ['-c', 'for i in 1 2 3; do sleep 1; printf \'{"weightsManifest":[]}\' > "$1"; done', 'sh', fifo],
-          { stdio: 'ignore' },
-        );
+        const writer = fifoInPlaceOf(join(root, name), '{"weightsManifest":[]}');
         try {
           await expect(folderIOHandler(root).load!(), name).rejects.toThrow(
             new RegExp(`${name.replace('.', '\\.')} in .* is missing or not a regular file`),
