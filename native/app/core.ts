@@ -65,6 +65,10 @@ export interface Core {
   close(): Promise<void>;
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 const PENDING_BACKEND: BackendInfo = { name: 'pending', simd: false, threads: 0, notes: [] };
 
 /** The file name of the SQLite case store inside the data folder. */
@@ -84,7 +88,7 @@ export function createCore(options: CoreOptions): Core {
   const store = openStore(join(home, STORE_FILE));
   let presence: Presence;
   try {
-    presence = announcePresence(home, mode);
+    presence = announcePresence(home, mode, log);
   } catch (error) {
     store.close();
     throw error;
@@ -157,20 +161,19 @@ export function createCore(options: CoreOptions): Core {
         `osler: crash recovery deferred: ${home} is also open in ${describeCores(presence.others)}; training runs and imports in flight there are left alone, and interrupted ones are cleaned up at the next start with no other Osler process on this folder`,
       );
     }
-    presence.markOpen();
-    if (presence.others.length > 0) {
-      // A core that saw nobody may be recovering right now; our work must not start under its sweep.
-      const stillStarting = presence.waitForStartingCores();
-      if (stillStarting.length > 0)
-        log(`osler: going on while ${describeCores(stillStarting)} is still starting on ${home}`);
-    }
+    // Recovery is over (or declined): the next core may start.
+    presence.started();
     const bundled =
       options.bundledModels === undefined
         ? join(packageRoot(import.meta.url), 'resources', 'models')
         : options.bundledModels;
     if (bundled !== null) models.installBundles(bundled);
   } catch (error) {
-    presence.release();
+    try {
+      presence.release();
+    } catch (releaseError) {
+      log(`osler: presence ${presence.file} not removed (the next start removes it): ${errorText(releaseError)}`);
+    }
     store.close();
     throw error;
   }
@@ -245,15 +248,23 @@ export function createCore(options: CoreOptions): Core {
     backend: backendReady,
     async close() {
       try {
-        if (engineStart !== null) await engineStart;
-        await (engine as EngineClient | null)?.close();
-        if (trainingEngine !== null) await trainingEngine.catch(() => undefined);
-        for (const e of startedTraining) await e.close();
-        emitter.removeAllListeners();
-        store.close();
+        try {
+          if (engineStart !== null) await engineStart;
+          await (engine as EngineClient | null)?.close();
+          if (trainingEngine !== null) await trainingEngine.catch(() => undefined);
+          for (const e of startedTraining) await e.close();
+        } finally {
+          emitter.removeAllListeners();
+          store.close();
+        }
       } finally {
-        // Last: until the store is closed this core may still be writing.
-        presence.release();
+        // Last: until the store is closed this core may still be writing. A failure here is logged,
+        // never thrown over the error that is already on its way out.
+        try {
+          presence.release();
+        } catch (error) {
+          log(`osler: presence ${presence.file} not removed (the next start removes it): ${errorText(error)}`);
+        }
       }
     },
   };

@@ -1,6 +1,7 @@
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname, uptime } from 'node:os';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -9,174 +10,251 @@ import { join } from 'node:path';
  * files of unfinished imports): any of those may be the live work of another Osler process, e.g.
  * the desktop app training while the data team runs `osler import` on the same folder.
  *
- * Each core writes `<home>/.cores/<pid>-<random>.json` holding a {@link PresenceRecord} and removes
- * it when it closes (and, best effort, when its process exits). A process that crashed leaves its
- * file behind; the next start on the same host sees the pid is gone and removes it, so recovery
- * still runs after a crash.
+ * Liveness is a lock the operating system holds for the core and drops when its process ends,
+ * however it ends: each core keeps `<home>/.cores/<id>.lock`, an SQLite file, in an open
+ * `BEGIN EXCLUSIVE` transaction for its whole life. A checker tries to take that lock: busy means
+ * the core lives; taken means its process is gone (a pid reused since, or a renamed host, changes
+ * nothing). `<id>.json` beside it says who it is, for messages only.
+ *
+ * Starts are serialized by `<home>/.cores/start.lock`, held from announcing through recovery, so
+ * a core that starts while another recovers sees that one live and its work never lands under the
+ * other's sweep.
  */
 
-/** The folder, inside the data folder, holding one presence file per open core. */
+/** The folder, inside the data folder, holding the presence files of the open cores. */
 export const PRESENCE_DIR = '.cores';
+/** The lock (inside {@link PRESENCE_DIR}) that serializes starts. */
+export const START_LOCK_FILE = 'start.lock';
 
-/** What a presence file holds. */
-export interface PresenceRecord {
+/** Who holds a presence (its `.json` sidecar): for messages only, never for liveness. */
+export interface PresenceInfo {
   readonly pid: number;
   readonly hostname: string;
   /** ISO time the core started. */
   readonly startedAt: string;
-  /** How the core is hosted ('electron', 'browser', 'cli'). */
+  /** How the core is hosted ('electron', 'browser', 'cli'), or 'restore'. */
   readonly mode: string;
-  /**
-   * 'starting' until the core has run (or declined) its start-up recovery, then 'open'. Work of a
-   * core that started after the other's listing must wait while the other recovers.
-   */
-  readonly phase: 'starting' | 'open';
 }
 
-/** Another core found live on the data folder. */
-export interface OtherCore extends PresenceRecord {
-  /** Its presence file. */
+/** Another core that may have the data folder open. */
+export interface OtherCore {
+  /** Its presence (lock) file, or the presence folder when that could not be listed. */
   readonly file: string;
+  /** From its sidecar; null when that is missing or unreadable. */
+  readonly info: PresenceInfo | null;
+  /**
+   * 'live': its lock is held. 'starting': created under a minute ago and not yet locked.
+   * 'unknown': the check failed (the reason says why), so it is counted as live, to be safe.
+   */
+  readonly state: 'live' | 'starting' | 'unknown';
+  readonly reason?: string;
 }
 
 /** This core's presence on a data folder. */
 export interface Presence {
-  /** This core's presence file. */
+  /** This core's presence (lock) file. */
   readonly file: string;
-  /** The other cores live on the folder when this one announced itself. */
+  /** The other cores on the folder when this one announced itself. */
   readonly others: readonly OtherCore[];
-  /** Records that this core is done with start-up recovery (or will not run it). */
-  markOpen(): void;
+  /** Other cores on the folder now (e.g. just before a restore swaps the folder). */
+  othersNow(): OtherCore[];
+  /** Ends the start (recovery done or declined): lets the next core start. Safe to call more than once. */
+  started(): void;
   /**
-   * Blocks (synchronously, polling, at most `maxMs`, default a minute) while another core that
-   * started less than a minute ago is still starting, i.e. may be running its recovery; returns
-   * those still starting when it gave up.
+   * Drops the lock and removes this presence (and the start lock if still held); safe to call
+   * more than once. Tries every step and then throws the first failure; whatever is left behind
+   * is unlocked, so the next check removes it.
    */
-  waitForStartingCores(maxMs?: number): OtherCore[];
-  /** Removes this core's presence file; safe to call more than once. */
   release(): void;
 }
 
-/** A file that does not parse is taken for one being written until it is this old (writes are atomic renames). */
-const UNREADABLE_GRACE_MS = 60_000;
-/** Slack on the boot-time check, for clock adjustments since the boot. */
-const BOOT_SLACK_MS = 5 * 60_000;
 /**
- * A core that has been starting for longer than this is taken to be stuck (or to have crashed on
- * another host) and is no longer waited for; also the default bound on one wait.
+ * A lock file found unlocked with no sidecar is taken for one being created (its owner writes the
+ * sidecar only once it holds the lock) until it is this old; so are temporaries.
  */
-const STARTING_MAX_AGE_MS = 60_000;
-const POLL_MS = 25;
+const CREATION_GRACE_MS = 60_000;
+/** How long a start waits for another core's start (and recovery) to end. */
+const START_WAIT_MS = 5_000;
+/** How long a core waits to take its own new lock while a checker briefly holds it. */
+const OWN_LOCK_WAIT_MS = 5_000;
 
-/**
- * Presence files of the cores open in this process, by file name (unique: pid and random), so the
- * same folder reached by another path still matches; removed on exit if still there.
- */
-const ownFiles = new Map<string, string>();
+interface Own {
+  db: Database.Database | null;
+  start: Database.Database | null;
+  readonly lock: string;
+  readonly sidecar: string;
+}
+/** Presences of the cores open in this process (the handles must stay referenced: finalizing one drops its lock). */
+const owned = new Set<Own>();
 let exitHookInstalled = false;
 
-/**
- * Whether a process with `pid` runs on this host. EPERM means it exists but belongs to another
- * user, so it counts as running.
- */
-export function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function closeQuietly(db: Database.Database | null): void {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    db?.close();
+  } catch {
+    // Closing is best effort here: the handle is dropped either way.
   }
 }
 
-function parseRecord(text: string): PresenceRecord | null {
+/** Whether `path` is gone; throws when that cannot be told. */
+function isGone(path: string): boolean {
   try {
-    const v = JSON.parse(text) as Partial<PresenceRecord> | null;
+    lstatSync(path);
+    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+}
+
+function ageMs(path: string): number {
+  return Date.now() - lstatSync(path).mtimeMs;
+}
+
+function readInfo(sidecar: string): PresenceInfo | null {
+  try {
+    const v = JSON.parse(readFileSync(sidecar, 'utf8')) as Partial<PresenceInfo> | null;
     if (
       v === null ||
       typeof v !== 'object' ||
       typeof v.pid !== 'number' ||
-      !Number.isInteger(v.pid) ||
-      v.pid <= 0 ||
       typeof v.hostname !== 'string' ||
       typeof v.startedAt !== 'string' ||
       typeof v.mode !== 'string'
     )
       return null;
-    return {
-      pid: v.pid,
-      hostname: v.hostname,
-      startedAt: v.startedAt,
-      mode: v.mode,
-      phase: v.phase === 'starting' ? 'starting' : 'open',
-    };
+    return { pid: v.pid, hostname: v.hostname, startedAt: v.startedAt, mode: v.mode };
   } catch {
     return null;
   }
 }
 
 /**
- * Whether the core that wrote `record` into the file `name` may still be running. Cores on another
- * host (a data folder on a network share) cannot be checked and always count as live. On this
- * host: a file with this process's pid is live only if a core of this process wrote it (otherwise
- * an earlier process that had the same pid left it); a file written before this host last booted
- * is stale whatever its pid; otherwise the pid must be running.
+ * Takes the exclusive lock on an SQLite file and keeps it until the transaction ends or the
+ * connection closes (or the process dies). No rollback journal: nothing is ever written, and a
+ * journal file would only be one more thing to clean up.
  */
-function isLive(name: string, record: PresenceRecord): boolean {
-  if (record.hostname !== hostname()) return true;
-  if (record.pid === process.pid) return ownFiles.has(name);
-  const started = Date.parse(record.startedAt);
-  const bootedAt = Date.now() - uptime() * 1000;
-  if (Number.isFinite(started) && started < bootedAt - BOOT_SLACK_MS) return false;
-  return processAlive(record.pid);
+function holdExclusive(db: Database.Database): void {
+  db.pragma('journal_mode = MEMORY');
+  db.exec('BEGIN EXCLUSIVE');
+}
+
+/** Removes a dead presence: lock first, so a checker never finds an unlocked lock without its sidecar. */
+function removeDead(lock: string, sidecar: string): void {
+  try {
+    rmSync(lock, { force: true });
+    rmSync(`${lock}-journal`, { force: true });
+    rmSync(sidecar, { force: true });
+  } catch {
+    // Left for the next check: an unlocked lock with its sidecar is dead whoever finds it.
+  }
 }
 
 /**
- * The other cores live on `home` (excluding the presence file named `self`), removing the files of
- * those that are not: dead pids on this host, files from before the last boot, old temporaries,
- * and files that have not parsed for a minute (presence files are written whole by rename, so
- * one that does not parse is damaged; a recent one counts as live, to be safe).
+ * Checks one presence lock. Never opened with node:fs: closing any descriptor of a file drops
+ * every POSIX lock this process holds on it, and SQLite guards only its own descriptors.
+ */
+function check(lock: string, sidecar: string): OtherCore | null {
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(lock, { fileMustExist: true, timeout: 0 });
+    holdExclusive(db);
+  } catch (error) {
+    closeQuietly(db);
+    if ((error as { code?: string }).code === 'SQLITE_BUSY')
+      return { file: lock, info: readInfo(sidecar), state: 'live' };
+    try {
+      if (isGone(lock)) return null;
+    } catch {
+      // Neither openable nor statable: reported with the first error.
+    }
+    return { file: lock, info: readInfo(sidecar), state: 'unknown', reason: errorText(error) };
+  }
+  // We hold the lock, so its owner does not. Dead if the owner got as far as writing the sidecar
+  // (it does so only while holding the lock) or if the file is older than any creation.
+  try {
+    const dead = !isGone(sidecar) || ageMs(lock) > CREATION_GRACE_MS;
+    closeQuietly(db);
+    if (!dead) return { file: lock, info: null, state: 'starting' };
+    removeDead(lock, sidecar);
+    return null;
+  } catch (error) {
+    closeQuietly(db);
+    return { file: lock, info: readInfo(sidecar), state: 'unknown', reason: errorText(error) };
+  }
+}
+
+/**
+ * The other cores that may have `home` open (excluding the presence named `self`), removing the
+ * presence files of those that are gone. Anything that cannot be checked counts as a live core.
  */
 export function liveCores(home: string, self?: string): OtherCore[] {
   const dir = join(home, PRESENCE_DIR);
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
-    return [];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    return [{ file: dir, info: null, state: 'unknown', reason: errorText(error) }];
   }
-  const live: OtherCore[] = [];
+  const found: OtherCore[] = [];
+  const locks = new Set(names.filter((n) => n.endsWith('.lock') && n !== START_LOCK_FILE));
   for (const name of names) {
-    if (name === self) continue;
-    const file = join(dir, name);
-    try {
-      const temporary = name.startsWith('.tmp-');
-      if (!temporary && !name.endsWith('.json')) continue;
-      const record = temporary ? null : parseRecord(readFileSync(file, 'utf8'));
-      if (record === null) {
-        // A temporary is another core announcing itself right now, unless it is old.
-        if (Date.now() - statSync(file).mtimeMs > UNREADABLE_GRACE_MS) rmSync(file, { force: true });
-        else if (!temporary) {
-          const pid = Number.parseInt(name, 10);
-          live.push({ pid, hostname: 'unknown', startedAt: 'unknown', mode: 'unknown', phase: 'open', file });
-        }
-      } else if (isLive(name, record)) live.push({ ...record, file });
-      else rmSync(file, { force: true });
-    } catch {
-      // Removed by another core between the listing and the read: it closed, or was swept as stale.
+    const path = join(dir, name);
+    if (name === START_LOCK_FILE || name === self) continue;
+    if (name.startsWith('.tmp-') || (name.endsWith('.json') && !locks.has(`${name.slice(0, -5)}.lock`))) {
+      // A sidecar being written, or one whose lock is gone (removed lock first).
+      try {
+        if (ageMs(path) > CREATION_GRACE_MS) rmSync(path, { force: true });
+      } catch {
+        // Gone already, or left for the next check: it never counts as a core.
+      }
+      continue;
     }
+    if (!locks.has(name)) continue;
+    const core = check(path, join(dir, `${name.slice(0, -5)}.json`));
+    if (core !== null) found.push(core);
   }
-  return live;
+  return found;
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** Takes the start lock, waiting a few seconds for a start in progress; null when the wait gave up. */
+function takeStartLock(dir: string, home: string, log: (m: string) => void): Database.Database | null {
+  const file = join(dir, START_LOCK_FILE);
+  const db = new Database(file, { timeout: 0 });
+  try {
+    for (const waitMs of [0, START_WAIT_MS]) {
+      try {
+        if (waitMs > 0) {
+          log(
+            `osler: waiting up to ${waitMs / 1000} s for another Osler core starting on ${home} (start lock ${file})`,
+          );
+          db.pragma(`busy_timeout = ${waitMs}`);
+        }
+        holdExclusive(db);
+        return db;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      }
+    }
+    log(
+      `osler: gave up waiting for another Osler core starting on ${home} (start lock ${file}); going on, and leaving crash recovery to a later start`,
+    );
+    db.close();
+    return null;
+  } catch (error) {
+    closeQuietly(db);
+    throw error;
+  }
 }
 
-/** Writes `record` to `file` through an exclusively created temporary and a rename, so readers see it whole. */
-function writeRecord(dir: string, id: string, file: string, record: PresenceRecord): void {
-  const temporary = join(dir, `.tmp-${id}-${randomBytes(4).toString('hex')}`);
-  writeFileSync(temporary, `${JSON.stringify(record)}\n`, { flag: 'wx' });
+function writeSidecar(dir: string, id: string, file: string, info: PresenceInfo): void {
+  const temporary = join(dir, `.tmp-${id}.json`);
+  writeFileSync(temporary, `${JSON.stringify(info)}\n`, { flag: 'wx' });
   try {
     renameSync(temporary, file);
   } catch (error) {
@@ -185,73 +263,109 @@ function writeRecord(dir: string, id: string, file: string, record: PresenceReco
   }
 }
 
+function releaseOwn(own: Own): void {
+  owned.delete(own);
+  const failures: unknown[] = [];
+  for (const step of [
+    () => own.start?.close(),
+    () => own.db?.close(),
+    () => rmSync(own.lock, { force: true }),
+    () => rmSync(own.sidecar, { force: true }),
+  ])
+    try {
+      step();
+    } catch (error) {
+      failures.push(error);
+    }
+  own.start = null;
+  own.db = null;
+  if (failures.length > 0) throw failures[0];
+}
+
 /**
- * Records that a core of `mode` has `home` open (phase 'starting') and returns the other cores
- * live on it. Announce before doing any work that a recovery could mistake for a crash's
- * leftovers. Two cores starting together: each announces before listing, so at least one sees
- * the other; if only one does, the other (which saw nobody) recovers and the one that saw it waits
- * ({@link Presence.waitForStartingCores}) until that recovery is over before doing any work.
+ * Announces that a core of `mode` has `home` open and returns the other cores on it. Waits (a
+ * few seconds at most, logged) for another core's start to end, and holds the start lock until
+ * {@link Presence.started}: call that once recovery is done or declined. Announce before doing
+ * any work that a recovery could mistake for a crash's leftovers.
+ *
+ * Creation order, so that a checker never removes a presence being created: the lock file is
+ * created and locked under its final name, then the sidecar is written (by rename). A checker
+ * that takes the lock of a file without a sidecar leaves it alone for a minute. (A lock file
+ * created under a temporary name and renamed once locked would do too on Linux and macOS, where
+ * an open file renames freely, but not on Windows: SQLite opens files without FILE_SHARE_DELETE,
+ * so renaming an open database fails with a sharing violation.)
  */
-export function announcePresence(home: string, mode: string): Presence {
+export function announcePresence(home: string, mode: string, log: (m: string) => void = () => undefined): Presence {
   const dir = join(home, PRESENCE_DIR);
   mkdirSync(dir, { recursive: true });
   const id = `${process.pid}-${randomBytes(8).toString('hex')}`;
-  const name = `${id}.json`;
-  const file = join(dir, name);
-  const record: PresenceRecord = {
-    pid: process.pid,
-    hostname: hostname(),
-    startedAt: new Date().toISOString(),
-    mode,
-    phase: 'starting',
-  };
-  writeRecord(dir, id, file, record);
-  ownFiles.set(name, file);
+  const name = `${id}.lock`;
+  const own: Own = { db: null, start: null, lock: join(dir, name), sidecar: join(dir, `${id}.json`) };
+  owned.add(own);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => {
-      for (const f of ownFiles.values()) rmSync(f, { force: true });
+      for (const o of [...owned])
+        try {
+          releaseOwn(o);
+        } catch {
+          // Exiting: the OS drops the locks, and the next check removes what is left.
+        }
     });
   }
-  const others = liveCores(home, name);
+  let others: OtherCore[];
+  try {
+    own.start = takeStartLock(dir, home, log);
+    own.db = new Database(own.lock, { timeout: OWN_LOCK_WAIT_MS });
+    holdExclusive(own.db);
+    writeSidecar(dir, id, own.sidecar, {
+      pid: process.pid,
+      hostname: hostname(),
+      startedAt: new Date().toISOString(),
+      mode,
+    });
+    others = liveCores(home, name);
+  } catch (error) {
+    try {
+      releaseOwn(own);
+    } catch {
+      // The announcement's own error is the one to report.
+    }
+    throw error;
+  }
   return {
-    file,
+    file: own.lock,
     others,
-    markOpen() {
-      if (!ownFiles.has(name)) return;
-      // A rename onto a file a reader holds open can fail on Windows; left 'starting', the record
-      // stops being waited for once it is older than the wait bound.
-      for (let attempt = 0; attempt < 5; attempt++)
-        try {
-          writeRecord(dir, id, file, { ...record, phase: 'open' });
-          return;
-        } catch {
-          sleepSync(POLL_MS);
-        }
-    },
-    waitForStartingCores(maxMs = STARTING_MAX_AGE_MS) {
-      const deadline = Date.now() + maxMs;
-      for (;;) {
-        const starting = liveCores(home, name).filter(
-          (c) => c.phase === 'starting' && Date.now() - Date.parse(c.startedAt) < STARTING_MAX_AGE_MS,
-        );
-        if (starting.length === 0 || Date.now() >= deadline) return starting;
-        sleepSync(POLL_MS);
-      }
+    othersNow: () => liveCores(home, name),
+    started() {
+      const start = own.start;
+      own.start = null;
+      closeQuietly(start);
     },
     release() {
-      if (!ownFiles.delete(name)) return;
-      rmSync(file, { force: true });
+      if (owned.has(own)) releaseOwn(own);
     },
   };
 }
 
-/** The other cores as one phrase, e.g. `pid 4211 (electron, since 2026-11-29T05:00:00.000Z)`. */
+/**
+ * The other cores as one phrase naming each presence file, e.g.
+ * `pid 4211 (electron, since 2026-11-29T05:00:00.000Z, presence /data/.cores/4211-….lock)`.
+ */
 export function describeCores(cores: readonly OtherCore[]): string {
   return cores
-    .map(
-      (c) =>
-        `pid ${c.pid} (${c.mode}${c.hostname === hostname() || c.hostname === 'unknown' ? '' : ` on host ${c.hostname}`}, since ${c.startedAt})`,
-    )
+    .map((c) => {
+      const i = c.info;
+      const parts =
+        i === null
+          ? []
+          : [`${i.mode}${i.hostname === hostname() ? '' : ` on host ${i.hostname}`}`, `since ${i.startedAt}`];
+      parts.push(
+        c.state === 'unknown'
+          ? `presence ${c.file} could not be checked: ${c.reason}; delete it if no Osler process has this folder open`
+          : `${c.state === 'starting' ? 'starting, ' : ''}presence ${c.file}`,
+      );
+      return `${i === null ? 'an Osler process' : `pid ${i.pid}`} (${parts.join(', ')})`;
+    })
     .join(', ');
 }

@@ -1,14 +1,19 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCore, STORE_FILE, type Core } from '../../../native/app/core.js';
-import { announcePresence, liveCores, PRESENCE_DIR, type PresenceRecord } from '../../../native/app/presence.js';
+import { announcePresence, liveCores, PRESENCE_DIR } from '../../../native/app/presence.js';
 import { main } from '../../../native/cli/main.js';
 import { openStore } from '../../../native/store/database.js';
 import { getTrainingRun, startTrainingRun } from '../../../native/store/models.js';
 import { tempDir } from '../helpers.js';
+
+/** Named here, not imported, so these tests also run (and fail) against the pid-based presence they replaced. */
+const START_LOCK_FILE = 'start.lock';
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
 /** A training run left 'running' and a model folder no registry row points at, as live work (or a crash) leaves them. */
 function seedInFlightWork(home: string): { runId: number; folder: string } {
@@ -39,38 +44,48 @@ function open(home: string, lines: string[]): Core {
   return createCore({ home, mode: 'cli', log: (m) => lines.push(m), bundledModels: null });
 }
 
-/** Writes a presence file as another process would. */
-function writePresence(home: string, name: string, record: PresenceRecord): string {
-  mkdirSync(join(home, PRESENCE_DIR), { recursive: true });
-  const file = join(home, PRESENCE_DIR, name);
-  writeFileSync(file, JSON.stringify(record));
-  return file;
+function presenceNames(home: string): string[] {
+  return readdirSync(join(home, PRESENCE_DIR))
+    .filter((n) => n !== START_LOCK_FILE)
+    .sort();
 }
 
-function presenceFiles(home: string): string[] {
-  return readdirSync(join(home, PRESENCE_DIR)).filter((n) => n.endsWith('.json'));
-}
-
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', '']);
-  expect(r.status).toBe(0);
-  return r.pid;
-}
-
-function liveChild(code = 'setTimeout(() => {}, 60000)'): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
-  // Resolved once the child runs its code (it prints a line first), so its pid is a live process.
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout.once('data', () => resolve(child));
+/**
+ * Runs `code` (an ES module body; `ROOT` is the repository) in a child Node process that prints
+ * `up` once its setup ran, then waits for its stdin to close. Resolves once it printed `up`.
+ */
+function child(code: string): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ROOT },
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolvePromise, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (c) => reject(new Error(`child exited with ${c}: ${stderr}`)));
+    proc.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('up')) resolvePromise(proc);
+    });
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
+/** A child process with a core open on `home` until its stdin closes (then it closes the core). */
+function childCore(home: string): Promise<ChildProcess> {
+  return child(`
+    const { createCore } = await import(process.env.ROOT + '/native/app/core.ts');
+    const core = createCore({ home: ${JSON.stringify(home)}, mode: 'cli', log: () => {}, bundledModels: null });
+    process.stdout.write('up\\n');
+    process.stdin.resume();
+    process.stdin.on('end', async () => { await core.close(); process.exit(0); });
+  `);
+}
+
+async function kill(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
   await exited;
 }
 
@@ -80,7 +95,7 @@ describe('start-up recovery with other cores on the data folder', () => {
   const children: ChildProcess[] = [];
   afterEach(async () => {
     for (const c of cores.splice(0)) await c.close().catch(() => undefined);
-    for (const c of children.splice(0)) await stop(c);
+    for (const c of children.splice(0)) await kill(c);
     tmps.splice(0).forEach((t) => t.cleanup());
   });
   const home = (): string => {
@@ -89,212 +104,161 @@ describe('start-up recovery with other cores on the data folder', () => {
     return join(t.path, 'home');
   };
 
-  it("leaves a live core's training run and model folder alone, and says recovery was deferred", async () => {
+  it('leaves the work of a core open in another process alone, and recovers once that process is killed', async () => {
     const h = home();
-    const first = open(h, []);
-    cores.push(first);
-    // Work in flight in the first core.
+    const other = await childCore(h);
+    children.push(other);
+    // Work in flight in the other core.
     const { runId, folder } = seedInFlightWork(h);
     const lines: string[] = [];
-    const second = open(h, lines);
-    cores.push(second);
+    const core = open(h, lines);
     expect(runStatus(h, runId)).toBe('running');
     expect(existsSync(folder)).toBe(true);
     const deferred = lines.filter((l) => l.includes('crash recovery deferred'));
     expect(deferred).toHaveLength(1);
-    expect(deferred[0]).toContain(`pid ${process.pid} (cli`);
-    expect(presenceFiles(h)).toHaveLength(2);
-  });
-
-  it('recovers once the other core has closed, and not before', async () => {
-    const h = home();
-    const first = open(h, []);
-    cores.push(first);
-    const { runId, folder } = seedInFlightWork(h);
-    const second = open(h, []);
-    await second.close();
-    // The second core's close leaves the first one's presence: a third start still defers.
-    const third = open(h, []);
-    expect(runStatus(h, runId)).toBe('running');
-    expect(existsSync(folder)).toBe(true);
-    await third.close();
-    await first.close();
-    expect(presenceFiles(h)).toEqual([]);
-    const lines: string[] = [];
-    const last = open(h, lines);
-    cores.push(last);
+    expect(deferred[0]).toContain(`pid ${other.pid} (cli`);
+    expect(deferred[0]).toMatch(new RegExp(`presence ${join(h, PRESENCE_DIR, `${other.pid}-`)}[0-9a-f]+\\.lock`));
+    await core.close();
+    // Killed: no cleanup ran, its presence files stay, but the OS dropped its lock.
+    await kill(other);
+    expect(presenceNames(h)).toHaveLength(2);
+    const after: string[] = [];
+    cores.push(open(h, after));
     expect(runStatus(h, runId)).toBe('failed');
     expect(existsSync(folder)).toBe(false);
-    expect(lines.some((l) => l.includes('recovered from an interrupted run'))).toBe(true);
+    expect(after.some((l) => l.includes('recovered from an interrupted run'))).toBe(true);
+    expect(presenceNames(h)).toHaveLength(2); // the new core's own lock and sidecar
   });
 
-  it('removes the presence file of a process that died and recovers', async () => {
+  it('takes a presence whose pid is alive again (reused) but whose lock nobody holds for dead, and recovers', async () => {
     const h = home();
     const { runId, folder } = seedInFlightWork(h);
-    const pid = deadPid();
-    const stale = writePresence(h, `${pid}-dead.json`, {
-      pid,
-      hostname: hostname(),
-      startedAt: new Date().toISOString(),
-      mode: 'electron',
-      phase: 'open',
-    });
+    // A live process that is no Osler core: the pid a crashed core had, reused.
+    const reuser = await child(`process.stdout.write('up\\n'); process.stdin.resume();`);
+    children.push(reuser);
+    const dir = join(h, PRESENCE_DIR);
+    mkdirSync(dir, { recursive: true });
+    const id = `${reuser.pid}-0123456789abcdef`;
+    new Database(join(dir, `${id}.lock`)).close();
+    writeFileSync(
+      join(dir, `${id}.json`),
+      JSON.stringify({ pid: reuser.pid, hostname: hostname(), startedAt: new Date().toISOString(), mode: 'electron' }),
+    );
     const lines: string[] = [];
     cores.push(open(h, lines));
-    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(join(dir, `${id}.lock`))).toBe(false);
+    expect(existsSync(join(dir, `${id}.json`))).toBe(false);
     expect(runStatus(h, runId)).toBe('failed');
     expect(existsSync(folder)).toBe(false);
     expect(lines.some((l) => l.includes('deferred'))).toBe(false);
   });
 
-  it('defers recovery while another process that has the folder open is alive', async () => {
+  it('counts a presence that cannot be checked as live, and names it', async () => {
     const h = home();
     const { runId, folder } = seedInFlightWork(h);
-    const child = await liveChild('console.log("up"); setTimeout(() => {}, 60000)');
-    children.push(child);
-    const other = writePresence(h, `${child.pid}-app.json`, {
-      pid: child.pid!,
-      hostname: hostname(),
-      startedAt: new Date().toISOString(),
-      mode: 'electron',
-      phase: 'open',
-    });
+    // Running as root, chmod 000 changes nothing: a folder where the lock file should be cannot be opened either.
+    const odd = join(h, PRESENCE_DIR, '4242-unreadable.lock');
+    mkdirSync(odd, { recursive: true });
     const lines: string[] = [];
-    const core = open(h, lines);
+    cores.push(open(h, lines));
     expect(runStatus(h, runId)).toBe('running');
     expect(existsSync(folder)).toBe(true);
-    expect(existsSync(other)).toBe(true);
+    expect(existsSync(odd)).toBe(true);
+    expect(lines.join('\n')).toContain(`presence ${odd} could not be checked`);
+  });
+
+  it('defers between two cores of this process and recovers once both closed', async () => {
+    const h = home();
+    const first = open(h, []);
+    cores.push(first);
+    const { runId, folder } = seedInFlightWork(h);
+    const lines: string[] = [];
+    const second = open(h, lines);
     expect(lines.filter((l) => l.includes('crash recovery deferred'))).toEqual([
-      expect.stringContaining(`pid ${child.pid} (electron`),
+      expect.stringContaining(`pid ${process.pid} (cli`),
     ]);
-    await core.close();
-    // Once that process is gone, the next start recovers.
-    await stop(child);
+    await second.close();
+    const third = open(h, []);
+    expect(runStatus(h, runId)).toBe('running');
+    expect(existsSync(folder)).toBe(true);
+    await third.close();
+    await first.close();
+    expect(presenceNames(h)).toEqual([]);
     cores.push(open(h, []));
-    expect(existsSync(other)).toBe(false);
     expect(runStatus(h, runId)).toBe('failed');
     expect(existsSync(folder)).toBe(false);
   });
 
-  it("takes a file with this process's pid that no core here wrote for an earlier process's, and recovers", async () => {
-    const h = home();
-    const { runId } = seedInFlightWork(h);
-    const leftover = writePresence(h, `${process.pid}-earlier.json`, {
-      pid: process.pid,
-      hostname: hostname(),
-      startedAt: new Date().toISOString(),
-      mode: 'browser',
-      phase: 'open',
-    });
-    cores.push(open(h, []));
-    expect(existsSync(leftover)).toBe(false);
-    expect(runStatus(h, runId)).toBe('failed');
-  });
-
-  it('takes a file written before this host booted as stale even if its pid is running now', async () => {
-    const h = home();
-    const { runId } = seedInFlightWork(h);
-    const child = await liveChild('console.log("up"); setTimeout(() => {}, 60000)');
-    children.push(child);
-    const old = writePresence(h, `${child.pid}-before-boot.json`, {
-      pid: child.pid!,
-      hostname: hostname(),
-      startedAt: '2000-01-01T00:00:00.000Z',
-      mode: 'electron',
-      phase: 'open',
-    });
-    cores.push(open(h, []));
-    expect(existsSync(old)).toBe(false);
-    expect(runStatus(h, runId)).toBe('failed');
-  });
-
-  it('counts a core on another host (a shared data folder) as live', async () => {
-    const h = home();
-    const { runId, folder } = seedInFlightWork(h);
-    const remote = writePresence(h, '4242-remote.json', {
-      pid: 4242,
-      hostname: `${hostname()}-elsewhere`,
-      startedAt: new Date().toISOString(),
-      mode: 'electron',
-      phase: 'open',
-    });
-    const lines: string[] = [];
-    cores.push(open(h, lines));
-    expect(existsSync(remote)).toBe(true);
-    expect(runStatus(h, runId)).toBe('running');
-    expect(existsSync(folder)).toBe(true);
-    expect(lines.join('\n')).toContain(`on host ${hostname()}-elsewhere`);
-  });
-
-  it('waits for a core that is still starting (maybe recovering) before doing any work', async () => {
+  it('waits for a start in progress (holding the start lock), logging the wait and when it gives up', async () => {
     const h = home();
     mkdirSync(join(h, PRESENCE_DIR), { recursive: true });
-    const file = join(h, PRESENCE_DIR, 'starting.json');
-    // The child announces itself 'starting', then turns 'open' a moment later by an atomic rename.
-    const child = await liveChild(`
-      const fs = require('node:fs');
-      const rec = (phase) => JSON.stringify({ pid: process.pid, hostname: require('node:os').hostname(), startedAt: new Date().toISOString(), mode: 'electron', phase });
-      fs.writeFileSync(${JSON.stringify(file)}, rec('starting'));
-      console.log('up');
-      setTimeout(() => { fs.writeFileSync(${JSON.stringify(file)} + '.tmp', rec('open')); fs.renameSync(${JSON.stringify(file)} + '.tmp', ${JSON.stringify(file)}); }, 300);
-      setTimeout(() => {}, 60000);
+    const starter = await child(`
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(${JSON.stringify(join(h, PRESENCE_DIR, START_LOCK_FILE))});
+      db.exec('BEGIN EXCLUSIVE');
+      process.stdout.write('up\\n');
+      process.stdin.resume();
     `);
-    children.push(child);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ phase: 'starting' });
-    cores.push(open(h, []));
-    // createCore returned only after the other core had finished starting.
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ phase: 'open', pid: child.pid });
+    children.push(starter);
+    const { runId } = seedInFlightWork(h);
+    const lines: string[] = [];
+    cores.push(open(h, lines));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(`waiting up to 5 s for another Osler core starting on ${h}`),
+        expect.stringContaining('gave up waiting for another Osler core starting'),
+      ]),
+    );
+    // Alone on the folder, it recovers anyway.
+    expect(runStatus(h, runId)).toBe('failed');
   });
 
-  it('stops waiting for a core stuck starting at the bound, and reports it', async () => {
+  it('refuses to restore into a data folder a core in another process has open', async () => {
     const h = home();
-    const child = await liveChild('console.log("up"); setTimeout(() => {}, 60000)');
-    children.push(child);
-    writePresence(h, `${child.pid}-stuck.json`, {
-      pid: child.pid!,
-      hostname: hostname(),
-      startedAt: new Date().toISOString(),
-      mode: 'electron',
-      phase: 'starting',
-    });
-    const presence = announcePresence(h, 'cli');
-    try {
-      expect(presence.others.map((o) => o.pid)).toEqual([child.pid]);
-      expect(presence.waitForStartingCores(100).map((o) => o.pid)).toEqual([child.pid]);
-    } finally {
-      presence.release();
-    }
-    expect(liveCores(h).map((o) => o.pid)).toEqual([child.pid]);
-  });
-
-  it('refuses to restore into a data folder another core has open', async () => {
-    const h = home();
-    const core = open(h, []);
+    const other = await childCore(h);
+    children.push(other);
     const err: string[] = [];
     const io = { out: () => undefined, err: (t: string) => err.push(t) };
     const missing = join(h, '..', 'no-backup');
     expect(await main(['restore', missing, '--force', '--home', h], io)).toBe(1);
-    expect(err.join('\n')).toContain(`is open in pid ${process.pid} (cli`);
+    expect(err.join('\n')).toContain(`is open in pid ${other.pid} (cli`);
+    expect(err.join('\n')).toContain(`presence ${join(h, PRESENCE_DIR)}`);
     expect(existsSync(join(h, STORE_FILE))).toBe(true);
-    await core.close();
-    // Closed, the restore goes on to check the backup (absent here).
+    await kill(other);
+    // Gone, the restore goes on to check the backup (absent here).
     err.length = 0;
     expect(await main(['restore', missing, '--force', '--home', h], io)).toBe(1);
     expect(err.join('\n')).not.toContain('is open in');
   });
 
-  it('writes a whole record, marks it open, and removes it on release', () => {
+  it('restores into an empty folder while holding its own presence, leaving none behind', async () => {
+    const h = home();
+    const source = home();
+    cores.push(open(source, []));
+    const backup = join(source, '..', 'backup');
+    const io = { out: () => undefined, err: () => undefined };
+    expect(await main(['backup', backup, '--home', source], io)).toBe(0);
+    mkdirSync(h, { recursive: true });
+    expect(await main(['restore', backup, '--home', h], io)).toBe(0);
+    expect(existsSync(join(h, STORE_FILE))).toBe(true);
+    expect(liveCores(h)).toEqual([]);
+    expect(readdirSync(join(h, '..')).filter((n) => n.includes('before-restore'))).toEqual([]);
+  });
+
+  it('writes its sidecar, is live to others while held, and removes both files on release', () => {
     const h = home();
     const presence = announcePresence(h, 'browser');
+    presence.started();
     expect(presence.others).toEqual([]);
-    const read = () => JSON.parse(readFileSync(presence.file, 'utf8')) as PresenceRecord;
-    expect(read()).toMatchObject({ pid: process.pid, hostname: hostname(), mode: 'browser', phase: 'starting' });
-    presence.markOpen();
-    expect(read().phase).toBe('open');
-    // No temporaries left behind.
-    expect(readdirSync(join(h, PRESENCE_DIR))).toEqual([basename(presence.file)]);
+    const sidecar = presence.file.replace(/\.lock$/, '.json');
+    expect(JSON.parse(readFileSync(sidecar, 'utf8'))).toMatchObject({
+      pid: process.pid,
+      hostname: hostname(),
+      mode: 'browser',
+    });
+    expect(liveCores(h)).toEqual([expect.objectContaining({ file: presence.file, state: 'live' })]);
     presence.release();
     presence.release();
-    expect(readdirSync(join(h, PRESENCE_DIR))).toEqual([]);
+    expect(presenceNames(h)).toEqual([]);
   });
 });
