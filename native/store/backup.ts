@@ -76,8 +76,11 @@ function isInside(parent: string, child: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..' && !/^[A-Za-z]:/.test(rel));
 }
 
-function isEmptyFolder(path: string): boolean {
-  return !existsSync(path) || (statSync(path).isDirectory() && readdirSync(path).length === 0);
+function isEmptyFolder(path: string, ignore: readonly string[] = []): boolean {
+  return (
+    !existsSync(path) ||
+    (statSync(path).isDirectory() && readdirSync(path).filter((n) => !ignore.includes(n)).length === 0)
+  );
 }
 
 /** A fresh sibling of `target` to stage into, so `target` only ever appears complete. */
@@ -214,6 +217,12 @@ export async function backupDataFolder(home: string, dest: string): Promise<Back
 export interface RestoreOptions {
   /** Replace a data folder that is not empty (it is moved aside, not deleted). */
   readonly force?: boolean;
+  /** Names at the top of the data folder that do not make it "not empty" (e.g. the presence folder). */
+  readonly ignore?: readonly string[];
+  /** Called once the backup is verified and the folder may be replaced, before copying. */
+  readonly onCopy?: () => void;
+  /** Called just before the swap; throwing refuses the restore (the staged copy is removed). */
+  readonly beforeSwap?: () => void;
 }
 
 /**
@@ -236,9 +245,10 @@ export function restoreDataFolder(src: string, home: string, options: RestoreOpt
       `the backup has store schema ${manifest.schemaVersion}, newer than this Osler understands (${newest})`,
     );
   verifyFolder(from, manifest, 'backup');
-  if (!isEmptyFolder(to) && options.force !== true)
+  if (!isEmptyFolder(to, options.ignore) && options.force !== true)
     throw new OslerError('conflict', `${to} is not empty; restore into an empty folder, or pass --force to replace it`);
   mkdirSync(dirname(to), { recursive: true });
+  options.onCopy?.();
   const staging = stagingFolder(to, 'restoring');
   let previous: string | null = null;
   try {
@@ -249,8 +259,9 @@ export function restoreDataFolder(src: string, home: string, options: RestoreOpt
       fsyncPath(target);
     }
     verifyFolder(staging, manifest, 'restored copy');
+    options.beforeSwap?.();
     if (existsSync(to)) {
-      if (isEmptyFolder(to)) rmSync(to, { recursive: true });
+      if (isEmptyFolder(to, options.ignore)) rmSync(to, { recursive: true });
       else {
         previous = join(
           dirname(to),

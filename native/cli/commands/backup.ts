@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
 import { defaultHome } from '../../app/paths.js';
-import { describeCores, liveCores } from '../../app/presence.js';
+import {
+  announcePresence,
+  describeCores,
+  liveCores,
+  PRESENCE_DIR,
+  type OtherCore,
+  type Presence,
+} from '../../app/presence.js';
 import { OslerError } from '../../contract/result.js';
 import { backupDataFolder, restoreDataFolder, type BackupReport } from '../../store/backup.js';
 import { parseCommand } from '../args.js';
@@ -36,19 +43,45 @@ export async function backupCommand(command: 'backup' | 'restore', argv: string[
   if (command === 'backup' && values.force) throw new OslerError('invalid-input', '--force applies to restore only');
   const home = resolve(values.home ?? defaultHome());
   const folder = resolve(positionals[0]!);
-  if (command === 'restore') {
-    // A forced restore moves the data folder from under an app that has it open.
-    const open = liveCores(home);
+  const refuseIfOpen = (open: readonly OtherCore[]): void => {
     if (open.length > 0)
       throw new OslerError(
         'conflict',
         `${home} is open in ${describeCores(open)}; close Osler there before restoring into it`,
       );
+  };
+  let report: BackupReport;
+  if (command === 'backup') report = await backupDataFolder(home, folder);
+  else {
+    // A forced restore moves the data folder from under an app that has it open. Checked first (so
+    // an open folder is refused before minutes of verifying), then the restore holds its own
+    // presence while it copies and checks again just before the swap, for a core started meanwhile.
+    refuseIfOpen(liveCores(home));
+    let presence: Presence | null = null;
+    try {
+      report = restoreDataFolder(folder, home, {
+        force: values.force === true,
+        // The restore's own presence folder does not make the data folder "not empty".
+        ignore: [PRESENCE_DIR],
+        onCopy: () => {
+          presence = announcePresence(home, 'restore', (m) => io.err(m));
+          presence.started();
+          refuseIfOpen(presence.others);
+        },
+        beforeSwap: () => {
+          refuseIfOpen(presence!.othersNow());
+          // Released before the rename: Windows cannot rename a folder holding an open file.
+          presence!.release();
+        },
+      });
+    } finally {
+      try {
+        (presence as Presence | null)?.release();
+      } catch {
+        // Unlocked whatever is left: the next check removes it.
+      }
+    }
   }
-  const report =
-    command === 'backup'
-      ? await backupDataFolder(home, folder)
-      : restoreDataFolder(folder, home, { force: values.force === true });
   if (values.json) io.out(JSON.stringify(summary(report), null, 2));
   else if (command === 'backup') {
     io.out(
