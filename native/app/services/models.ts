@@ -1515,6 +1515,9 @@ export class ModelService {
       actor,
     );
     let cancelJob: () => void = () => undefined;
+    // The version folder this run reserved, removed if the run fails or is cancelled before its
+    // version is registered: recover() no longer runs at every start (not beside another core).
+    let reserved: string | null = null;
     const handle = { cancel: () => cancelJob(), cancelled: false };
     this.#running.set(run.id, handle);
     const progress = (p: Partial<TrainingProgressPayload> & Pick<TrainingProgressPayload, 'phase'>) =>
@@ -1622,6 +1625,7 @@ export class ModelService {
         progress({ phase: 'saving', epochs, epoch: result.epochsCompleted });
         const version = nowVersion();
         const rel = this.#versionFolder(input.name, version);
+        reserved = rel;
         const dir = join(this.#ctx.home, rel);
         // Saved straight into the folder reserved for it (Windows refuses a rename onto a folder, even
         // an empty one): it is registered only once complete, and recover() sweeps it if it never is.
@@ -1701,6 +1705,8 @@ export class ModelService {
       } catch (error) {
         const cancelled = handle.cancelled || (error as { code?: string }).code === 'cancelled';
         const message = error instanceof Error ? error.message : String(error);
+        // Kept if a row points at it (the registration committed before the error).
+        if (reserved !== null) this.#removeUnregistered(reserved);
         const finished = finishTrainingRun(
           this.#db,
           run.id,

@@ -441,7 +441,7 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     expect((await call(core, 'models.export', { versionId, dest: 'after-use' })).path).toMatch(/after-use/);
   });
 
-  it("keeps a training run's own folder when its registration fails, for the next start to sweep", async () => {
+  it("removes a training run's own folder when its registration fails, not leaving it for a start's recovery", async () => {
     core.store.db.exec(
       `CREATE TEMP TRIGGER refuse_versions BEFORE INSERT ON main.model_versions BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
     );
@@ -457,12 +457,7 @@ describe('models domain (registry, training, prediction, explanation, evaluation
     const last = await done;
     core.store.db.exec('DROP TRIGGER refuse_versions');
     expect(last).toMatchObject({ phase: 'failed', message: expect.stringMatching(/disk full/) });
-    const modelDir = join(core.home, 'models', 'triage-unregistered');
-    const folders = readdirSync(modelDir);
-    expect(folders).toHaveLength(1);
-    expect(existsSync(join(modelDir, folders[0]!, 'model.json'))).toBe(true);
-    await core.close();
-    core = openCore();
-    expect(readdirSync(modelDir)).toEqual([]);
+    // Gone at once: recovery runs at a start only with no other core on the folder, maybe not for long.
+    expect(readdirSync(join(core.home, 'models', 'triage-unregistered'))).toEqual([]);
   });
 });
