@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -243,6 +243,38 @@ describe('start-up recovery with other cores on the data folder', () => {
     expect(existsSync(join(h, STORE_FILE))).toBe(true);
     expect(liveCores(h)).toEqual([]);
     expect(readdirSync(join(h, '..')).filter((n) => n.includes('before-restore'))).toEqual([]);
+  });
+
+  it('leaves an unlocked lock file without its sidecar (a core creating it) for a minute, then removes it', () => {
+    const h = home();
+    const dir = join(h, PRESENCE_DIR);
+    mkdirSync(dir, { recursive: true });
+    const fresh = join(dir, '4242-fresh.lock');
+    const old = join(dir, '4243-old.lock');
+    new Database(fresh).close();
+    new Database(old).close();
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    utimesSync(old, longAgo, longAgo);
+    expect(liveCores(h)).toEqual([{ file: fresh, info: null, state: 'starting' }]);
+    expect(existsSync(fresh)).toBe(true);
+    expect(existsSync(old)).toBe(false);
+  });
+
+  it('removes its presence files when its process exits without closing the core', async () => {
+    const h = home();
+    const proc = await child(`
+      const { createCore } = await import(process.env.ROOT + '/native/app/core.ts');
+      createCore({ home: ${JSON.stringify(h)}, mode: 'cli', log: () => {}, bundledModels: null });
+      process.stdout.write('up\\n');
+      process.stdin.resume();
+      process.stdin.on('end', () => process.exit(0));
+    `);
+    children.push(proc);
+    expect(presenceNames(h)).toHaveLength(2);
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.stdin!.end();
+    await exited;
+    expect(presenceNames(h)).toEqual([]);
   });
 
   it('writes its sidecar, is live to others while held, and removes both files on release', () => {
