@@ -242,7 +242,7 @@ function takeStartLock(dir: string, home: string, log: (m: string) => void): Dat
       }
     }
     log(
-      `osler: gave up waiting for another Osler core starting on ${home} (start lock ${file}); going on, and leaving crash recovery to a later start`,
+      `osler: gave up waiting for another Osler core starting on ${home} (start lock ${file}); going on without it: a core holding it has already announced itself, so this start sees it and leaves crash recovery alone`,
     );
     db.close();
     return null;
