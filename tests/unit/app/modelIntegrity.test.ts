@@ -2,11 +2,10 @@ import { cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync 
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
-import type { ChannelInput, ChannelName, ChannelOutput } from '../../../native/contract/index.js';
 import type * as Fs from 'node:fs';
 import type * as BundleIo from '../../../native/ml/bundleIo.js';
 import type * as Sha256 from '../../../native/runtime/sha256.js';
-import { tempDir } from '../helpers.js';
+import { call, failure, tempDir } from '../helpers.js';
 
 /** Hooks into the fingerprint code: which files were hashed, and a chance to act at a chosen moment. */
 const hooks = vi.hoisted(() => ({
@@ -54,17 +53,6 @@ vi.mock('../../../native/ml/bundleIo.js', async (importOriginal) => {
 
 const shipped = join(import.meta.dirname, '..', '..', '..', 'resources', 'models', 'chest-xray-pneumonia');
 const NAME = 'chest-xray-pneumonia';
-
-async function call<K extends ChannelName>(core: Core, channel: K, input: ChannelInput<K>): Promise<ChannelOutput<K>> {
-  const result = await core.dispatch(channel, input, { via: 'cli' });
-  if (!result.ok) throw Object.assign(new Error(result.message), { code: result.code });
-  return result.value as ChannelOutput<K>;
-}
-
-async function failure(core: Core, channel: ChannelName, input: unknown): Promise<string> {
-  const result = await core.dispatch(channel, input, { via: 'cli' });
-  return result.ok ? 'ok' : result.code;
-}
 
 const audits = (core: Core, action: string) =>
   core.store.db.prepare('SELECT COUNT(*) FROM audit WHERE action = ?').pluck().get(action) as number;

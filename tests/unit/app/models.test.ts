@@ -3,8 +3,8 @@ import type * as Fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
-import type { ChannelInput, ChannelName, ChannelOutput, EventPayload } from '../../../native/contract/index.js';
-import { tempDir } from '../helpers.js';
+import type { EventPayload } from '../../../native/contract/index.js';
+import { call, failure, tempDir } from '../helpers.js';
 
 /** Renames onto an existing folder, which Windows refuses even when the folder is empty. */
 const renamedOntoFolders = vi.hoisted(() => [] as string[]);
@@ -18,17 +18,6 @@ vi.mock('node:fs', async (importOriginal) => {
     },
   };
 });
-
-async function call<K extends ChannelName>(core: Core, channel: K, input: ChannelInput<K>): Promise<ChannelOutput<K>> {
-  const result = await core.dispatch(channel, input, { via: 'cli' });
-  if (!result.ok) throw Object.assign(new Error(result.message), { code: result.code });
-  return result.value as ChannelOutput<K>;
-}
-
-async function failure(core: Core, channel: ChannelName, input: unknown): Promise<string> {
-  const result = await core.dispatch(channel, input, { via: 'cli' });
-  return result.ok ? 'ok' : result.code;
-}
 
 /** Waits for a training run's final progress report. */
 function finished(core: Core, runId: () => number): Promise<EventPayload<'models.trainingProgress'>> {

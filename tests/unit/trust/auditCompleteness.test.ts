@@ -7,14 +7,8 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
-import {
-  CHANNEL_NAMES,
-  type ChannelInput,
-  type ChannelName,
-  type ChannelOutput,
-  type EventPayload,
-} from '../../../native/contract/index.js';
-import { dataDir, tempDir } from '../helpers.js';
+import { CHANNEL_NAMES, type ChannelName, type EventPayload } from '../../../native/contract/index.js';
+import { call, dataDir, tempDir } from '../helpers.js';
 import { enc212, encAnnotations } from '../vitals/fixtures.js';
 import { smallDicom } from './dicomBytes.js';
 
@@ -100,13 +94,6 @@ const TABLE: Record<ChannelName, Classification> = {
 const KNOWN_GAPS: Partial<Record<ChannelName, string>> = {};
 
 const data = dataDir();
-const ctx = { via: 'cli' as const };
-
-async function call<K extends ChannelName>(core: Core, channel: K, input: ChannelInput<K>): Promise<ChannelOutput<K>> {
-  const result = await core.dispatch(channel, input, ctx);
-  if (!result.ok) throw new Error(`${channel}: ${result.code}: ${result.message}`);
-  return result.value as ChannelOutput<K>;
-}
 
 interface Row {
   id: number;

@@ -3,18 +3,9 @@
 // screen, and each of those calls wrote an audit row of its own (hundreds per scroll).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../native/app/core.js';
-import type { ChannelInput, ChannelName, ChannelOutput } from '../../../native/contract/index.js';
 import { upsertNote } from '../../../native/store/notes.js';
 import { addPredictions } from '../../../native/store/predictions.js';
-import { tempDir } from '../helpers.js';
-
-const ctx = { via: 'cli' as const };
-
-async function call<K extends ChannelName>(core: Core, channel: K, input: ChannelInput<K>): Promise<ChannelOutput<K>> {
-  const result = await core.dispatch(channel, input, ctx);
-  if (!result.ok) throw new Error(`${channel}: ${result.code}: ${result.message}`);
-  return result.value as ChannelOutput<K>;
-}
+import { call, tempDir } from '../helpers.js';
 
 describe('listing a scored worklist', () => {
   const dir = tempDir('osler-worklist-audit-');
