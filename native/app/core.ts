@@ -85,12 +85,18 @@ export function createCore(options: CoreOptions): Core {
   const { home, mode } = options;
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   mkdirSync(home, { recursive: true });
-  const store = openStore(join(home, STORE_FILE));
-  let presence: Presence;
+  // Announced before the store opens: migrations write to the folder, and a restore's last check
+  // or another start must see this core from then on.
+  const presence: Presence = announcePresence(home, mode, log);
+  let store: StoreHandle;
   try {
-    presence = announcePresence(home, mode, log);
+    store = openStore(join(home, STORE_FILE));
   } catch (error) {
-    store.close();
+    try {
+      presence.release();
+    } catch (releaseError) {
+      log(`osler: presence ${presence.file} not removed (the next start removes it): ${errorText(releaseError)}`);
+    }
     throw error;
   }
   const emitter = new EventEmitter();
