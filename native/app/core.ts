@@ -155,11 +155,19 @@ export function createCore(options: CoreOptions): Core {
   try {
     if (presence.others.length === 0) {
       // Managed files a crashed import wrote but never committed a row for.
-      sweepPendingFiles(store.db, home);
-      const recovered = models.recover();
+      // Both sweeps stop at the first sign of another core: one whose start gave up waiting for
+      // this one's may announce itself mid-recovery, and its first writes look like leftovers.
+      const swept = sweepPendingFiles(store.db, home, presence.othersAppeared);
+      const recovered = swept.stopped
+        ? { interruptedRuns: 0, removedFolders: [], stopped: true }
+        : models.recover(presence.othersAppeared);
       if (recovered.interruptedRuns > 0 || recovered.removedFolders.length > 0)
         log(
           `osler: recovered from an interrupted run: ${recovered.interruptedRuns} training run(s) marked failed, ${recovered.removedFolders.length} unregistered model folder(s) removed`,
+        );
+      if (recovered.stopped)
+        log(
+          `osler: crash recovery stopped part way: another Osler process opened ${home} meanwhile (${describeCores(presence.othersNow())}); the rest is cleaned up at the next start with no other Osler process on this folder`,
         );
     } else if (countRunningTrainingRuns(store.db) > 0 || countPendingFiles(store.db) > 0) {
       // Said only when something is left for later, so a CLI command run beside an idle app stays quiet.

@@ -58,6 +58,11 @@ export interface Presence {
   readonly others: readonly OtherCore[];
   /** Other cores on the folder now (e.g. just before a restore swaps the folder). */
   othersNow(): OtherCore[];
+  /**
+   * Whether another core is on the folder now: asked by crash recovery before each deletion, since
+   * a core whose start gave up waiting for the start lock may announce itself mid-recovery.
+   */
+  othersAppeared(): boolean;
   /** Ends the start (recovery done or declined): lets the next core start. Safe to call more than once. */
   started(): void;
   /**
@@ -337,6 +342,7 @@ export function announcePresence(home: string, mode: string, log: (m: string) =>
     file: own.lock,
     others,
     othersNow: () => liveCores(home, name),
+    othersAppeared: () => liveCores(home, name).length > 0,
     started() {
       const start = own.start;
       own.start = null;

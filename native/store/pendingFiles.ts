@@ -39,6 +39,8 @@ export interface SweepReport {
   readonly files: number;
   /** Temporary files of interrupted writes. */
   readonly temporary: number;
+  /** The sweep stopped because another core appeared; what is left is swept at a later start. */
+  readonly stopped: boolean;
 }
 
 /**
@@ -46,29 +48,42 @@ export interface SweepReport {
  * longer running is deleted unless a row now points at it (content-addressed files may be shared),
  * and so are temporary files in their folders. Records of live processes (an import running now,
  * perhaps in another process) are left alone. Run when the store is opened by the app or CLI.
+ * `othersAppeared` is asked before each deletion: once it says another core opened the folder
+ * (whose first writes could look like leftovers), the sweep stops, keeping the records of what
+ * it did not finish for a later start.
  */
-export function sweepPendingFiles(db: Database.Database, home: string): SweepReport {
+export function sweepPendingFiles(
+  db: Database.Database,
+  home: string,
+  othersAppeared: () => boolean = () => false,
+): SweepReport {
   const rows = db.prepare('SELECT id, path, pid FROM pending_files').all() as Array<{
     id: number;
     path: string;
     pid: number;
   }>;
-  if (rows.length === 0) return { files: 0, temporary: 0 };
+  if (rows.length === 0) return { files: 0, temporary: 0, stopped: false };
   const live = new Set(rows.filter((r) => alive(r.pid)).map((r) => r.path));
   const stale = rows.filter((r) => !alive(r.pid));
   const referenced = db.prepare('SELECT 1 FROM instances WHERE path = ? LIMIT 1').pluck();
   let files = 0;
   let temporary = 0;
+  let stopped = false;
   const dirs = new Set<string>();
+  const handled: typeof stale = [];
   for (const r of stale) {
     let full: string;
     try {
       full = resolveManaged(home, r.path);
     } catch {
+      handled.push(r);
       continue; // a path outside the data folder is never ours to delete
     }
-    dirs.add(dirname(full));
     if (referenced.get(r.path) === undefined && !live.has(r.path)) {
+      if (othersAppeared()) {
+        stopped = true;
+        break;
+      }
       try {
         rmSync(full);
         files++;
@@ -76,11 +91,13 @@ export function sweepPendingFiles(db: Database.Database, home: string): SweepRep
         // already gone: the write never happened
       }
     }
+    dirs.add(dirname(full));
+    handled.push(r);
   }
   // Temporary names are random, so a live writer's cannot be told apart: only sweep them when no
   // other import is writing.
-  if (live.size === 0)
-    for (const dir of dirs) {
+  if (live.size === 0 && !stopped)
+    sweep: for (const dir of dirs) {
       let names: string[] = [];
       try {
         names = readdirSync(dir);
@@ -89,13 +106,19 @@ export function sweepPendingFiles(db: Database.Database, home: string): SweepRep
       }
       for (const name of names)
         if (name.startsWith('.tmp-')) {
+          if (othersAppeared()) {
+            // Every record is kept, so a later start sweeps these folders' temporaries again.
+            stopped = true;
+            handled.length = 0;
+            break sweep;
+          }
           rmSync(`${dir}/${name}`, { force: true });
           temporary++;
         }
     }
   const del = db.prepare('DELETE FROM pending_files WHERE id = ?');
   db.transaction(() => {
-    for (const r of stale) del.run(r.id);
+    for (const r of handled) del.run(r.id);
   })();
-  return { files, temporary };
+  return { files, temporary, stopped };
 }

@@ -276,9 +276,16 @@ export class ModelService {
 
   /**
    * Start-up housekeeping: runs a crash interrupted are marked failed, and bundle folders no
-   * registry row points at (half-copied or half-trained ones) are removed.
+   * registry row points at (half-copied or half-trained ones) are removed. `othersAppeared` is
+   * asked before each removal: the referenced folders are listed once, so a core that opened the
+   * folder since (its start gave up waiting for this one's) could have its new version folder
+   * taken for a leftover; once it says so, the sweep stops (`stopped`) and a later start finishes it.
    */
-  recover(): { interruptedRuns: number; removedFolders: string[] } {
+  recover(othersAppeared: () => boolean = () => false): {
+    interruptedRuns: number;
+    removedFolders: string[];
+    stopped: boolean;
+  } {
     const interruptedRuns = failInterruptedRuns(this.#db);
     const removed: string[] = [];
     const root = join(this.#ctx.home, MODELS_DIR);
@@ -290,13 +297,14 @@ export class ModelService {
         for (const version of readdirSync(dir)) {
           const path = join(dir, version);
           if (!referenced.has(resolve(path))) {
+            if (othersAppeared()) return { interruptedRuns, removedFolders: removed, stopped: true };
             rmSync(path, { recursive: true, force: true });
             removed.push(relative(this.#ctx.home, path));
           }
         }
       }
     }
-    return { interruptedRuns, removedFolders: removed };
+    return { interruptedRuns, removedFolders: removed, stopped: false };
   }
 
   /**
