@@ -12,9 +12,9 @@ import { join } from 'node:path';
  *
  * Liveness is a lock the operating system holds for the core and drops when its process ends,
  * however it ends: each core keeps `<home>/.cores/<id>.lock`, an SQLite file, in an open
- * `BEGIN EXCLUSIVE` transaction for its whole life. A checker tries to take that lock: busy means
- * the core lives; taken means its process is gone (a pid reused since, or a renamed host, changes
- * nothing). `<id>.json` beside it says who it is, for messages only.
+ * `BEGIN EXCLUSIVE` transaction for its whole life. A checker tries to read it (a shared lock):
+ * busy means the core lives; read means its process is gone (a pid reused since, or a renamed
+ * host, changes nothing). `<id>.json` beside it says who it is, for messages only.
  *
  * Starts are serialized by `<home>/.cores/start.lock`, held from announcing through recovery, so
  * a core that starts while another recovers sees that one live and its work never lands under the
@@ -166,8 +166,12 @@ function removeDead(lock: string, sidecar: string): void {
 function check(lock: string, sidecar: string): OtherCore | null {
   let db: Database.Database | null = null;
   try {
-    db = new Database(lock, { fileMustExist: true, timeout: 0 });
-    holdExclusive(db);
+    // A shared lock, read-only: it is refused only while the owner holds its exclusive one, so
+    // checkers running at once never take each other for a live core, and a checker that may
+    // only read the folder can still tell.
+    db = new Database(lock, { readonly: true, fileMustExist: true, timeout: 0 });
+    db.exec('BEGIN');
+    db.prepare('SELECT count(*) FROM sqlite_master').pluck().get();
   } catch (error) {
     closeQuietly(db);
     if ((error as { code?: string }).code === 'SQLITE_BUSY')
@@ -179,8 +183,9 @@ function check(lock: string, sidecar: string): OtherCore | null {
     }
     return { file: lock, info: readInfo(sidecar), state: 'unknown', reason: errorText(error) };
   }
-  // We hold the lock, so its owner does not. Dead if the owner got as far as writing the sidecar
-  // (it does so only while holding the lock) or if the file is older than any creation.
+  // We hold a shared lock, so its owner holds no exclusive one. Dead if the owner got as far as
+  // writing the sidecar (it does so only while holding its lock) or if the file is older than any
+  // creation.
   try {
     const dead = !isGone(sidecar) || ageMs(lock) > CREATION_GRACE_MS;
     closeQuietly(db);

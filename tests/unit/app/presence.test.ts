@@ -277,6 +277,29 @@ describe('start-up recovery with other cores on the data folder', () => {
     expect(presenceNames(h)).toEqual([]);
   });
 
+  it('sees a dead core dead while another checker reads its lock at the same time', () => {
+    const h = home();
+    const dir = join(h, PRESENCE_DIR);
+    mkdirSync(dir, { recursive: true });
+    const id = '4244-0123456789abcdef';
+    const lock = join(dir, `${id}.lock`);
+    new Database(lock).close();
+    writeFileSync(
+      join(dir, `${id}.json`),
+      JSON.stringify({ pid: 4244, hostname: hostname(), startedAt: new Date().toISOString(), mode: 'cli' }),
+    );
+    // The other checker, mid-check: a read transaction (a shared lock) open on the dead core's lock.
+    const other = new Database(lock, { readonly: true });
+    try {
+      other.exec('BEGIN');
+      other.prepare('SELECT count(*) FROM sqlite_master').pluck().get();
+      expect(liveCores(h)).toEqual([]);
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      other.close();
+    }
+  });
+
   it('writes its sidecar, is live to others while held, and removes both files on release', () => {
     const h = home();
     const presence = announcePresence(h, 'browser');
