@@ -213,6 +213,24 @@ export async function backupDataFolder(home: string, dest: string): Promise<Back
   }
 }
 
+/**
+ * Moves every entry of `from` into `to` and removes `from`; on a failure the entries already moved
+ * are removed again, so `to` never holds part of a restore.
+ */
+function moveEntries(from: string, to: string): void {
+  const moved: string[] = [];
+  try {
+    for (const name of readdirSync(from)) {
+      renameSync(join(from, name), join(to, name));
+      moved.push(name);
+    }
+  } catch (error) {
+    for (const name of moved) rmSync(join(to, name), { recursive: true, force: true });
+    throw error;
+  }
+  rmSync(from, { recursive: true, force: true });
+}
+
 /** Options of {@link restoreDataFolder}. */
 export interface RestoreOptions {
   /** Replace a data folder that is not empty (it is moved aside, not deleted). */
@@ -228,7 +246,8 @@ export interface RestoreOptions {
 /**
  * Restores the backup in `src` as the data folder `home`. The backup is verified first (every
  * hash, integrity_check, a schema this Osler understands), copied into a staging folder beside
- * `home`, verified again there, and only then switched in by rename. Refuses a data folder that
+ * `home`, verified again there, and only then switched in by rename (into an empty folder, by
+ * moving the entries in, so what the folder holds, e.g. `ignore`d names, stays). Refuses a data folder that
  * is not empty unless `force`; a forced restore moves the old folder aside (reported as
  * `previous`) rather than deleting patient data. Do not restore into a folder an app has open.
  */
@@ -260,17 +279,21 @@ export function restoreDataFolder(src: string, home: string, options: RestoreOpt
     }
     verifyFolder(staging, manifest, 'restored copy');
     options.beforeSwap?.();
-    if (existsSync(to)) {
-      if (isEmptyFolder(to, options.ignore)) rmSync(to, { recursive: true });
-      else {
+    if (existsSync(to) && isEmptyFolder(to, options.ignore)) {
+      // Restored around what it holds (the presence folder, whose start lock a starting core may
+      // hold, must not be deleted from under it): the staged entries are moved in one by one.
+      moveEntries(staging, to);
+      fsyncPath(to);
+    } else {
+      if (existsSync(to)) {
         previous = join(
           dirname(to),
           `${basename(to)}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`,
         );
         renameSync(to, previous);
       }
+      renameSync(staging, to);
     }
-    renameSync(staging, to);
     fsyncPath(dirname(to));
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCore, STORE_FILE, type Core } from '../../../native/app/core.js';
 import { announcePresence, liveCores, PRESENCE_DIR } from '../../../native/app/presence.js';
 import { main } from '../../../native/cli/main.js';
+import { restoreDataFolder } from '../../../native/store/backup.js';
 import { openStore } from '../../../native/store/database.js';
 import { getTrainingRun, startTrainingRun } from '../../../native/store/models.js';
 import { tempDir } from '../helpers.js';
@@ -243,6 +244,28 @@ describe('start-up recovery with other cores on the data folder', () => {
     expect(existsSync(join(h, STORE_FILE))).toBe(true);
     expect(liveCores(h)).toEqual([]);
     expect(readdirSync(join(h, '..')).filter((n) => n.includes('before-restore'))).toEqual([]);
+  });
+
+  it('restores into a folder holding only the presence folder around it, keeping a start lock a core holds', async () => {
+    const h = home();
+    const source = home();
+    await open(source, []).close();
+    const backup = join(source, '..', 'backup');
+    expect(await main(['backup', backup, '--home', source], { out: () => undefined, err: () => undefined })).toBe(0);
+    mkdirSync(join(h, PRESENCE_DIR), { recursive: true });
+    const startLock = join(h, PRESENCE_DIR, START_LOCK_FILE);
+    // A core starting meanwhile: it holds the start lock.
+    const starting = new Database(startLock);
+    try {
+      starting.pragma('journal_mode = MEMORY');
+      starting.exec('BEGIN EXCLUSIVE');
+      restoreDataFolder(backup, h, { ignore: [PRESENCE_DIR] });
+      expect(existsSync(startLock)).toBe(true);
+      expect(existsSync(join(h, STORE_FILE))).toBe(true);
+      expect(readdirSync(join(h, '..')).filter((n) => n.startsWith('.home.'))).toEqual([]);
+    } finally {
+      starting.close();
+    }
   });
 
   it('leaves an unlocked lock file without its sidecar (a core creating it) for a minute, then removes it', () => {
