@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { defaultHome } from '../../app/paths.js';
 import {
   announcePresence,
@@ -58,6 +59,17 @@ export async function backupCommand(command: 'backup' | 'restore', argv: string[
     // presence while it copies and checks again just before the swap, for a core started meanwhile.
     refuseIfOpen(liveCores(home));
     let presence: Presence | null = null;
+    // A presence that cannot be removed is reported, never allowed to undo a finished restore:
+    // whatever is left is unlocked, so the next check removes it.
+    const release = (held: Presence): void => {
+      try {
+        held.release();
+      } catch (error) {
+        io.err(
+          `osler: restore presence ${held.file} not removed (the next check removes it): ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    };
     try {
       report = restoreDataFolder(folder, home, {
         force: values.force === true,
@@ -70,17 +82,28 @@ export async function backupCommand(command: 'backup' | 'restore', argv: string[
         },
         beforeSwap: () => {
           refuseIfOpen(presence!.othersNow());
-          // Released before the rename: Windows cannot rename a folder holding an open file.
-          presence!.release();
+          // Held through the rename, so a core starting now sees it, except on Windows, which
+          // cannot rename a folder holding an open file: released there, then checked once more.
+          if (process.platform === 'win32') {
+            release(presence!);
+            refuseIfOpen(liveCores(home));
+          }
         },
       });
     } finally {
-      try {
-        (presence as Presence | null)?.release();
-      } catch {
-        // Unlocked whatever is left: the next check removes it.
-      }
+      // Assigned in onCopy, which the compiler does not follow.
+      const held = presence as Presence | null;
+      if (held !== null) release(held);
     }
+    const held = presence as Presence | null;
+    if (held !== null && report.previous !== null)
+      try {
+        // Held through the rename, its files moved aside with the old folder: unlocked now, removed there too.
+        for (const file of [held.file, held.file.replace(/\.lock$/, '.json')])
+          rmSync(join(report.previous, PRESENCE_DIR, basename(file)), { force: true });
+      } catch {
+        // Unlocked, so any Osler opening that folder removes them.
+      }
   }
   if (values.json) io.out(JSON.stringify(summary(report), null, 2));
   else if (command === 'backup') {
