@@ -225,7 +225,15 @@ export function createCore(options: CoreOptions): Core {
       } catch {
         writable = false;
       }
-      checks.push({ name: 'data-folder', ok: writable, detail: writable ? 'writable' : 'not writable' });
+      // Other Osler processes on the folder are worth knowing (crash clean-up waits for them), not a fault.
+      const others = presence.othersNow();
+      checks.push({
+        name: 'data-folder',
+        ok: writable,
+        detail:
+          (writable ? 'writable' : 'not writable') +
+          (others.length > 0 ? `; also open in ${describeCores(others)}` : '; no other Osler process has it open'),
+      });
       await backendReady();
       checks.push({
         name: 'ml-backend',

@@ -36,6 +36,28 @@ describe('core', () => {
     await core.close();
   });
 
+  it('names in its data-folder health check the other Osler cores that have the folder open', async () => {
+    const tmp = tempDir();
+    tmps.push(tmp);
+    const core = createCore({ home: tmp.path, mode: 'browser', log: () => undefined });
+    const dataFolder = async () => {
+      const health = await core.dispatch('app.health', {}, { via: 'cli' });
+      if (!health.ok) throw new Error(health.message);
+      return (health.value as { checks: { name: string; ok: boolean; detail: string }[] }).checks.find(
+        (c) => c.name === 'data-folder',
+      )!;
+    };
+    expect(await dataFolder()).toMatchObject({ ok: true, detail: 'writable; no other Osler process has it open' });
+    const other = createCore({ home: tmp.path, mode: 'cli', log: () => undefined });
+    expect(await dataFolder()).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(new RegExp(`^writable; also open in pid ${process.pid} \\(cli, since .*\\.cores`)),
+    });
+    await other.close();
+    expect((await dataFolder()).detail).toBe('writable; no other Osler process has it open');
+    await core.close();
+  });
+
   it('counts what the store holds', async () => {
     const tmp = tempDir();
     tmps.push(tmp);
