@@ -23,16 +23,6 @@ export function countPendingFiles(db: Database.Database): number {
   return db.prepare('SELECT count(*) FROM pending_files').pluck().get() as number;
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** What {@link sweepPendingFiles} removed. */
 export interface SweepReport {
   /** Managed files no row points at, left by a crashed import. */
@@ -44,11 +34,11 @@ export interface SweepReport {
 }
 
 /**
- * Removes what imports that died mid-way left behind: each pending file of a process that is no
- * longer running is deleted unless a row now points at it (content-addressed files may be shared),
- * and so are temporary files in their folders. Records of live processes (an import running now,
- * perhaps in another process) are left alone. Run when the store is opened by the app or CLI.
- * `othersAppeared` is asked before each deletion: once it says another core opened the folder
+ * Removes what imports that died mid-way left behind: each pending file is deleted unless a row now
+ * points at it (content-addressed files may be shared), and so are temporary files in their folders.
+ * Run only by a core alone on its data folder, before it imports anything (see app/presence.ts):
+ * then no record is a live import's, whatever its pid (a pid check would keep a record whose pid was
+ * reused since, and its files, for good). `othersAppeared` is asked before each deletion: once it says another core opened the folder
  * (whose first writes could look like leftovers), the sweep stops, keeping the records of what
  * it did not finish for a later start.
  */
@@ -57,21 +47,15 @@ export function sweepPendingFiles(
   home: string,
   othersAppeared: () => boolean = () => false,
 ): SweepReport {
-  const rows = db.prepare('SELECT id, path, pid FROM pending_files').all() as Array<{
-    id: number;
-    path: string;
-    pid: number;
-  }>;
+  const rows = db.prepare('SELECT id, path FROM pending_files').all() as Array<{ id: number; path: string }>;
   if (rows.length === 0) return { files: 0, temporary: 0, stopped: false };
-  const live = new Set(rows.filter((r) => alive(r.pid)).map((r) => r.path));
-  const stale = rows.filter((r) => !alive(r.pid));
   const referenced = db.prepare('SELECT 1 FROM instances WHERE path = ? LIMIT 1').pluck();
   let files = 0;
   let temporary = 0;
   let stopped = false;
   const dirs = new Set<string>();
-  const handled: typeof stale = [];
-  for (const r of stale) {
+  const handled: typeof rows = [];
+  for (const r of rows) {
     let full: string;
     try {
       full = resolveManaged(home, r.path);
@@ -79,7 +63,7 @@ export function sweepPendingFiles(
       handled.push(r);
       continue; // a path outside the data folder is never ours to delete
     }
-    if (referenced.get(r.path) === undefined && !live.has(r.path)) {
+    if (referenced.get(r.path) === undefined) {
       if (othersAppeared()) {
         stopped = true;
         break;
@@ -94,9 +78,8 @@ export function sweepPendingFiles(
     dirs.add(dirname(full));
     handled.push(r);
   }
-  // Temporary names are random, so a live writer's cannot be told apart: only sweep them when no
-  // other import is writing.
-  if (live.size === 0 && !stopped)
+  // Temporary names are random, so a live writer's could not be told apart; none writes now (see above).
+  if (!stopped)
     sweep: for (const dir of dirs) {
       let names: string[] = [];
       try {

@@ -131,4 +131,18 @@ describe('a starting core and its presence', () => {
     expect(core.store.db.prepare('SELECT count(*) FROM pending_files').pluck().get()).toBe(2);
     expect(lines.join('\n')).toContain('crash recovery stopped part way');
   });
+  it("sweeps a crashed import's files even when its pid now belongs to a running process (a core alone on the folder)", () => {
+    const h = home();
+    mkdirSync(join(h, 'files'), { recursive: true });
+    const rel = 'files/orphan.dcm';
+    writeFileSync(join(h, rel), Buffer.from([1]));
+    const store = openStore(join(h, STORE_FILE));
+    // The pid of a process that runs now (this test's parent): reused since the import crashed.
+    store.db.prepare('INSERT INTO pending_files (path, pid) VALUES (?, ?)').run(rel, process.ppid);
+    store.close();
+    const core = createCore({ home: h, mode: 'cli', log: () => undefined, bundledModels: null });
+    cores.push(core);
+    expect(existsSync(join(h, rel))).toBe(false);
+    expect(core.store.db.prepare('SELECT count(*) FROM pending_files').pluck().get()).toBe(0);
+  });
 });
