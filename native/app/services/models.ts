@@ -250,21 +250,17 @@ export class ModelService {
   readonly #running = new Map<number, { cancel(): void; cancelled: boolean }>();
   readonly #detachedIds = new Map<string, number>();
   /**
-   * Per registered version refused for changed files since it last verified clean, the changes last
-   * audited: a version refused again and again for the same change is audited once, while a further,
-   * different change (or a change after a restore) is audited anew.
-   */
-  readonly #integrityReported = new Map<number, string>();
-  /**
    * Per version, the stamp of its files when their digests last matched (see bundleStamp), and the
    * digest its metadata.json had then.
    */
   readonly #verifiedStamps = new Map<number, { stamp: string; metadataDigest: string | undefined }>();
   /**
-   * Per refused version, the stamp of its files when their digests last differed and the refusal:
-   * a tampered folder left as it is is refused again without hashing its weights on every call.
+   * Per version refused since it last verified clean: the stamp of its files when their digests last
+   * differed, the refusal, and the changes audited. A tampered folder left as it is is refused again
+   * without hashing its weights on every call; the same changes are audited once, a further, different
+   * change anew (a clean verification forgets the entry, so a change after a restore is audited too).
    */
-  readonly #refusedStamps = new Map<number, { stamp: string; message: string }>();
+  readonly #refusedStamps = new Map<number, { stamp: string; message: string; audited: string }>();
 
   constructor(ctx: ModelServiceContext) {
     this.#ctx = ctx;
@@ -494,15 +490,14 @@ export class ModelService {
     if (changes.length === 0) {
       this.#verifiedStamps.set(version.id, { stamp, metadataDigest: now[BUNDLE_FILES.metadata] });
       this.#refusedStamps.delete(version.id);
-      this.#integrityReported.delete(version.id);
       return metadata;
     }
     const message = `model ${version.name} ${version.version} will not be used: since it was registered, ${changes.join(', ')} (folder ${version.path}). Restore its files, or import a copy under a new version.`;
     this.#verifiedStamps.delete(version.id);
-    this.#refusedStamps.set(version.id, { stamp, message });
-    const reported = changes.join(', ');
-    if (this.#integrityReported.get(version.id) !== reported) {
-      this.#integrityReported.set(version.id, reported);
+    const audited = changes.join(', ');
+    const before = this.#refusedStamps.get(version.id);
+    this.#refusedStamps.set(version.id, { stamp, message, audited });
+    if (before?.audited !== audited) {
       writeAudit(this.#db, {
         actor: 'system',
         action: 'models.integrity-failed',
