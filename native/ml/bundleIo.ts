@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OslerError } from '../contract/result.js';
 import { readRegularFile } from '../runtime/regularFile.js';
-import { sha256Bytes, sha256File } from '../runtime/sha256.js';
+import { sha256Bytes, sha256RegularFile } from '../runtime/sha256.js';
 import { fsyncPath, writeDurably } from '../runtime/durable.js';
 import { weightFileIn } from './io/weightPaths.js';
 import { BUNDLE_FILES, bundleMetadataSchema, type BundleMetadata } from './bundle.js';
@@ -227,7 +227,10 @@ export function bundleDigestsWithMetadata(dir: string): { digests: Record<string
       if (metadata !== null) digests[name] = sha256Bytes(metadata);
     }
     // Regular files only: a device or FIFO under a bundle file's name would never finish hashing.
-    else if (statSync(path, { throwIfNoEntry: false })?.isFile()) digests[name] = sha256File(path);
+    else {
+      const digest = sha256RegularFile(path);
+      if (digest !== null) digests[name] = digest;
+    }
   }
   return { digests, metadata };
 }

@@ -1,12 +1,12 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 
 /**
- * The whole contents of `path` when it is a regular file; null when it is absent or anything else
+ * A read descriptor of `path` when it is a regular file; null when it is absent or anything else
  * (a folder, a FIFO, a device), which a plain read would refuse or never finish. The file is opened
  * without blocking (a FIFO's open would otherwise wait for a writer) and checked on the opened
- * descriptor, so nothing swapped in between a check and the read is read.
+ * descriptor, so nothing swapped in between a check and the read is read. The caller closes it.
  */
-export function readRegularFile(path: string): Buffer | null {
+export function openRegularFile(path: string): number | null {
   let fd: number;
   try {
     // O_NONBLOCK is POSIX only (undefined on Windows, where FIFOs do not live in the file system).
@@ -17,7 +17,21 @@ export function readRegularFile(path: string): Buffer | null {
     throw error;
   }
   try {
-    return fstatSync(fd).isFile() ? readFileSync(fd) : null;
+    if (fstatSync(fd).isFile()) return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  closeSync(fd);
+  return null;
+}
+
+/** The whole contents of `path` when it is a regular file, else null (see {@link openRegularFile}). */
+export function readRegularFile(path: string): Buffer | null {
+  const fd = openRegularFile(path);
+  if (fd === null) return null;
+  try {
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }

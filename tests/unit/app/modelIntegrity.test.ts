@@ -31,10 +31,10 @@ vi.mock('../../../native/runtime/sha256.js', async (importOriginal) => {
   const real = await importOriginal<typeof Sha256>();
   return {
     ...real,
-    sha256File: (path: string) => {
+    sha256RegularFile: (path: string) => {
       hooks.hashed.push(path);
       hooks.onHash?.(path);
-      return real.sha256File(path);
+      return real.sha256RegularFile(path);
     },
   };
 });

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256File } from '../../../native/runtime/sha256.js';
+import { sha256File, sha256RegularFile } from '../../../native/runtime/sha256.js';
 import { tempDir } from '../helpers.js';
 
 describe('sha256File', () => {
@@ -21,5 +22,17 @@ describe('sha256File', () => {
 
   it('throws for a missing file', () => {
     expect(() => sha256File(join(dir.path, 'missing'))).toThrow(/ENOENT/);
+  });
+
+  it('hashes a regular file as sha256File does, and gives null for what is absent or not a regular file', () => {
+    const path = join(dir.path, 'regular');
+    writeFileSync(path, Buffer.alloc((1 << 20) + 5, 7));
+    expect(sha256RegularFile(path)).toBe(sha256File(path));
+    expect(sha256RegularFile(join(dir.path, 'missing'))).toBeNull();
+    expect(sha256RegularFile(dir.path)).toBeNull();
+    // No writer ever opens this FIFO: hashing it would block the test run.
+    const fifo = join(dir.path, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(sha256RegularFile(fifo)).toBeNull();
   });
 });
